@@ -1,0 +1,30 @@
+# The two commands: `make verify` and `make test`. Both install what they need.
+SHELL := /bin/bash
+export PG_MAJOR ?= 15
+
+.PHONY: setup system-deps deps test verify typecheck clean
+
+system-deps:
+	@scripts/setup-system.sh
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed
+
+setup: system-deps deps
+
+typecheck: deps
+	npx tsc -p tsconfig.json
+
+test: setup typecheck
+	@mkdir -p reports
+	@rm -f reports/vitest.json
+	npx vitest run
+
+verify: setup
+	./bin/schemaproof.js verify
+
+clean:
+	rm -rf reports node_modules

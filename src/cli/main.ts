@@ -1,0 +1,57 @@
+/**
+ * The thin CLI: parse arguments, call a library function, print, pick the
+ * exit code. All behaviour lives in the capability folders.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodes, type ExitCode } from '../errors/index.ts';
+import { renderFailure } from './render.ts';
+import { registerMigrate } from './commands/migrate.ts';
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly databaseUrl?: string;
+  readonly debug?: boolean;
+}
+
+export type CommandAction = (globals: GlobalOptions) => Promise<ExitCode>;
+
+/** Wrap a command action: run it, render any failure, set the exit code. */
+export function runAction(program: Command, action: CommandAction): () => Promise<void> {
+  return async () => {
+    const globals = program.opts<GlobalOptions>();
+    try {
+      process.exitCode = await action(globals);
+    } catch (error) {
+      const rendered = renderFailure(error, globals.debug === true);
+      for (const line of rendered.lines) process.stderr.write(`${line}\n`);
+      process.exitCode = rendered.exitCode;
+    }
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('schemaproof')
+    .description('Prove a schema-as-code Postgres project: migrations, pgTAP, RLS properties, plans, lints, report.')
+    .addOption(new Option('-c, --config <file>', 'config file (schemaproof.config.ts or .json)'))
+    .addOption(new Option('--database-url <url>', 'use an existing server instead of a throwaway cluster').env('DATABASE_URL'))
+    .option('--debug', 'print stack traces')
+    .exitOverride()
+    .showHelpAfterError();
+  registerMigrate(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+      return;
+    }
+    const rendered = renderFailure(error, process.argv.includes('--debug'));
+    for (const line of rendered.lines) process.stderr.write(`${line}\n`);
+    process.exitCode = rendered.exitCode;
+  }
+}

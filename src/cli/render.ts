@@ -1,0 +1,20 @@
+import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
+
+export interface RenderedFailure {
+  readonly lines: readonly string[];
+  readonly exitCode: ExitCode;
+}
+
+/** One line saying what happened and what to do, plus source lines for SQL errors. */
+export function renderFailure(error: unknown, debug: boolean): RenderedFailure {
+  if (isSchemaproofError(error)) {
+    const lines = [`schemaproof: error[${error.detail.code}]: ${describeError(error.detail)}`];
+    if (error.detail.code === 'sql_error' && error.detail.location) lines.push(error.detail.location.excerpt);
+    if (debug && error.stack) lines.push(error.stack);
+    return { lines, exitCode: exitCodeFor(error.detail) };
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] ?? String(error) : String(error);
+  const lines = [`schemaproof: internal error: ${message} (this is a bug; rerun with --debug for the stack trace)`];
+  if (debug && error instanceof Error && error.stack) lines.push(error.stack);
+  return { lines, exitCode: exitCodes.internal };
+}

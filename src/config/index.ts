@@ -1,0 +1,150 @@
+/**
+ * Two-stage config: raw input (schemaproof.config.json / .ts, or nothing) →
+ * validated, fully defaulted settings with absolute paths. Every problem is
+ * collected and reported at once.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { SchemaproofError } from '../errors/index.ts';
+
+export const severities = ['error', 'warn', 'off'] as const;
+export type Severity = (typeof severities)[number];
+export const scales = ['small', 'medium', 'large'] as const;
+export type Scale = (typeof scales)[number];
+
+const suppressionSchema = z.object({
+  lint: z.string().min(1),
+  object: z.string().min(1).describe('the object the finding names, e.g. public.fec_filings'),
+  reason: z.string().min(10, 'a suppression needs a reason of at least 10 characters'),
+}).strict();
+
+export const rawConfigSchema = z.object({
+  sqlDir: z.string().default('sql'),
+  policiesDir: z.string().default('policies'),
+  pgtapDir: z.string().default('tests/pgtap'),
+  accessSpec: z.string().default('tests/access/access-spec.json'),
+  mutantsDir: z.string().default('tests/access/mutants'),
+  queryCatalogue: z.string().default('tests/plans/catalogue.json'),
+  reportsDir: z.string().default('reports'),
+  databaseUrl: z.string().url().optional(),
+  postgres: z.object({
+    settings: z.record(z.string(), z.string()).default({}),
+  }).strict().default({ settings: {} }),
+  pgtap: z.object({
+    jobs: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().default(60_000),
+  }).strict().default({ timeoutMs: 60_000 }),
+  rls: z.object({
+    runs: z.number().int().positive().default(200),
+    seed: z.number().int().optional(),
+    mutation: z.boolean().default(true),
+  }).strict().default({ runs: 200, mutation: true }),
+  bench: z.object({
+    enabled: z.boolean().default(true),
+    scale: z.enum(scales).default('medium'),
+    seed: z.number().int().default(42),
+    runs: z.number().int().min(20, 'at least 20 timed runs per query').default(20),
+    warmup: z.number().int().nonnegative().default(3),
+    fecDir: z.string().optional(),
+    baseline: z.string().optional(),
+    gates: z.object({
+      p95Ms: z.number().positive().default(10),
+      aggregateP95Ms: z.number().positive().default(100),
+      rlsRatio: z.number().positive().default(1.2),
+      slowdownFactor: z.number().positive().default(2),
+      seqScanRowLimit: z.number().int().positive().default(10_000),
+      timingsGate: z.boolean().default(true),
+    }).strict().default({ p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true }),
+  }).strict().default({
+    enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3,
+    gates: { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true },
+  }),
+  lint: z.object({
+    severities: z.record(z.string(), z.enum(severities)).default({}),
+    suppressions: z.array(suppressionSchema).default([]),
+    squawk: z.boolean().default(true),
+  }).strict().default({ severities: {}, suppressions: [], squawk: true }),
+  restoreDrill: z.boolean().default(true),
+}).strict();
+
+export type RawConfig = z.input<typeof rawConfigSchema>;
+type Parsed = z.output<typeof rawConfigSchema>;
+
+/** Fully resolved settings: every path absolute, every default filled. */
+export interface Settings extends Omit<Parsed, 'bench'> {
+  readonly root: string;
+  readonly configFile: string | null;
+  readonly bench: Omit<Parsed['bench'], 'fecDir' | 'baseline'> & { readonly fecDir: string | null; readonly baseline: string | null };
+}
+
+/** For `schemaproof.config.ts`: typed authoring help, no behaviour. */
+export function defineConfig(config: RawConfig): RawConfig {
+  return config;
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+}
+
+export function resolveSettings(raw: unknown, root: string, configFile: string | null): Settings {
+  const parsed = rawConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new SchemaproofError({ code: 'config_invalid', file: configFile ?? '(defaults)', problems: formatIssues(parsed.error) });
+  }
+  const value = parsed.data;
+  const abs = (path: string): string => (isAbsolute(path) ? path : resolve(root, path));
+  return {
+    ...value,
+    root,
+    configFile,
+    sqlDir: abs(value.sqlDir),
+    policiesDir: abs(value.policiesDir),
+    pgtapDir: abs(value.pgtapDir),
+    accessSpec: abs(value.accessSpec),
+    mutantsDir: abs(value.mutantsDir),
+    queryCatalogue: abs(value.queryCatalogue),
+    reportsDir: abs(value.reportsDir),
+    bench: {
+      ...value.bench,
+      fecDir: value.bench.fecDir ? abs(value.bench.fecDir) : null,
+      baseline: value.bench.baseline ? abs(value.bench.baseline) : null,
+    },
+  };
+}
+
+const defaultNames = ['schemaproof.config.ts', 'schemaproof.config.json'] as const;
+
+/**
+ * Load settings: an explicit file, else the first default name found in
+ * `cwd`, else pure defaults rooted at `cwd`.
+ */
+export async function loadSettings(options: { readonly configPath?: string | undefined; readonly cwd?: string } = {}): Promise<Settings> {
+  const cwd = options.cwd ?? process.cwd();
+  let file: string | null = null;
+  if (options.configPath) {
+    file = resolve(cwd, options.configPath);
+    if (!existsSync(file)) throw new SchemaproofError({ code: 'config_not_found', file });
+  } else {
+    for (const name of defaultNames) {
+      if (existsSync(join(cwd, name))) {
+        file = join(cwd, name);
+        break;
+      }
+    }
+  }
+  if (!file) return resolveSettings({}, cwd, null);
+  let raw: unknown;
+  try {
+    if (file.endsWith('.json')) {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } else {
+      const module = (await import(pathToFileURL(file).href)) as { config?: unknown; default?: unknown };
+      raw = module.config ?? module.default;
+    }
+  } catch (error) {
+    throw new SchemaproofError({ code: 'config_invalid', file, problems: [`cannot be read: ${(error as Error).message.split('\n')[0]}`] });
+  }
+  return resolveSettings(raw, dirname(file), file);
+}

@@ -1,0 +1,92 @@
+/**
+ * Databases the harness owns on a server: create, drop, and template clones.
+ * Tests never share state: migrate once into a template, then clone it per
+ * test file (`CREATE DATABASE ... TEMPLATE ... STRATEGY file_copy`).
+ */
+import { sql, type ConnectionPool } from '@databases/pg';
+import type { PostgresServer } from './server.ts';
+
+export type CloneStrategy = 'file_copy' | 'wal_log';
+
+export interface OwnedDatabase {
+  readonly name: string;
+  connect(): ConnectionPool;
+  drop(): Promise<void>;
+}
+
+async function withMaintenance<T>(server: PostgresServer, fn: (db: ConnectionPool) => Promise<T>): Promise<T> {
+  const db = server.connect(server.maintenanceDatabase, { poolSize: 1 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.dispose();
+  }
+}
+
+function owned(server: PostgresServer, name: string): OwnedDatabase {
+  return {
+    name,
+    connect: () => server.connect(name),
+    drop: () => dropDatabase(server, name),
+  };
+}
+
+export async function createDatabase(server: PostgresServer, purpose: string): Promise<OwnedDatabase> {
+  const name = server.uniqueName(purpose);
+  await withMaintenance(server, (db) => db.query(sql`create database ${sql.ident(name)}`));
+  return owned(server, name);
+}
+
+export async function dropDatabase(server: PostgresServer, name: string): Promise<void> {
+  await withMaintenance(server, (db) => db.query(sql`drop database if exists ${sql.ident(name)} with (force)`));
+}
+
+export interface Template {
+  readonly name: string;
+  /** A fresh database with the template's contents. */
+  clone(purpose?: string, strategy?: CloneStrategy): Promise<OwnedDatabase>;
+  drop(): Promise<void>;
+}
+
+/**
+ * Build a template: create a database, let `build` fill it (the pool is
+ * disposed afterwards so nothing stays connected), then mark it a template.
+ */
+export async function createTemplate(
+  server: PostgresServer,
+  purpose: string,
+  build: (db: ConnectionPool, name: string) => Promise<void>,
+  options: { readonly from?: Template; readonly defaultStrategy?: CloneStrategy } = {},
+): Promise<Template> {
+  const base = options.from ? await options.from.clone(purpose) : await createDatabase(server, purpose);
+  const db = base.connect();
+  try {
+    await build(db, base.name);
+  } catch (error) {
+    await db.dispose();
+    await base.drop();
+    throw error;
+  }
+  await db.dispose();
+  await withMaintenance(server, (admin) => admin.query(sql`alter database ${sql.ident(base.name)} with is_template true`));
+  return templateHandle(server, base.name, options.defaultStrategy ?? 'file_copy');
+}
+
+export function templateHandle(server: PostgresServer, name: string, defaultStrategy: CloneStrategy = 'file_copy'): Template {
+  return {
+    name,
+    async clone(purpose = 'clone', strategy = defaultStrategy) {
+      const cloneName = server.uniqueName(purpose);
+      await withMaintenance(server, (db) =>
+        db.query(sql`create database ${sql.ident(cloneName)} template ${sql.ident(name)} strategy ${sql.__dangerous__rawValue(strategy)}`),
+      );
+      return owned(server, cloneName);
+    },
+    async drop() {
+      await withMaintenance(server, async (db) => {
+        await db.query(sql`alter database ${sql.ident(name)} with is_template false`);
+        await db.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+      });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+export { findPgBinaries, candidateBinDirs, type PgBinaries } from './binaries.ts';
+export { startLocalCluster, reapStaleClusters, runDirPrefix, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+export { provisionPostgres, urlServer, attachServer, dockerServer, dockerAvailable, localServer, type ProvisionOptions } from './provision.ts';
+export { connectTarget, clientEnvFor, serverVersion, type PostgresServer, type ConnectionTarget } from './server.ts';
+export {
+  createDatabase,
+  dropDatabase,
+  createTemplate,
+  templateHandle,
+  type OwnedDatabase,
+  type Template,
+  type CloneStrategy,
+} from './databases.ts';
+export { installSupabaseShim, shimFile, type ShimResult } from './shim.ts';
+export { asActor, becomeActor, actorSession, describeActor, type Actor, type ActorSession, type JwtClaims, type AsActorOptions } from './actor.ts';

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SchemaproofError, exitCodeFor, exitCodes, type ErrorDetail } from '../../src/errors/index.ts';
+import { renderFailure } from '../../src/cli/render.ts';
+
+describe('error rendering', () => {
+  it('renders a known failure as one line with its code and a distinct exit code', () => {
+    const rendered = renderFailure(new SchemaproofError({ code: 'migration_edited', file: '00001-first.sql' }), false);
+    expect(rendered.lines).toHaveLength(1);
+    expect(rendered.lines[0]).toMatch(/^schemaproof: error\[migration_edited\]: .*00001-first\.sql/);
+    expect(rendered.exitCode).toBe(exitCodes.migration);
+  });
+
+  it('adds the offending source lines to a SQL error', () => {
+    const detail: ErrorDetail = {
+      code: 'sql_error',
+      phase: 'migration',
+      sqlstate: '42601',
+      message: 'syntax error at or near "tabel"',
+      file: 'sql/00001-a.sql',
+      location: { file: 'sql/00001-a.sql', line: 2, column: 8, excerpt: '> 2 | create tabel x\n    |        ^' },
+    };
+    const rendered = renderFailure(new SchemaproofError(detail), false);
+    expect(rendered.lines[0]).toContain('sql/00001-a.sql:2:8');
+    expect(rendered.lines[1]).toContain('create tabel');
+  });
+
+  it('hides stack traces unless debugging', () => {
+    const bug = new TypeError('undefined is not a function');
+    expect(renderFailure(bug, false).lines).toHaveLength(1);
+    expect(renderFailure(bug, false).exitCode).toBe(exitCodes.internal);
+    expect(renderFailure(bug, true).lines.length).toBeGreaterThan(1);
+  });
+
+  it('gives "could not run" kinds exit codes distinct from "checks failed"', () => {
+    const kinds: ErrorDetail[] = [
+      { code: 'config_invalid', file: 'x', problems: [] },
+      { code: 'postgres_not_found', searched: [] },
+      { code: 'migration_edited', file: 'x' },
+      { code: 'access_spec_invalid', file: 'x', problems: [] },
+      { code: 'disk_full', path: '/', detail: '' },
+    ];
+    const codes = kinds.map(exitCodeFor);
+    expect(new Set(codes).size).toBe(kinds.length);
+    expect(codes).not.toContain(exitCodes.checksFailed);
+    expect(codes).not.toContain(exitCodes.ok);
+  });
+});
