@@ -6,6 +6,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodes, type ExitCode } from '../errors/index.ts';
 import { renderFailure } from './render.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerTest } from './commands/test.ts';
+import { registerRls } from './commands/rls.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerLint } from './commands/lint.ts';
+import { registerLoadFec } from './commands/load-fec.ts';
+import { registerVerify } from './commands/verify.ts';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -38,6 +44,12 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerMigrate(program);
+  registerTest(program);
+  registerRls(program);
+  registerBench(program);
+  registerLint(program);
+  registerLoadFec(program);
+  registerVerify(program);
   return program;
 }
 

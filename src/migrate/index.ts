@@ -16,7 +16,10 @@ import { readFileSync } from 'node:fs';
 export { readMigrationFiles, readPolicyFiles, sha256, migrationNamePattern, type SqlFile } from './files.ts';
 export { locateInFile, locationAt, excerpt } from './sql-position.ts';
 
-const PostgresDatabaseEngine = (PostgresDatabaseEngineModule as unknown as { default: new (connection: unknown, config: unknown) => EngineLike }).default;
+type EngineConstructor = new (connection: unknown, config: unknown) => EngineLike;
+// CommonJS interop differs between runtimes (tsx hands us module.exports, vite may hand us exports.default).
+const engineModule = PostgresDatabaseEngineModule as unknown as EngineConstructor | { default: EngineConstructor };
+const PostgresDatabaseEngine: EngineConstructor = 'default' in engineModule ? engineModule.default : engineModule;
 interface EngineLike {
   readonly directory: unknown;
 }

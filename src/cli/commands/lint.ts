@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { exitCodes } from '../../errors/index.ts';
+import { runAction } from '../main.ts';
+
+// Placeholder until the capability lands: the command exists and says so.
+export function registerLint(program: Command): void {
+  program
+    .command('lint')
+    .description('(not implemented yet)')
+    .allowUnknownOption()
+    .action(
+      runAction(program, async () => {
+        process.stderr.write('schemaproof lint: not implemented yet\n');
+        return exitCodes.usage;
+      }),
+    );
+}
