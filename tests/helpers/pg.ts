@@ -4,7 +4,7 @@
  */
 import { inject, afterAll } from 'vitest';
 import type { ConnectionPool } from '@databases/pg';
-import { attachServer, templateHandle, type OwnedDatabase, type PostgresServer } from '../../src/postgres/index.ts';
+import { attachServer, findPgBinaries, templateHandle, type OwnedDatabase, type PostgresServer } from '../../src/postgres/index.ts';
 
 let server: PostgresServer | null = null;
 const opened: { db: OwnedDatabase; pool: ConnectionPool }[] = [];
@@ -12,7 +12,8 @@ const opened: { db: OwnedDatabase; pool: ConnectionPool }[] = [];
 export function testServer(): PostgresServer {
   if (!server) {
     const context = inject('pg');
-    server = attachServer(context.maintenance, null);
+    const binaries = context.binDir ? findPgBinaries({ ...process.env, PG_BIN: context.binDir }) : null;
+    server = attachServer(context.maintenance, binaries);
     afterAll(async () => {
       for (const { pool } of opened.splice(0)) await pool.dispose();
       await server?.stop();

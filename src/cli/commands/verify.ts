@@ -1,17 +1,61 @@
-import type { Command } from 'commander';
-import { exitCodes } from '../../errors/index.ts';
+import { Option, type Command } from 'commander';
+import { loadSettings, resolveSettings, scales, type Settings } from '../../config/index.ts';
+import { gateIds, type GateId } from '../../report/index.ts';
+import { verify } from '../../verify/index.ts';
 import { runAction } from '../main.ts';
 
-// Placeholder until the capability lands: the command exists and says so.
+interface VerifyFlags {
+  readonly baseline?: string;
+  readonly scale?: (typeof scales)[number];
+  readonly runs?: string;
+  readonly skip?: string[];
+  readonly reportsDir?: string;
+}
+
+function override(settings: Settings, flags: VerifyFlags): Settings {
+  const raw = {
+    ...settings,
+    bench: { ...settings.bench, ...(flags.scale ? { scale: flags.scale } : {}), fecDir: settings.bench.fecDir ?? undefined, baseline: settings.bench.baseline ?? undefined },
+    rls: { ...settings.rls, ...(flags.runs ? { runs: Number(flags.runs) } : {}) },
+    ...(flags.reportsDir ? { reportsDir: flags.reportsDir } : {}),
+  };
+  const { root, configFile, ...rest } = raw;
+  return resolveSettings(rest, root, configFile);
+}
+
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(
-      runAction(program, async () => {
-        process.stderr.write('schemaproof verify: not implemented yet\n');
-        return exitCodes.usage;
-      }),
-    );
+    .description('everything in one run; writes reports/verification.{html,md,json} and reports/junit.xml; exit 0 only when every gate passes')
+    .option('--baseline <file>', 'compare with an earlier verification.json; regressions fail')
+    .addOption(new Option('--scale <scale>', 'data scale for the plan benchmark').choices([...scales]))
+    .option('--runs <n>', 'RLS property runs')
+    .option('--reports-dir <dir>', 'where to write the reports')
+    .addOption(new Option('--skip <gate...>', 'leave gates out (reported as skipped)').choices(gateIds.filter((id) => id !== 'migrations')));
+  command.action(
+    runAction(program, async (globals) => {
+      const flags = command.opts<VerifyFlags>();
+      const settings = override(await loadSettings({ configPath: globals.config }), flags);
+      const interactive = process.stderr.isTTY && process.env.CI !== 'true';
+      const started = Date.now();
+      const result = await verify({
+        settings,
+        databaseUrl: globals.databaseUrl,
+        baseline: flags.baseline ?? settings.bench.baseline,
+        skip: (flags.skip ?? []) as GateId[],
+        onProgress: (message) => {
+          const stamp = `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`;
+          process.stderr.write(interactive ? `\r\x1b[2K${stamp} ${message}${message.includes(': running') ? '' : '\n'}` : `${stamp} ${message}\n`);
+        },
+      });
+      const { report, written } = result;
+      process.stdout.write(`\n${report.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${report.gates.map((gate) => `${gate.id} ${gate.status}`).join(', ')} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
+      for (const gate of report.gates) {
+        for (const failure of gate.failures.slice(0, 20)) process.stdout.write(`  ✗ [${gate.id}] ${failure.what}\n      where: ${failure.where}${failure.replay ? `\n      replay: ${failure.replay}` : ''}\n`);
+        if (gate.failures.length > 20) process.stdout.write(`  … ${gate.failures.length - 20} more ${gate.id} failure(s) in the report\n`);
+      }
+      if (written) process.stdout.write(`reports: ${written.html}, ${written.markdown}, ${written.json}, ${written.junit}\n`);
+      return result.exitCode;
+    }),
+  );
 }

@@ -1,0 +1,97 @@
+import { allFailures, type Status, type VerificationReport } from './model.ts';
+
+/** GitHub refuses comment bodies over 65,536 characters; stay well under. */
+export const markdownLimit = 60_000;
+
+const icon: Record<Status, string> = { pass: '✅', fail: '❌', warn: '⚠️', skipped: '⏭️', error: '💥' };
+
+function cell(text: string | number | null): string {
+  return String(text ?? '—').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function table(headers: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+}
+
+function ms(value: number | null): string {
+  return value === null ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1);
+}
+
+/**
+ * PR-comment sized: verdict, failures, then a summary of each section. When
+ * it would exceed the limit it is cut at a section boundary with a pointer to
+ * the HTML report.
+ */
+export function renderMarkdown(report: VerificationReport, options: { readonly htmlPath?: string; readonly limit?: number } = {}): string {
+  const limit = options.limit ?? markdownLimit;
+  const htmlPath = options.htmlPath ?? 'reports/verification.html';
+  const failures = allFailures(report);
+  const head = [
+    `# ${report.verdict === 'pass' ? '✅ schemaproof: PASS' : '❌ schemaproof: FAIL'}`,
+    '',
+    `${failures.length} failure(s) · ${report.gates.length} gates · ${(report.durationMs / 1000).toFixed(1)} s · ${report.generatedAt}`,
+    '',
+    table(['gate', 'status', 'summary'], report.gates.map((gate) => [gate.title, `${icon[gate.status]} ${gate.status}`, gate.summary])),
+  ].join('\n');
+  const sections: string[] = [];
+  if (failures.length > 0) {
+    sections.push(
+      ['## Failures', '', ...failures.map((failure) => `- **${failure.gate}** — ${failure.what}\n  - where: \`${failure.where}\`${failure.replay ? `\n  - replay: \`${failure.replay}\`` : ''}`)].join('\n'),
+    );
+  }
+  if (report.baseline) {
+    sections.push(
+      [`## Changes since baseline (${report.baseline.file})`, '', report.baseline.changes.length === 0 ? 'No changes.' : table(['kind', 'what', 'before', 'after', 'regression'], report.baseline.changes.map((change) => [change.kind, change.what, change.before, change.after, change.regression ? 'yes' : 'no']))].join('\n'),
+    );
+  }
+  if (report.compliance.length > 0) {
+    sections.push(['## Compliance map', '', table(['duty', 'regulation', 'mechanism', 'proved by', 'status'], report.compliance.map((duty) => [duty.duty, duty.regulation, duty.mechanism, duty.evidence.join('; ') || '—', `${icon[duty.status]} ${duty.status}`]))].join('\n'));
+  }
+  if (report.plans) {
+    sections.push(
+      [
+        `## Query plans (scale ${report.plans.scale}, seed ${report.plans.seed})`,
+        '',
+        table(['#', 'query', 'actor', 'plan node', 'index', 'p50 ms', 'p95 ms', 'RLS ratio', 'status'], report.plans.queries.map((query) => [query.id, query.title, query.actor, query.planNode, query.indexes.join(', ') || '—', ms(query.p50Ms), ms(query.p95Ms), query.rlsRatio === null ? '—' : `${query.rlsRatio.toFixed(2)}×`, `${icon[query.status]} ${query.status}`])),
+      ].join('\n'),
+    );
+  }
+  if (report.mutation) {
+    sections.push([`## Mutation self-test: ${(report.mutation.score * 100).toFixed(0)}% caught`, '', table(['mutant', 'caught by'], report.mutation.mutants.map((mutant) => [mutant.name, mutant.caughtBy ?? '**SURVIVED**']))].join('\n'));
+  }
+  if (report.rls) {
+    sections.push([`## RLS properties (${report.rls.cases} cases${report.rls.casesPerSecond ? `, ${report.rls.casesPerSecond.toFixed(0)}/s` : ''}, seed ${report.rls.seed ?? '—'})`, '', table(['property', 'runs', 'status'], report.rls.properties.map((property) => [property.name, property.runs, `${icon[property.status]} ${property.status}`]))].join('\n'));
+  }
+  if (report.pgtap) {
+    sections.push([`## pgTAP (${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed)`, '', table(['file', 'status', 'passed', 'failed', 'ms'], report.pgtap.files.map((file) => [file.file, `${icon[file.status]} ${file.status}`, file.passed, file.failed, file.durationMs.toFixed(0)]))].join('\n'));
+  }
+  if (report.lint) {
+    const open = report.lint.findings.filter((finding) => !finding.suppressed);
+    const suppressed = report.lint.findings.filter((finding) => finding.suppressed);
+    sections.push(
+      [
+        `## Lints (${open.length} finding(s), ${suppressed.length} suppressed)`,
+        '',
+        open.length > 0 ? table(['lint', 'level', 'object', 'detail'], open.map((finding) => [finding.lint, finding.level, finding.object, finding.detail])) : 'No open findings.',
+        ...(suppressed.length > 0 ? ['', '**Suppressed:**', '', table(['lint', 'object', 'reason'], suppressed.map((finding) => [finding.lint, finding.object, finding.suppressionReason]))] : []),
+      ].join('\n'),
+    );
+  }
+  if (report.restoreDrill) sections.push(`## Restore drill\n\n${icon[report.restoreDrill.status]} ${report.restoreDrill.summary}`);
+  const accessDenied = report.accessMatrix.filter((entry) => entry.status !== 'pass');
+  if (report.accessMatrix.length > 0) {
+    sections.push(`## Access matrix\n\n${report.accessMatrix.length} cells checked, ${accessDenied.length} mismatch(es).${accessDenied.length > 0 ? `\n\n${table(['table', 'actor', 'operation', 'expected', 'observed'], accessDenied.map((entry) => [entry.table, entry.actor, entry.operation, entry.expected, entry.observed]))}` : ''}`);
+  }
+  sections.push(`## Environment\n\n${table(['', ''], Object.entries(report.environment).map(([key, value]) => [key, value]))}`);
+  const footer = `\n\n---\nFull report: \`${htmlPath}\` (HTML) and \`reports/verification.json\`.`;
+  let body = head;
+  for (const section of sections) {
+    const next = `${body}\n\n${section}`;
+    if (next.length + footer.length + 200 > limit) {
+      body += `\n\n_Truncated to fit a pull-request comment: ${sections.length - sections.indexOf(section)} more section(s) in \`${htmlPath}\`._`;
+      break;
+    }
+    body = next;
+  }
+  return body + footer;
+}

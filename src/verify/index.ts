@@ -1,0 +1,250 @@
+/**
+ * `verify`: provision → migrate → pgTAP → RLS properties + mutation → plans
+ * → lints → restore drill → report. One run, one verdict. Each gate is
+ * isolated: a gate that cannot run is reported as `error` with what and why,
+ * and the others still run where they can.
+ */
+import { cpus, platform, release } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Settings } from '../config/index.ts';
+import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
+import { readInventory, type SchemaInventory } from '../inventory/index.ts';
+import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
+import { serverVersion } from '../postgres/index.ts';
+import { writeReport, reportSchemaVersion, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
+import { restoreDrill } from '../restore/index.ts';
+import { openWorkspace, type Workspace } from '../workspace/index.ts';
+import { compareReports, readBaseline } from './baseline.ts';
+import { complianceMap, type EvidenceItem } from './compliance.ts';
+import { gateRunners, type GateContext, type GateOutcome, type Sections } from './gates.ts';
+
+export { complianceMap, duties, type EvidenceItem } from './compliance.ts';
+export { compareReports, readBaseline } from './baseline.ts';
+
+export interface VerifyOptions {
+  readonly settings: Settings;
+  readonly databaseUrl?: string | undefined;
+  /** An earlier verification.json to compare against. */
+  readonly baseline?: string | null;
+  readonly onProgress?: (message: string) => void;
+  /** Write the four report files (default true). */
+  readonly write?: boolean;
+  /** Gates to leave out (reported as skipped, with the reason). */
+  readonly skip?: readonly GateId[];
+}
+
+export interface VerifyResult {
+  readonly report: VerificationReport;
+  readonly written: WrittenReport | null;
+  /** 0 all gates passed, 1 checks failed, other = could not run (see README). */
+  readonly exitCode: ExitCode;
+}
+
+const titles: Record<GateId, string> = {
+  migrations: 'Migrations and policies apply',
+  pgtap: 'pgTAP suites',
+  rls: 'RLS property tests',
+  mutation: 'Mutation self-test',
+  plans: 'Query plans and timings',
+  lint: 'Lints',
+  restore: 'Restore drill',
+};
+
+function toolVersion(): string {
+  try {
+    const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+    return String((JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function errorOutcome(id: GateId, error: unknown): GateOutcome {
+  const what = isSchemaproofError(error) ? describeError(error.detail) : `internal error: ${(error as Error).message?.split('\n')[0] ?? String(error)}`;
+  const where = isSchemaproofError(error) && error.detail.code === 'sql_error' && error.detail.location ? `${error.detail.location.file}:${error.detail.location.line}:${error.detail.location.column}` : id;
+  return { status: 'error', summary: what, failures: [{ gate: id, what, where, replay: `schemaproof ${id === 'migrations' ? 'migrate' : id}` }] };
+}
+
+export async function verify(options: VerifyOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const { settings } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const skip = new Set(options.skip ?? []);
+  const gates: GateResult[] = [];
+  const sections: Sections = {};
+  const evidence: EvidenceItem[] = [];
+  let inventory: SchemaInventory = { relations: [], functions: [], enums: [] };
+  const environment: Record<string, string> = {
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    cores: String(cpus().length),
+    'config file': settings.configFile ?? '(defaults)',
+    'project root': settings.root,
+    'bench scale': settings.bench.scale,
+    'bench seed': String(settings.bench.seed),
+    'rls runs': String(settings.rls.runs),
+  };
+  const record = (id: GateId, outcome: GateOutcome, durationMs: number) => {
+    gates.push({ id, title: titles[id], status: outcome.status, summary: outcome.summary, durationMs, failures: outcome.failures });
+    progress(`${id}: ${outcome.status} — ${outcome.summary}`);
+  };
+
+  let workspace: Workspace | null = null;
+  let fatal: unknown = null;
+  const migrateStarted = performance.now();
+  progress('migrations: provisioning Postgres and building the migrated template');
+  try {
+    workspace = await openWorkspace({ sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root, databaseUrl: options.databaseUrl ?? settings.databaseUrl, settings: settings.postgres.settings });
+    const migration = workspace.migration;
+    record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
+  } catch (error) {
+    fatal = error;
+    record('migrations', errorOutcome('migrations', error), performance.now() - migrateStarted);
+  }
+
+  try {
+    if (workspace) {
+      const ws = workspace;
+      const scratch = await ws.template.clone('inventory');
+      const db = scratch.connect();
+      try {
+        inventory = await readInventory(db);
+        environment.postgres = await serverVersion(db);
+      } finally {
+        await db.dispose();
+        await scratch.drop();
+      }
+      environment.server = ws.server.description;
+      environment['provision ms'] = ws.timings.provisionMs.toFixed(0);
+      environment['template ms'] = ws.timings.templateMs.toFixed(0);
+      const context: GateContext = { settings, workspace: ws, progress, evidence, sections };
+      for (const [id, runner] of gateRunners) {
+        if (skip.has(id)) {
+          record(id, { status: 'skipped', summary: 'skipped on request', failures: [] }, 0);
+          continue;
+        }
+        const gateStarted = performance.now();
+        progress(`${id}: running`);
+        let outcome: GateOutcome;
+        try {
+          outcome = await runner(context);
+        } catch (error) {
+          outcome = errorOutcome(id, error);
+        }
+        record(id, outcome, performance.now() - gateStarted);
+      }
+      if (skip.has('restore') || !settings.restoreDrill) {
+        record('restore', { status: 'skipped', summary: skip.has('restore') ? 'skipped on request' : 'disabled in config (restoreDrill: false)', failures: [] }, 0);
+      } else {
+        const restoreStarted = performance.now();
+        progress('restore: pg_dump → pg_restore → compare');
+        let outcome: GateOutcome;
+        try {
+          outcome = await runRestoreGate(context);
+        } catch (error) {
+          outcome = errorOutcome('restore', error);
+        }
+        record('restore', outcome, performance.now() - restoreStarted);
+      }
+    } else {
+      for (const id of ['pgtap', 'rls', 'mutation', 'plans', 'lint', 'restore'] as const) record(id, { status: 'skipped', summary: 'not run: migrations failed', failures: [] }, 0);
+    }
+  } finally {
+    await workspace?.close();
+  }
+
+  const files = [
+    ...safeFiles(() => readMigrationFiles(settings.sqlDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'migration' as const, sha256: file.sha256 }))),
+    ...safeFiles(() => readPolicyFiles(settings.policiesDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'policy' as const, sha256: file.sha256 }))),
+  ];
+  let report: VerificationReport = {
+    schemaVersion: reportSchemaVersion,
+    tool: { name: 'schemaproof', version: toolVersion() },
+    generatedAt: new Date().toISOString(),
+    durationMs: performance.now() - started,
+    verdict: 'pass',
+    gates,
+    compliance: complianceMap(evidence),
+    inventory: {
+      tables: inventory.relations.map((relation) => ({
+        name: relation.schema === 'public' ? relation.name : `${relation.schema}.${relation.name}`,
+        kind: relation.kind,
+        comment: relation.comment,
+        partitionOf: relation.partitionOf,
+        rlsEnabled: relation.rlsEnabled,
+        rlsForced: relation.rlsForced,
+        estimatedRows: relation.estimatedRows,
+        columns: relation.columns,
+        indexes: relation.indexes,
+        constraints: relation.constraints,
+        triggers: relation.triggers.map((trigger) => trigger.name),
+        policies: relation.policies,
+        grants: relation.grants,
+      })),
+      functions: inventory.functions.map((fn) => ({ signature: fn.signature, securityDefiner: fn.securityDefiner, config: fn.config, comment: fn.comment })),
+      enums: inventory.enums.map((entry) => ({ name: entry.name, labels: entry.labels })),
+    },
+    accessMatrix: sections.accessMatrix ?? [],
+    pgtap: sections.pgtap ?? null,
+    rls: sections.rls ?? null,
+    mutation: sections.mutation ?? null,
+    plans: sections.plans ?? null,
+    lint: sections.lint ?? null,
+    migrations: { files },
+    restoreDrill: sections.restoreDrill ?? null,
+    environment,
+    baseline: null,
+  };
+  const baselineFile = options.baseline ?? null;
+  if (baselineFile) {
+    const previous = readBaseline(baselineFile);
+    const changes = compareReports(previous, report, { slowdownFactor: settings.bench.gates.slowdownFactor });
+    const regressions = changes.filter((change) => change.regression);
+    const failures: Failure[] = regressions.map((change) => ({ gate: change.kind === 'new_lint' ? 'lint' : change.kind === 'new_access' ? 'rls' : 'plans', what: `${change.kind.replace('_', ' ')}: ${change.what} (${change.before} → ${change.after})`, where: baselineFile, replay: `schemaproof verify --baseline ${baselineFile}` }));
+    report = {
+      ...report,
+      baseline: { file: baselineFile, changes },
+      gates: report.gates.map((gate) => {
+        const extra = failures.filter((failure) => failure.gate === gate.id);
+        return extra.length === 0 ? gate : { ...gate, status: 'fail' as Status, summary: `${gate.summary}; ${extra.length} regression(s) since baseline`, failures: [...gate.failures, ...extra] };
+      }),
+    };
+  }
+  const failed = report.gates.some((gate) => gate.status === 'fail' || gate.status === 'error');
+  report = { ...report, verdict: failed ? 'fail' : 'pass', durationMs: performance.now() - started };
+  const written = options.write === false ? null : writeReport(report, settings.reportsDir);
+  let exitCode: ExitCode = failed ? exitCodes.checksFailed : exitCodes.ok;
+  if (fatal !== null) exitCode = isSchemaproofError(fatal) ? exitCodeFor(fatal.detail) : exitCodes.internal;
+  return { report, written, exitCode };
+}
+
+function safeFiles<T>(read: () => T[]): T[] {
+  try {
+    return read();
+  } catch {
+    return [];
+  }
+}
+
+async function runRestoreGate(context: GateContext): Promise<GateOutcome> {
+  const drill = await restoreDrill(context.workspace.server, context.workspace.template);
+  const followUps: Failure[] = [];
+  const notes: string[] = [];
+  try {
+    for (const follow of context.restoreFollowUps ?? []) {
+      const result = await follow(drill.restored);
+      notes.push(result.summary);
+      followUps.push(...result.failures);
+    }
+  } finally {
+    await drill.restored.drop();
+  }
+  const failures: Failure[] = [
+    ...drill.differences.map((difference) => ({ gate: 'restore' as const, what: `${difference.aspect} changed after pg_dump/pg_restore: ${difference.before} → ${difference.after}`, where: difference.object, replay: 'schemaproof verify' })),
+    ...followUps,
+  ];
+  const summary = `dump ${(drill.dumpBytes / 1024).toFixed(0)} KiB in ${drill.dumpMs.toFixed(0)} ms, restore ${drill.restoreMs.toFixed(0)} ms; ${drill.relationsCompared} relations and ${drill.functionsCompared} functions compared, ${drill.differences.length} difference(s)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
+  context.sections.restoreDrill = { status: failures.length === 0 ? 'pass' : 'fail', summary, differences: drill.differences };
+  return { status: failures.length === 0 ? 'pass' : 'fail', summary, failures };
+}
