@@ -42,6 +42,8 @@ export interface MigrateOptions {
   readonly dryRun?: boolean;
   /** Install the Supabase shim first where missing (default true). */
   readonly installShim?: boolean;
+  /** `lock_timeout` for the whole run (default 10 000 ms). */
+  readonly lockTimeoutMs?: number;
 }
 
 export interface FileRecord {
@@ -142,6 +144,8 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
     await db.tx(async (tx) => {
       // Serialise concurrent runs against the same database.
       await tx.query(sql`select pg_advisory_xact_lock(hashtext('schemaproof.migrate'))`);
+      // Never queue forever behind an application's lock: fail the run (and roll back) instead.
+      await tx.query(sql`select set_config('lock_timeout', ${`${options.lockTimeoutMs ?? 10_000}ms`}, true)`);
       let shim: ShimResult | null = null;
       if (options.installShim !== false) {
         try {

@@ -1,17 +1,56 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
+import { formatLintJson, formatLintText, runLints, type LintResult } from '../../lint/index.ts';
+import { openWorkspace } from '../../workspace/index.ts';
 import { runAction } from '../main.ts';
 
-// Placeholder until the capability lands: the command exists and says so.
+interface LintCommandOptions {
+  readonly format: 'text' | 'json';
+  readonly squawk: boolean;
+}
+
 export function registerLint(program: Command): void {
-  program
+  const command = program
     .command('lint')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(
-      runAction(program, async () => {
-        process.stderr.write('schemaproof lint: not implemented yet\n');
-        return exitCodes.usage;
-      }),
-    );
+    .description('security and performance lints on the migrated schema, safety lints (squawk, policy_in_migrations) on the migration files')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--no-squawk', 'skip squawk even when the config enables it');
+  command.action(
+    runAction(program, async (globals) => {
+      const settings = await loadSettings({ configPath: globals.config });
+      const options = command.opts<LintCommandOptions>();
+      const workspace = await openWorkspace({
+        sqlDir: settings.sqlDir,
+        policiesDir: settings.policiesDir,
+        root: settings.root,
+        databaseUrl: globals.databaseUrl ?? settings.databaseUrl,
+        settings: settings.postgres.settings,
+      });
+      let result: LintResult;
+      try {
+        const clone = await workspace.template.clone('lint');
+        const db = clone.connect();
+        try {
+          result = await runLints({
+            db,
+            sqlDir: settings.sqlDir,
+            root: settings.root,
+            severities: settings.lint.severities,
+            suppressions: settings.lint.suppressions,
+            squawk: settings.lint.squawk && options.squawk,
+            configFile: settings.configFile,
+          });
+        } finally {
+          await db.dispose();
+          await clone.drop();
+        }
+      } finally {
+        await workspace.close();
+      }
+      process.stdout.write(options.format === 'json' ? formatLintJson(result) : formatLintText(result));
+      return result.errorCount > 0 ? exitCodes.checksFailed : exitCodes.ok;
+    }),
+  );
 }
