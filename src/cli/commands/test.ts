@@ -1,17 +1,148 @@
 import type { Command } from 'commander';
-import { exitCodes } from '../../errors/index.ts';
+import { InvalidArgumentError, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadSettings } from '../../config/index.ts';
+import { exitCodes, fromSystemError } from '../../errors/index.ts';
+import {
+  defaultJobs,
+  discoverPgtapFiles,
+  formatFileLine,
+  formatJson,
+  formatJunit,
+  formatSummary,
+  formatTap,
+  reporters,
+  runPgtap,
+  type PgtapProgressEvent,
+  type PgtapReporter,
+  type PgtapRunResult,
+} from '../../pgtap/index.ts';
+import { openWorkspace } from '../../workspace/index.ts';
 import { runAction } from '../main.ts';
 
-// Placeholder until the capability lands: the command exists and says so.
+interface TestOptions {
+  readonly jobs?: number;
+  readonly timeoutMs?: number;
+  readonly reporter: PgtapReporter;
+  readonly output?: string;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+}
+
+/** Progress on stdout: plain lines, or on a TTY (not CI) a live block of running files under the finished ones. */
+function progressPrinter(live: boolean): { onProgress: (event: PgtapProgressEvent) => void; finish: () => void } {
+  const out = process.stdout;
+  const running = new Map<number, string>();
+  let drawn = 0;
+  const clear = (): void => {
+    if (drawn > 0) out.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
+  const draw = (): void => {
+    for (const path of running.values()) out.write(`RUNS    ${path}\n`);
+    drawn = running.size;
+  };
+  return {
+    onProgress(event) {
+      if (event.type === 'start') return;
+      if (event.type === 'file_start') {
+        if (!live) return;
+        clear();
+        running.set(event.index, event.displayPath);
+        draw();
+        return;
+      }
+      if (live) clear();
+      running.delete(event.index);
+      out.write(`${formatFileLine(event.result)}\n`);
+      if (live) draw();
+    },
+    finish() {
+      if (live) clear();
+    },
+  };
+}
+
+function render(result: PgtapRunResult, reporter: PgtapReporter): string {
+  switch (reporter) {
+    case 'summary':
+      return formatSummary(result);
+    case 'tap':
+      return formatTap(result);
+    case 'junit':
+      return formatJunit(result);
+    case 'json':
+      return formatJson(result);
+  }
+}
+
+function writeOutput(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    throw fromSystemError(error, path) ?? error;
+  }
+}
+
 export function registerTest(program: Command): void {
-  program
+  const command = program
     .command('test')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(
-      runAction(program, async () => {
-        process.stderr.write('schemaproof test: not implemented yet\n');
-        return exitCodes.usage;
-      }),
-    );
+    .description('run pgTAP files, each in its own fresh clone of the migrated template, in parallel')
+    .argument('[files...]', 'pgTAP files or directories (default: every *.sql under the configured pgtapDir)')
+    .option('-j, --jobs <n>', 'files run at once (default: config pgtap.jobs, else the number of cores)', positiveInteger)
+    .option('--timeout-ms <n>', 'per-file timeout in milliseconds (default: config pgtap.timeoutMs, 60000)', positiveInteger)
+    .addOption(new Option('--reporter <name>', 'summary (live, then failures), tap, junit or json').choices(reporters).default('summary'))
+    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)');
+  command.action(
+    runAction(program, async (globals) => {
+      const options = command.opts<TestOptions>();
+      const paths = command.processedArgs[0] as string[] | undefined;
+      const settings = await loadSettings({ configPath: globals.config });
+      const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd() });
+      const toFile = options.output !== undefined;
+      const showSummary = options.reporter === 'summary' || toFile;
+      const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
+      const printer = progressPrinter(live);
+      const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
+      const workspace = await openWorkspace({
+        sqlDir: settings.sqlDir,
+        policiesDir: settings.policiesDir,
+        root: settings.root,
+        databaseUrl,
+        settings: settings.postgres.settings,
+      });
+      let result: PgtapRunResult;
+      try {
+        const template = await workspace.pgtapTemplate();
+        result = await runPgtap({
+          server: workspace.server,
+          template,
+          files,
+          jobs: options.jobs ?? settings.pgtap.jobs ?? defaultJobs(),
+          timeoutMs: options.timeoutMs ?? settings.pgtap.timeoutMs,
+          root: settings.root,
+          ...(showSummary ? { onProgress: printer.onProgress } : {}),
+        });
+      } finally {
+        printer.finish();
+        await workspace.close();
+      }
+      if (toFile) {
+        writeOutput(resolve(process.cwd(), options.output as string), render(result, options.reporter));
+        process.stdout.write(formatSummary(result, { fileLines: false }).replace(/^\n/, ''));
+        process.stdout.write(`${options.reporter} report written to ${options.output}\n`);
+      } else if (options.reporter === 'summary') {
+        process.stdout.write(`\n${formatSummary(result, { fileLines: false })}`);
+      } else {
+        process.stdout.write(render(result, options.reporter));
+      }
+      return result.ok ? exitCodes.ok : exitCodes.checksFailed;
+    }),
+  );
 }

@@ -1,0 +1,219 @@
+/**
+ * Render a pgTAP run: a human summary (what failed, where, how to replay),
+ * concatenated TAP, JUnit XML, JSON. Pure functions returning text; the CLI
+ * decides where it goes.
+ */
+import type { PgtapFileError, PgtapFileResult, PgtapRunResult } from './types.ts';
+
+export const reporters = ['summary', 'tap', 'junit', 'json'] as const;
+export type PgtapReporter = (typeof reporters)[number];
+
+const statusLabel = { passed: 'PASS', failed: 'FAIL', errored: 'ERROR', timed_out: 'TIMEOUT' } as const;
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** `schemaproof test FILE`: the command that replays one file. */
+export function replayCommand(file: PgtapFileResult): string {
+  return `schemaproof test ${/\s/.test(file.displayPath) ? JSON.stringify(file.displayPath) : file.displayPath}`;
+}
+
+/** One line per finished file (the live and the plain progress line). */
+export function formatFileLine(file: PgtapFileResult): string {
+  const passed = file.assertions.filter((assertion) => assertion.ok || assertion.todo !== null).length;
+  const counts = file.planned === null ? `${passed}/${file.assertions.length} (no plan)` : `${passed}/${file.planned}`;
+  const reason = file.errors[0] ? `  ${headline(file.errors[0])}` : '';
+  return `${statusLabel[file.status].padEnd(7)} ${file.displayPath}  ${counts}  ${formatDuration(file.durationMs)}${reason}`;
+}
+
+/** Short description of one problem (no location). */
+export function headline(error: PgtapFileError): string {
+  switch (error.kind) {
+    case 'assertion_failed':
+      return `not ok ${error.number}${error.description ? ` - ${error.description}` : ''}`;
+    case 'plan_mismatch':
+      return `planned ${error.planned} test${error.planned === 1 ? '' : 's'} but ran ${error.ran}`;
+    case 'sql_error':
+      return `SQL ${error.severity.toLowerCase()}${error.sqlstate ? ` ${error.sqlstate}` : ''}: ${error.message}`;
+    case 'missing_plan':
+      return `no plan printed (ran ${error.ran}): call plan(N) first, or no_plan() and finish() at the end`;
+    case 'timeout':
+      return `did not finish within ${error.timeoutMs} ms (psql killed, backend terminated)`;
+    case 'psql_failed':
+      return `psql failed (${error.signal ? `signal ${error.signal}` : `exit ${error.exitCode}`})${error.stderr ? `: ${error.stderr.split('\n')[0]}` : ''}`;
+    case 'tap_invalid':
+      return `invalid TAP: ${error.detail}`;
+  }
+}
+
+/** file:line for a problem, as precise as we know it. */
+export function location(file: PgtapFileResult, error: PgtapFileError): string {
+  switch (error.kind) {
+    case 'assertion_failed':
+      return error.line === null ? file.displayPath : `${file.displayPath}:${error.line}`;
+    case 'sql_error': {
+      const sameFile = error.file === file.file;
+      const where = sameFile ? file.displayPath : error.file;
+      return `${where}:${error.errorLine ?? error.line}`;
+    }
+    default:
+      return file.displayPath;
+  }
+}
+
+/** The detail lines under a problem: have/want diagnostics, server DETAIL/HINT/LINE, stderr. */
+export function detailLines(file: PgtapFileResult, error: PgtapFileError): readonly string[] {
+  switch (error.kind) {
+    case 'assertion_failed': {
+      const assertion = file.assertions.find((candidate) => candidate.number === error.number);
+      return assertion?.diagnostics ?? [];
+    }
+    case 'sql_error':
+      return error.details;
+    case 'psql_failed':
+      return error.stderr ? error.stderr.split('\n').slice(0, 10) : [];
+    default:
+      return [];
+  }
+}
+
+export function formatTotals(result: PgtapRunResult): string {
+  const { totals } = result;
+  const files = [
+    `${totals.passedFiles} passed`,
+    totals.failedFiles > 0 ? `${totals.failedFiles} failed` : null,
+    totals.erroredFiles > 0 ? `${totals.erroredFiles} errored` : null,
+    totals.timedOutFiles > 0 ? `${totals.timedOutFiles} timed out` : null,
+  ].filter((part) => part !== null);
+  const assertions = [
+    `${totals.passedAssertions} passed`,
+    `${totals.failedAssertions} failed`,
+    totals.todoAssertions > 0 ? `${totals.todoAssertions} todo` : null,
+    totals.skippedAssertions > 0 ? `${totals.skippedAssertions} skipped` : null,
+  ].filter((part) => part !== null);
+  return `Files: ${files.join(', ')} (${totals.files})  Assertions: ${assertions.join(', ')} (${totals.assertions})  Time: ${formatDuration(result.durationMs)} (jobs ${result.jobs})`;
+}
+
+/** Every failure: what, where, how to replay. */
+export function formatFailures(result: PgtapRunResult): readonly string[] {
+  const lines: string[] = [];
+  let count = 0;
+  for (const file of result.files) {
+    for (const error of file.errors) {
+      count += 1;
+      lines.push(`${count}) ${location(file, error)}  ${headline(error)}`);
+      for (const detail of detailLines(file, error)) lines.push(`     ${detail}`);
+      if (error.kind === 'assertion_failed' && error.line !== null) lines.push('     (line found by matching the description in the file)');
+      lines.push(`   replay: ${replayCommand(file)}`);
+    }
+  }
+  return lines;
+}
+
+/** The non-live summary: one line per file, totals, then every failure. */
+export function formatSummary(result: PgtapRunResult, options: { readonly fileLines?: boolean } = {}): string {
+  const lines: string[] = [];
+  if (options.fileLines !== false) for (const file of result.files) lines.push(formatFileLine(file));
+  if (lines.length > 0) lines.push('');
+  lines.push(formatTotals(result));
+  const failures = formatFailures(result);
+  if (failures.length > 0) lines.push('', 'Failures:', ...failures);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every file's TAP stream, each under a `# file:` header, plus file-level problems as comments. */
+export function formatTap(result: PgtapRunResult): string {
+  const parts: string[] = [];
+  for (const file of result.files) {
+    parts.push(`# file: ${file.displayPath} (${file.status}, ${formatDuration(file.durationMs)})`);
+    if (file.rawTap) parts.push(file.rawTap.replace(/\n$/, ''));
+    for (const error of file.errors) {
+      if (error.kind === 'assertion_failed') continue;
+      parts.push(`# ${location(file, error)}: ${headline(error)}`);
+      for (const detail of detailLines(file, error)) parts.push(`#   ${detail}`);
+    }
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+export function formatJson(result: PgtapRunResult): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+// XML 1.0 allows tab, newline, carriage return and characters from U+0020; drop the rest.
+// eslint-disable-next-line no-control-regex
+const invalidXml = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+export function escapeXml(text: string): string {
+  return text
+    .replace(invalidXml, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function attributes(values: Record<string, string | number | null | undefined>): string {
+  return Object.entries(values)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => ` ${key}="${escapeXml(String(value))}"`)
+    .join('');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * JUnit XML: one <testsuite> per file, one <testcase> per assertion (failures
+ * carry pgTAP's diagnostics), plus one `(file)` testcase per file-level problem
+ * (SQL error, plan mismatch, missing plan, timeout) so CI shows it.
+ */
+export function formatJunit(result: PgtapRunResult, options: { readonly suiteName?: string } = {}): string {
+  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const fileProblems = (file: PgtapFileResult) => file.errors.filter((error) => error.kind !== 'assertion_failed');
+  const failuresOf = (file: PgtapFileResult) => file.assertions.filter((assertion) => !assertion.ok && assertion.todo === null).length;
+  const testsOf = (file: PgtapFileResult) => file.assertions.length + fileProblems(file).length;
+  const totalTests = result.files.reduce((sum, file) => sum + testsOf(file), 0);
+  const totalFailures = result.files.reduce((sum, file) => sum + failuresOf(file), 0);
+  const totalErrors = result.files.reduce((sum, file) => sum + fileProblems(file).length, 0);
+  lines.push(
+    `<testsuites${attributes({ name: options.suiteName ?? 'pgTAP', tests: totalTests, failures: totalFailures, errors: totalErrors, time: seconds(result.durationMs), timestamp: result.startedAt })}>`,
+  );
+  for (const file of result.files) {
+    const skipped = file.assertions.filter((assertion) => assertion.skip !== null || (assertion.todo !== null && !assertion.ok)).length;
+    lines.push(
+      `  <testsuite${attributes({ name: file.displayPath, tests: testsOf(file), failures: failuresOf(file), errors: fileProblems(file).length, skipped, time: seconds(file.durationMs), file: file.displayPath })}>`,
+    );
+    lines.push(`    <properties><property${attributes({ name: 'replay', value: replayCommand(file) })}/><property${attributes({ name: 'status', value: file.status })}/></properties>`);
+    const classname = `pgtap.${file.displayPath.replace(/\.sql$/, '').replace(/[/\\]/g, '.')}`;
+    for (const assertion of file.assertions) {
+      const name = `${assertion.number}${assertion.description ? ` - ${assertion.description}` : ''}`;
+      const open = `    <testcase${attributes({ classname, name, file: file.displayPath, line: assertion.line, time: '0' })}`;
+      if (assertion.skip !== null || (assertion.todo !== null && !assertion.ok)) {
+        const reason = assertion.skip !== null ? `SKIP ${assertion.skip}` : `TODO ${assertion.todo}`;
+        lines.push(`${open}><skipped${attributes({ message: reason.trim() })}/></testcase>`);
+      } else if (!assertion.ok) {
+        const where = assertion.line !== undefined ? `${file.displayPath}:${assertion.line}` : file.displayPath;
+        const body = [...assertion.diagnostics, `at ${where}`, `replay: ${replayCommand(file)}`].join('\n');
+        lines.push(`${open}>`);
+        lines.push(`      <failure${attributes({ message: `not ok ${name}`, type: 'assertion_failed' })}>${escapeXml(body)}</failure>`);
+        lines.push('    </testcase>');
+      } else {
+        lines.push(`${open}/>`);
+      }
+    }
+    for (const problem of fileProblems(file)) {
+      const body = [...detailLines(file, problem), `at ${location(file, problem)}`, `replay: ${replayCommand(file)}`].join('\n');
+      lines.push(`    <testcase${attributes({ classname, name: `(file) ${problem.kind}`, file: file.displayPath, time: seconds(file.durationMs) })}>`);
+      lines.push(`      <error${attributes({ message: headline(problem), type: problem.kind })}>${escapeXml(body)}</error>`);
+      lines.push('    </testcase>');
+    }
+    if (file.stderr.trim() !== '') lines.push(`    <system-err>${escapeXml(file.stderr)}</system-err>`);
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>');
+  return `${lines.join('\n')}\n`;
+}
