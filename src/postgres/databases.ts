@@ -14,13 +14,8 @@ export interface OwnedDatabase {
   drop(): Promise<void>;
 }
 
-async function withMaintenance<T>(server: PostgresServer, fn: (db: ConnectionPool) => Promise<T>): Promise<T> {
-  const db = server.connect(server.maintenanceDatabase, { poolSize: 1 });
-  try {
-    return await fn(db);
-  } finally {
-    await db.dispose();
-  }
+function withMaintenance<T>(server: PostgresServer, fn: (db: ConnectionPool) => Promise<T>): Promise<T> {
+  return fn(server.admin());
 }
 
 function owned(server: PostgresServer, name: string): OwnedDatabase {

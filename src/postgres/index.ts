@@ -1,5 +1,5 @@
 export { findPgBinaries, candidateBinDirs, type PgBinaries } from './binaries.ts';
-export { startLocalCluster, reapStaleClusters, runDirPrefix, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+export { startLocalCluster, reapStaleClusters, defaultBaseDir, runDirPrefix, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 export { provisionPostgres, urlServer, attachServer, dockerServer, dockerAvailable, localServer, type ProvisionOptions } from './provision.ts';
 export { connectTarget, clientEnvFor, serverVersion, type PostgresServer, type ConnectionTarget } from './server.ts';
 export {

@@ -11,6 +11,7 @@ import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
 import {
   clientEnvFor,
   connectTarget,
+  lazyAdminPool,
   newRunTag,
   uniqueDatabaseName,
   type ConnectionTarget,
@@ -30,16 +31,21 @@ export interface ProvisionOptions {
 export function localServer(cluster: LocalCluster, binaries: PgBinaries): PostgresServer {
   const runTag = newRunTag();
   const target = (database: string): ConnectionTarget => ({ host: cluster.socketDir, port: cluster.port, user: cluster.user, database });
+  const admin = lazyAdminPool(() => connectTarget(target('postgres'), { poolSize: 2 }));
   return {
     kind: 'local',
     description: `throwaway cluster (PostgreSQL ${cluster.version}) in ${cluster.dir}`,
     binaries,
     maintenanceDatabase: 'postgres',
+    admin: admin.get,
     target,
     connect: (database, options) => connectTarget(target(database), options),
     clientEnv: (database) => clientEnvFor(target(database)),
     uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
-    stop: () => cluster.stop(),
+    stop: async () => {
+      await admin.close();
+      await cluster.stop();
+    },
   };
 }
 
@@ -74,16 +80,19 @@ function redact(target: ConnectionTarget): string {
 export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null, kind: PostgresServer['kind'] = 'url'): PostgresServer {
   const runTag = newRunTag();
   const target = (database: string): ConnectionTarget => ({ ...base, database });
+  const adminPool = lazyAdminPool(() => connectTarget(base, { poolSize: 2 }));
   return {
     kind,
     description: `existing server ${redact(base)}`,
     binaries,
     maintenanceDatabase: base.database,
+    admin: adminPool.get,
     target,
     connect: (database, options) => connectTarget(target(database), options),
     clientEnv: (database) => clientEnvFor(target(database)),
     uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
     stop: async () => {
+      await adminPool.close();
       const admin = connectTarget(base, { poolSize: 1 });
       try {
         const rows = await admin.query(sql`select datname from pg_database where starts_with(datname, ${`sp_${runTag}_`})`);
@@ -132,6 +141,7 @@ export async function dockerServer(binaries: PgBinaries | null): Promise<Postgre
     await container.exec(['sh', '-c', 'apt-get update -qq && apt-get install -y -qq postgresql-$PG_MAJOR-pgtap >/dev/null']);
   }
   const runTag = newRunTag();
+  const admin = lazyAdminPool(() => connectTarget(target('postgres'), { poolSize: 2 }));
   const target = (database: string): ConnectionTarget => ({
     host: container.getHost(),
     port: container.getMappedPort(5432),
@@ -144,11 +154,13 @@ export async function dockerServer(binaries: PgBinaries | null): Promise<Postgre
     description: `container ${image}`,
     binaries,
     maintenanceDatabase: 'postgres',
+    admin: admin.get,
     target,
     connect: (database, options) => connectTarget(target(database), options),
     clientEnv: (database) => clientEnvFor(target(database)),
     uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
     stop: async () => {
+      await admin.close();
       await container.stop();
     },
   };

@@ -22,6 +22,8 @@ export interface PostgresServer {
   readonly binaries: PgBinaries | null;
   /** The database the harness connects to for CREATE/DROP DATABASE. */
   readonly maintenanceDatabase: string;
+  /** A shared pool on the maintenance database (opened lazily, closed by `stop`). */
+  admin(): ConnectionPool;
   target(database: string): ConnectionTarget;
   connect(database: string, options?: Partial<ConnectionPoolConfig>): ConnectionPool;
   /** Environment for psql/pg_dump pointing at `database`. */
@@ -73,4 +75,17 @@ export function newRunTag(): string {
 export async function serverVersion(db: ConnectionPool): Promise<string> {
   const rows = await db.query(sql`select current_setting('server_version') as version`);
   return String(rows[0]?.version ?? 'unknown');
+}
+
+/** A lazily opened, shared pool on the maintenance database. */
+export function lazyAdminPool(open: () => ConnectionPool): { readonly get: () => ConnectionPool; readonly close: () => Promise<void> } {
+  let pool: ConnectionPool | null = null;
+  return {
+    get: () => (pool ??= open()),
+    close: async () => {
+      const current = pool;
+      pool = null;
+      await current?.dispose();
+    },
+  };
 }

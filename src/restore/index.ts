@@ -63,12 +63,7 @@ export async function restoreDrill(server: PostgresServer, template: Template): 
       await left.dispose();
       await right.dispose();
     }
-    const admin = server.connect(server.maintenanceDatabase, { poolSize: 1 });
-    try {
-      await admin.query(sql`alter database ${sql.ident(restoredDb.name)} with is_template true`);
-    } finally {
-      await admin.dispose();
-    }
+    await server.admin().query(sql`alter database ${sql.ident(restoredDb.name)} with is_template true`);
     return {
       dumpBytes: statSync(dumpFile).size,
       dumpMs,
