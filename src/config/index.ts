@@ -37,10 +37,13 @@ export const rawConfigSchema = z.object({
     timeoutMs: z.number().int().positive().default(60_000),
   }).strict().default({ timeoutMs: 60_000 }),
   rls: z.object({
-    runs: z.number().int().positive().default(200),
+    /** Random worlds per property (each world is hundreds of cases). */
+    runs: z.number().int().positive().default(25),
     seed: z.number().int().optional(),
     mutation: z.boolean().default(true),
-  }).strict().default({ runs: 200, mutation: true }),
+    /** Worlds per property for each mutant (after one world per property). */
+    mutationRuns: z.number().int().positive().default(5),
+  }).strict().default({ runs: 25, mutation: true, mutationRuns: 5 }),
   bench: z.object({
     enabled: z.boolean().default(true),
     scale: z.enum(scales).default('medium'),
@@ -53,13 +56,15 @@ export const rawConfigSchema = z.object({
       p95Ms: z.number().positive().default(10),
       aggregateP95Ms: z.number().positive().default(100),
       rlsRatio: z.number().positive().default(1.2),
+      /** The RLS ratio gate applies only when RLS adds more than this at p50 (fixed JWT-parsing cost on sub-ms queries). */
+      rlsFloorMs: z.number().nonnegative().default(0.5),
       slowdownFactor: z.number().positive().default(2),
       seqScanRowLimit: z.number().int().positive().default(10_000),
       timingsGate: z.boolean().default(true),
-    }).strict().default({ p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true }),
+    }).strict().default({ p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true }),
   }).strict().default({
     enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3,
-    gates: { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true },
+    gates: { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true },
   }),
   lint: z.object({
     severities: z.record(z.string(), z.enum(severities)).default({}),

@@ -9,6 +9,8 @@ import { addPgtap, type Workspace } from '../workspace/index.ts';
 import type { EvidenceItem } from './compliance.ts';
 import { detailLines, discoverPgtapFiles, headline, location, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
 import { runLints, type LintResult } from '../lint/index.ts';
+import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
+import { runBench } from '../plans/index.ts';
 
 export interface GateOutcome {
   readonly status: Status;
@@ -145,8 +147,146 @@ export const lintGate: GateRunner = async (context) => {
   };
 };
 
+function observedText(observed: Readonly<Record<string, readonly string[]>>): string {
+  const entries = Object.entries(observed).filter(([, outcomes]) => outcomes.length > 0);
+  if (entries.length === 0) return 'none';
+  return entries.map(([rowClass, outcomes]) => `${rowClass}: ${outcomes.join('/')}`).join('; ');
+}
+
+function rlsFailures(result: RlsResult): Failure[] {
+  const failures: Failure[] = [];
+  for (const property of result.properties) {
+    if (property.passed) continue;
+    const violation = property.counterexample?.violation ?? null;
+    failures.push({
+      gate: 'rls',
+      what: `property ${property.name}: ${violation ? violation.problem : property.error ?? 'failed'}${violation ? ` (expected ${violation.expected}, observed ${violation.observed}; SQL: ${violation.sql})` : ''}`,
+      where: violation ? `${violation.relation} · ${violation.actorKind} · ${violation.operation}` : property.name,
+      replay: property.replay ?? `schemaproof rls --property ${property.name} --seed ${property.seed}`,
+    });
+  }
+  for (const finding of result.coverage) failures.push({ gate: 'rls', what: `coverage: ${JSON.stringify(finding)}`, where: 'tests/access/access-spec.json', replay: 'schemaproof rls' });
+  return failures;
+}
+
+/** The access-matrix properties on random worlds (one clone per property). */
+export const rlsGate: GateRunner = async (context) => {
+  const { settings, workspace } = context;
+  const spec = loadAccessSpec(settings.accessSpec);
+  const seed = settings.rls.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const result = await runRls({ server: workspace.server, template: workspace.template.name, spec, runs: settings.rls.runs, seed });
+  context.sections.rls = {
+    properties: result.properties.map((property) => ({
+      name: property.name,
+      runs: property.runs,
+      status: property.passed ? 'pass' : 'fail',
+      seed: property.seed,
+      counterexample: property.counterexample?.rendered ?? property.error ?? null,
+      replay: property.passed ? null : property.replay ?? null,
+    })),
+    cases: result.cases,
+    casesPerSecond: result.casesPerSecond,
+    seed,
+  };
+  context.sections.accessMatrix = result.observedMatrix.map((cell) => ({
+    table: cell.relation,
+    actor: cell.actor,
+    operation: cell.operation,
+    expected: cell.expected,
+    observed: observedText(cell.observed),
+    status: cell.agrees ? 'pass' : 'fail',
+  }));
+  for (const property of result.properties) {
+    context.evidence.push({ label: `rls property ${property.name} (${property.runs} worlds, ${property.cases} cases)`, haystack: `rls property ${property.name}`, ok: property.passed });
+  }
+  const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
+  return {
+    status: statusOf(result.passed),
+    summary: `${result.properties.filter((property) => property.passed).length}/${result.properties.length} properties held over ${result.cases} cases (${result.casesPerSecond.toFixed(0)}/s, seed ${seed}); ${result.observedMatrix.length - disagreeing}/${result.observedMatrix.length} matrix cells agree with the spec`,
+    failures: rlsFailures(result),
+  };
+};
+
+/** The mutation self-test: every broken policy variant must be caught. */
+export const mutationGate: GateRunner = async (context) => {
+  const { settings, workspace } = context;
+  if (!settings.rls.mutation) return { status: 'skipped', summary: 'disabled in config (rls.mutation: false)', failures: [] };
+  const spec = loadAccessSpec(settings.accessSpec);
+  const result = await runMutation({
+    server: workspace.server,
+    template: workspace.template.name,
+    spec,
+    runs: settings.rls.mutationRuns,
+    ...(settings.rls.seed !== undefined ? { seed: settings.rls.seed } : {}),
+    mutantsDir: settings.mutantsDir,
+    onResult: (mutant) => context.progress(`mutation: ${mutant.name} → ${mutant.equivalent ? 'equivalent' : mutant.caughtBy ?? 'SURVIVED'}`),
+  });
+  context.sections.mutation = {
+    score: result.score,
+    mutants: result.mutants.map((mutant) => ({
+      name: mutant.name,
+      description: mutant.equivalent ? `${mutant.description} (equivalent: ${mutant.equivalent})` : mutant.applyError ? `${mutant.description} (could not apply: ${mutant.applyError})` : mutant.description,
+      caughtBy: mutant.equivalent ? 'equivalent (not counted)' : mutant.caughtBy,
+      status: mutant.equivalent ? 'skipped' : mutant.caughtBy ? 'pass' : 'fail',
+    })),
+  };
+  context.evidence.push({ label: `mutation self-test: ${result.caught}/${result.total} broken policy variants caught`, haystack: 'mutation self-test', ok: result.caught === result.total && result.total > 0 });
+  const survivors = result.mutants.filter((mutant) => !mutant.equivalent && !mutant.caughtBy);
+  const failures: Failure[] = [
+    ...result.baselineFailures.map((property) => ({ gate: 'mutation' as const, what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`, where: property, replay: 'schemaproof rls' })),
+    ...survivors.map((mutant) => ({ gate: 'mutation' as const, what: `mutant survived: ${mutant.description}${mutant.applyError ? ` (could not apply: ${mutant.applyError})` : ''}`, where: mutant.source, replay: `schemaproof rls mutate --only ${mutant.name}` })),
+  ];
+  return {
+    status: statusOf(failures.length === 0),
+    summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%)${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}`,
+    failures,
+  };
+};
+
+/** The query catalogue at the configured scale: plans, timings, RLS ratio. */
+export const plansGate: GateRunner = async (context) => {
+  const { settings, workspace } = context;
+  if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
+  const report = await runBench({ settings, workspace, baselineFile: null, onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
+  const notes: string[] = [];
+  if (report.generation) notes.push(`Data generated in ${(report.generation.durationMs / 1000).toFixed(1)} s (scale ${settings.bench.scale}, seed ${settings.bench.seed}).`);
+  if (report.fecLoad) notes.push(`Real FEC files: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined with a reason.`);
+  if (report.uuidComparison) {
+    const uuid = report.uuidComparison;
+    notes.push(`UUID v7 vs v4 primary keys, ${uuid.rows} rows each: PK index ${(uuid.v7.pkIndexBytes / 1048576).toFixed(1)} MiB vs ${(uuid.v4.pkIndexBytes / 1048576).toFixed(1)} MiB (v4/v7 = ${uuid.indexSizeRatio.toFixed(2)}×); insert ${uuid.v7.rowsPerSecond} vs ${uuid.v4.rowsPerSecond} rows/s (v7/v4 = ${uuid.insertRateRatio.toFixed(2)}×), of which id generation alone ${uuid.v7.generateOnlyMs} vs ${uuid.v4.generateOnlyMs} ms.`);
+  }
+  context.sections.plans = {
+    scale: settings.bench.scale,
+    seed: settings.bench.seed,
+    notes,
+    queries: report.queries.map((query) => ({
+      id: query.id,
+      title: query.title,
+      actor: query.actor,
+      planNode: query.planNodes.top,
+      indexes: query.planNodes.indexes,
+      p50Ms: query.timings?.p50 ?? null,
+      p95Ms: query.timings?.p95 ?? null,
+      maxMs: query.timings?.max ?? null,
+      rlsRatio: query.rlsRatio,
+      status: query.passed ? 'pass' : 'fail',
+      failures: query.failures,
+    })),
+  };
+  const failing = report.queries.filter((query) => !query.passed);
+  const indexBacked = report.queries.filter((query) => query.seqScans.length === 0 && query.expectedIndexMissing.length === 0).length;
+  return {
+    status: statusOf(report.passed),
+    summary: `${indexBacked}/${report.queries.length} queries index-backed, ${report.queries.length - failing.length}/${report.queries.length} within every gate at scale ${settings.bench.scale}`,
+    failures: failing.map((query) => ({ gate: 'plans' as const, what: `query ${query.id} (${query.title}, as ${query.actor}): ${query.failures.join('; ')}`, where: `tests/plans/catalogue.json query ${query.id}`, replay: `schemaproof bench --scale ${settings.bench.scale} --query ${query.id}` })),
+  };
+};
+
 /** Gates in run order (migrations and restore are handled by the orchestrator). */
 export const gateRunners: readonly (readonly [GateId, GateRunner])[] = [
   ['pgtap', pgtapGate],
+  ['rls', rlsGate],
+  ['mutation', mutationGate],
+  ['plans', plansGate],
   ['lint', lintGate],
 ];

@@ -1,17 +1,63 @@
-import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { loadSettings, scales, type Scale } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
+import { formatBenchTable, runBench } from '../../plans/index.ts';
 import { runAction } from '../main.ts';
 
-// Placeholder until the capability lands: the command exists and says so.
+interface BenchCliOptions {
+  scale?: Scale;
+  seed?: number;
+  runs?: number;
+  query?: string[];
+  baseline?: string;
+  output?: string;
+  fecDir?: string;
+  fec?: boolean;
+  uuidRows?: number;
+}
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('not an integer');
+  return parsed;
+}
+
 export function registerBench(program: Command): void {
-  program
+  const command = program
     .command('bench')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(
-      runAction(program, async () => {
-        process.stderr.write('schemaproof bench: not implemented yet\n');
-        return exitCodes.usage;
-      }),
-    );
+    .description('load data at a scale, run the query catalogue as each query\'s actor, check plans and timings; exit 1 when a gate fails')
+    .addOption(new Option('--scale <scale>', 'data volume').choices(scales))
+    .option('--seed <n>', 'generator seed', integer)
+    .option('--runs <n>', 'timed runs per query (at least 20)', integer)
+    .option('--query <id...>', 'only these catalogue queries (e.g. q01 q05)')
+    .option('--baseline <file>', 'compare with a saved report: fail on a lost index, a new seq scan or a 2x slowdown')
+    .option('--output <file>', 'where to save the JSON report (default: reports/bench.json)')
+    .option('--fec-dir <dir>', 'FEC bulk files to load (default: settings.bench.fecDir, else ../shared/data/fec/2020)')
+    .option('--no-fec', 'do not load FEC files; synthetic FEC data only')
+    .option('--uuid-rows <n>', 'rows per variant for the UUID v7/v4 comparison (0 skips it)', integer);
+  command.action(
+    runAction(program, async (globals) => {
+      const settings = await loadSettings({ configPath: globals.config });
+      const options = command.opts<BenchCliOptions>();
+      const report = await runBench({
+        settings,
+        ...(options.scale ? { scale: options.scale } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.runs !== undefined ? { runs: options.runs } : {}),
+        ...(options.query ? { queryIds: options.query } : {}),
+        ...(options.baseline ? { baselineFile: resolve(options.baseline) } : {}),
+        ...(options.fec === false ? { fecDir: null } : options.fecDir ? { fecDir: resolve(options.fecDir) } : {}),
+        ...(options.uuidRows !== undefined ? { uuidRows: options.uuidRows } : {}),
+        ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
+        onProgress: (message) => process.stderr.write(`${message}\n`),
+      });
+      const output = options.output ? resolve(options.output) : resolve(settings.reportsDir, 'bench.json');
+      mkdirSync(dirname(output), { recursive: true });
+      writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${formatBenchTable(report)}\nreport: ${output}\n`);
+      return report.passed ? exitCodes.ok : exitCodes.checksFailed;
+    }),
+  );
 }

@@ -1,17 +1,148 @@
-import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
-import { runAction } from '../main.ts';
+import { loadAccessSpec, propertyNames, runMutation, runRls, type MatrixCell, type PropertyName } from '../../rls/index.ts';
+import { openWorkspace } from '../../workspace/index.ts';
+import { runAction, type GlobalOptions } from '../main.ts';
 
-// Placeholder until the capability lands: the command exists and says so.
+const positiveInt = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+};
+const integer = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('must be an integer');
+  return parsed;
+};
+const property = (value: string): PropertyName => {
+  if (!(propertyNames as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${propertyNames.join(', ')}`);
+  return value as PropertyName;
+};
+
+function writeJson(file: string | undefined, value: unknown): void {
+  if (!file) return;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function formatCell(cell: MatrixCell): string {
+  const observed = Object.entries(cell.observed)
+    .map(([rowClass, outcomes]) => `${rowClass}: ${outcomes.join('|')}`)
+    .join('; ');
+  return `${cell.agrees ? ' ' : '!'} ${cell.relation.padEnd(34)} ${cell.actor.padEnd(8)} ${cell.operation.padEnd(6)} expected ${cell.expected.padEnd(30)} observed ${observed}`;
+}
+
+async function workspaceFor(globals: GlobalOptions) {
+  const settings = await loadSettings({ configPath: globals.config });
+  const workspace = await openWorkspace({
+    sqlDir: settings.sqlDir,
+    policiesDir: settings.policiesDir,
+    root: settings.root,
+    databaseUrl: globals.databaseUrl ?? settings.databaseUrl,
+    settings: settings.postgres.settings,
+  });
+  return { settings, workspace };
+}
+
 export function registerRls(program: Command): void {
-  program
+  const command = program
     .command('rls')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(
-      runAction(program, async () => {
-        process.stderr.write('schemaproof rls: not implemented yet\n');
+    .description('property-test row-level security against the access spec (random worlds of users and rows)')
+    .option('--runs <n>', 'worlds per property (default: rls.runs from the config)', positiveInt)
+    .option('--seed <s>', 'fast-check seed (replay a failure)', integer)
+    .option('--path <p>', 'fast-check path of a counterexample (replay; use with --property)')
+    .option('--property <name>', `run one property: ${propertyNames.join(', ')}`, property)
+    .option('--matrix', 'print the observed access matrix (expected vs observed per relation, actor and operation)')
+    .option('--json <file>', 'write the full typed result as JSON');
+  command.action(
+    runAction(program, async (globals) => {
+      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: PropertyName; matrix?: boolean; json?: string }>();
+      if (options.path && (!options.property || options.seed === undefined)) {
+        process.stderr.write('schemaproof rls: --path replays one counterexample: give it with --property and --seed (as printed in the replay line)\n');
         return exitCodes.usage;
-      }),
-    );
+      }
+      const { settings, workspace } = await workspaceFor(globals);
+      try {
+        const spec = loadAccessSpec(settings.accessSpec);
+        const seed = options.seed ?? settings.rls.seed;
+        const result = await runRls({
+          server: workspace.server,
+          template: workspace.template.name,
+          spec,
+          runs: options.runs ?? settings.rls.runs,
+          ...(seed !== undefined ? { seed } : {}),
+          ...(options.path ? { path: options.path } : {}),
+          ...(options.property ? { properties: [options.property] } : {}),
+        });
+        for (const entry of result.properties) {
+          process.stdout.write(
+            `${entry.passed ? 'PASS' : 'FAIL'}  ${entry.name.padEnd(20)} ${String(entry.runs).padStart(4)} run(s) ${String(entry.cases).padStart(7)} case(s) ${(entry.durationMs / 1000).toFixed(1).padStart(6)} s  seed ${entry.seed}\n`,
+          );
+          if (!entry.passed) {
+            if (entry.counterexample) process.stdout.write(`${entry.counterexample.rendered}\n`);
+            if (entry.error) process.stdout.write(`  error: ${entry.error}\n`);
+            if (entry.replay) process.stdout.write(`  replay: ${entry.replay}\n`);
+          }
+        }
+        if (options.matrix) for (const cell of result.observedMatrix) process.stdout.write(`${formatCell(cell)}\n`);
+        const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
+        process.stdout.write(
+          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec\n`,
+        );
+        writeJson(options.json, result);
+        return result.passed ? exitCodes.ok : exitCodes.checksFailed;
+      } finally {
+        await workspace.close();
+      }
+    }),
+  );
+  const mutate = command
+    .command('mutate')
+    .description('mutation self-test: apply broken policies one at a time and check the properties catch each')
+    .option('--runs <n>', 'worlds per property per mutant', positiveInt, 30)
+    .option('--seed <s>', 'fast-check seed', integer)
+    .option('--only <names>', 'comma-separated mutant names')
+    .option('--json <file>', 'write the full typed result as JSON');
+  mutate.action(
+    runAction(program, async (globals) => {
+      const options = mutate.opts<{ runs: number; seed?: number; only?: string; json?: string }>();
+      const { settings, workspace } = await workspaceFor(globals);
+      try {
+        const spec = loadAccessSpec(settings.accessSpec);
+        const result = await runMutation({
+          server: workspace.server,
+          template: workspace.template.name,
+          spec,
+          runs: options.runs,
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          mutantsDir: settings.mutantsDir,
+          ...(options.only ? { only: options.only.split(',').map((name) => name.trim()) } : {}),
+          onResult: (entry) => {
+            process.stdout.write(
+              `${(entry.caughtBy ?? (entry.equivalent !== undefined ? 'equivalent' : 'SURVIVED')).padEnd(20)} ${entry.name}${entry.applyError ? ` (could not apply: ${entry.applyError})` : ''}  ${(entry.durationMs / 1000).toFixed(1)} s\n`,
+            );
+          },
+        });
+        if (result.baselineFailures.length > 0) {
+          process.stdout.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
+        }
+        for (const entry of result.mutants.filter((mutant) => mutant.equivalent !== undefined)) {
+          process.stdout.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
+        }
+        for (const entry of result.mutants.filter((mutant) => mutant.caughtBy === null && mutant.equivalent === undefined)) {
+          process.stdout.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
+        }
+        process.stdout.write(
+          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s\n`,
+        );
+        writeJson(options.json, result);
+        return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;
+      } finally {
+        await workspace.close();
+      }
+    }),
+  );
 }

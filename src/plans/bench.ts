@@ -1,0 +1,136 @@
+/**
+ * `schemaproof bench` as a library function: provision (openWorkspace), clone
+ * the migrated template, load the real FEC files through the loader, generate
+ * synthetic data at a scale, run the catalogue, compare UUID v7 with v4, and
+ * compare with a baseline. Returns the typed report; never prints.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Scale, Settings } from '../config/index.ts';
+import { generateData, type GenerateProgress } from '../datagen/index.ts';
+import { loadFec } from '../fec/index.ts';
+import { serverVersion } from '../postgres/index.ts';
+import { openWorkspace, type Workspace } from '../workspace/index.ts';
+import { loadCatalogue, selectQueries } from './catalogue.ts';
+import { benchReportVersion, compareToBaseline, readBaseline, withBaselineFindings, type BenchReport } from './report.ts';
+import { runCatalogue, type BenchGates } from './run.ts';
+import { compareUuidVersions } from './uuid.ts';
+
+export interface BenchOptions {
+  readonly settings: Settings;
+  readonly scale?: Scale;
+  readonly seed?: number;
+  readonly runs?: number;
+  readonly queryIds?: readonly string[];
+  /** A saved report to compare with (default: settings.bench.baseline). */
+  readonly baselineFile?: string | null;
+  /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else ../shared/data/fec/2020. */
+  readonly fecDir?: string | null;
+  readonly databaseUrl?: string;
+  /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison. */
+  readonly uuidRows?: number;
+  readonly onProgress?: (message: string) => void;
+  /** An open workspace to use (verify shares its own); default: open one and close it after. */
+  readonly workspace?: Workspace;
+}
+
+/** Default FEC directory: the setting, else ../shared/data/fec/2020 next to the repository, else none. */
+export function defaultFecDir(settings: Settings): string | null {
+  if (settings.bench.fecDir) return settings.bench.fecDir;
+  const sibling = resolve(settings.root, '../shared/data/fec/2020');
+  return existsSync(sibling) ? sibling : null;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const { settings } = options;
+  const scale = options.scale ?? settings.bench.scale;
+  const seed = options.seed ?? settings.bench.seed;
+  const runs = options.runs ?? settings.bench.runs;
+  const gates: BenchGates = settings.bench.gates;
+  const progress = options.onProgress ?? (() => undefined);
+  // Validate inputs before spending minutes on data.
+  const catalogue = loadCatalogue(settings.queryCatalogue);
+  const queries = selectQueries(catalogue, options.queryIds);
+  const baselineFile = options.baselineFile === undefined ? settings.bench.baseline : options.baselineFile;
+  const baseline = baselineFile ? readBaseline(baselineFile) : null;
+  const fecDir = options.fecDir === undefined ? defaultFecDir(settings) : options.fecDir;
+
+  if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
+  const workspace = options.workspace ?? await openWorkspace({
+    sqlDir: settings.sqlDir,
+    policiesDir: settings.policiesDir,
+    root: settings.root,
+    databaseUrl: options.databaseUrl ?? settings.databaseUrl,
+    settings: settings.postgres.settings,
+  });
+  try {
+    const clone = await workspace.template.clone('bench');
+    const db = clone.connect();
+    try {
+      let fecLoad: BenchReport['fecLoad'] = null;
+      if (fecDir) {
+        progress(`loading FEC bulk files from ${fecDir}`);
+        const loaded = await loadFec(workspace.server.target(clone.name), { directory: fecDir });
+        const { rejected, ...rest } = loaded;
+        fecLoad = { ...rest, rejectedCount: rejected.length };
+        progress(`FEC: ${loaded.inputRows} rows in ${loaded.durationMs} ms (${loaded.rowsPerSecond} rows/s), ${rejected.length} quarantined`);
+      } else {
+        progress('no FEC directory: synthetic FEC data only');
+      }
+      progress(`generating ${scale} data (seed ${seed})`);
+      const generation = await generateData(db, {
+        scale,
+        seed,
+        onProgress: (event: GenerateProgress) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`),
+      });
+      progress(`generated in ${generation.durationMs} ms`);
+      const version = await serverVersion(db);
+      progress(`running ${queries.length} catalogue queries (${runs} runs each)`);
+      const run = await runCatalogue(db, queries, {
+        runs,
+        warmup: settings.bench.warmup,
+        gates,
+        onProgress: (message) => progress(`  ${message}`),
+      });
+      const uuidRows = options.uuidRows ?? (scale === 'small' ? 20_000 : 1_000_000);
+      let uuidComparison = null;
+      if (uuidRows > 0) {
+        progress(`UUID v7 vs v4: inserting ${uuidRows} rows each`);
+        uuidComparison = await compareUuidVersions(db, { rows: uuidRows });
+      }
+      const comparison = baseline && baselineFile ? compareToBaseline(run.queries, baseline, gates, baselineFile) : null;
+      const results = comparison ? withBaselineFindings(run.queries, comparison) : [...run.queries];
+      return {
+        version: benchReportVersion,
+        environment: {
+          scale,
+          seed,
+          serverVersion: version,
+          server: workspace.server.description,
+          runs,
+          warmup: settings.bench.warmup,
+          plannerSettings: {},
+          startedAt,
+        },
+        gates,
+        actors: run.actors,
+        picked: run.picked,
+        queries: results,
+        generation,
+        fecLoad,
+        uuidComparison,
+        baseline: comparison,
+        passed: results.every((query) => query.passed) && (comparison?.passed ?? true),
+        durationMs: Math.round(performance.now() - started),
+      };
+    } finally {
+      await db.dispose();
+      await clone.drop().catch(() => undefined);
+    }
+  } finally {
+    if (!options.workspace) await workspace.close();
+  }
+}
+

@@ -1,0 +1,54 @@
+/**
+ * The real 2019-2020 FEC bulk files load completely: every line is stored or
+ * rejected with a reason, and the tables hold exactly the stored rows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import { sql } from '@databases/pg';
+import { loadFec, type FecLoadResult } from '../../src/fec/index.ts';
+import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
+
+const realData = resolve(import.meta.dirname, '../../../shared/data/fec/2020');
+
+describe('loadFec on /work/shared/data/fec/2020', () => {
+  let database: FreshDatabase;
+  let result: FecLoadResult;
+
+  beforeAll(async () => {
+    database = await freshDatabase({ purpose: 'fec_real' });
+    result = await loadFec(testServer().target(database.name), { directory: realData });
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('reads all five files and accounts for every line', () => {
+    expect(result.files.map((file) => file.file)).toEqual(['cn.txt', 'cm.txt', 'ccl.txt', 'itpas2.txt', 'webk20.txt']);
+    expect(result.inputRows).toBe(3937 + 11605 + 3752 + 3159 + 7851);
+    for (const file of result.files) expect(file.stored + file.rejected, file.file).toBe(file.rows);
+    expect(result.rejected.length).toBe(result.files.reduce((sum, file) => sum + file.rejected, 0));
+    for (const row of result.rejected) expect(row.reason.length).toBeGreaterThan(5);
+    expect(result.cycle).toBe(2020);
+  });
+
+  it('stores the accepted rows (masters one row per id, filings one per FILE_NUM)', async () => {
+    const stored = new Map(result.files.map((file) => [file.kind, file.stored]));
+    const duplicates = (file: string) => result.rejected.filter((row) => row.file === file && row.kind === 'duplicate').length;
+    const counts = await database.db.query(sql`
+      select (select count(*)::int from public.fec_candidates) as candidates,
+             (select count(*)::int from public.fec_committees) as committees,
+             (select count(*)::int from public.fec_candidate_committees) as links,
+             (select count(*)::int from public.fec_filings where form_type <> 'WEBK') as filings,
+             (select coalesce(sum((raw ->> 'transactions')::int), 0)::int from public.fec_filings where form_type <> 'WEBK') as transactions,
+             (select count(*)::int from public.fec_filings where form_type = 'WEBK') as summaries`);
+    expect(counts[0]).toEqual({
+      candidates: stored.get('cn'),
+      committees: stored.get('cm'),
+      links: stored.get('ccl'),
+      filings: 570,
+      transactions: stored.get('itpas2'),
+      summaries: stored.get('webk'),
+    });
+    expect(duplicates('cn.txt') + duplicates('cm.txt')).toBeGreaterThanOrEqual(0);
+  });
+});
