@@ -1,13 +1,18 @@
 // Prints the closing line CI reads, "N passed, N failed", from vitest's JSON
-// report. A missing or unreadable report counts as one failure (the run broke
-// before tests could report).
+// report. A file whose setup failed (its tests never ran) counts as one
+// failure; a missing or unreadable report counts as one failure (the run
+// broke before tests could report).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'reports/vitest.json';
 try {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   const passed = report.numPassedTests ?? 0;
-  const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  let failed = report.numFailedTests ?? 0;
+  for (const suite of report.testResults ?? []) {
+    const failedInside = (suite.assertionResults ?? []).some((test) => test.status === 'failed');
+    if (suite.status === 'failed' && !failedInside) failed += 1;
+  }
   const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 } catch {
