@@ -42,8 +42,8 @@ export const rawConfigSchema = z.object({
     seed: z.number().int().optional(),
     mutation: z.boolean().default(true),
     /** Worlds per property for each mutant (after one world per property). */
-    mutationRuns: z.number().int().positive().default(5),
-  }).strict().default({ runs: 25, mutation: true, mutationRuns: 5 }),
+    mutationRuns: z.number().int().positive().default(15),
+  }).strict().default({ runs: 25, mutation: true, mutationRuns: 15 }),
   bench: z.object({
     enabled: z.boolean().default(true),
     scale: z.enum(scales).default('medium'),
