@@ -330,8 +330,8 @@ select matches(
   'query 15 (a subject''s audit trail, newest first) uses the (user_id, occurred_at) index');
 select matches(
   pg_temp.full_plan($$ select * from privacy_audit_logs where risk_level in ('high', 'critical') and occurred_at > now() - interval '7 days' $$),
-  'privacy_audit_logs_risk_level_occurred_at_idx',
-  'query 16 (high/critical events in 7 days) uses the (risk_level, occurred_at) index');
+  'privacy_audit_logs_recent_high_risk_idx',
+  'query 16 (high/critical events in 7 days) uses the partial high-risk index (00008: usable under RLS too)');
 reset enable_seqscan;
 
 -- ---------------------------------------------------------------------------
