@@ -28,25 +28,47 @@ export interface ProvisionOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export function localServer(cluster: LocalCluster, binaries: PgBinaries): PostgresServer {
+/**
+ * The one way a PostgresServer is assembled: a shared, lazily opened
+ * maintenance pool, run-unique database names, and `stop` closing the pool
+ * before the kind-specific teardown.
+ */
+function assembleServer(parts: {
+  readonly kind: PostgresServer['kind'];
+  readonly description: string;
+  readonly binaries: PgBinaries | null;
+  readonly maintenanceDatabase: string;
+  readonly target: (database: string) => ConnectionTarget;
+  readonly teardown: (runTag: string) => Promise<void>;
+}): PostgresServer {
   const runTag = newRunTag();
-  const target = (database: string): ConnectionTarget => ({ host: cluster.socketDir, port: cluster.port, user: cluster.user, database });
-  const admin = lazyAdminPool(() => connectTarget(target('postgres'), { poolSize: 2 }));
+  const admin = lazyAdminPool(() => connectTarget(parts.target(parts.maintenanceDatabase), { poolSize: 2 }));
   return {
+    kind: parts.kind,
+    description: parts.description,
+    binaries: parts.binaries,
+    maintenanceDatabase: parts.maintenanceDatabase,
+    admin: admin.get,
+    target: parts.target,
+    connect: (database, options) => connectTarget(parts.target(database), options),
+    clientEnv: (database) => clientEnvFor(parts.target(database)),
+    uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
+    stop: async () => {
+      await admin.close();
+      await parts.teardown(runTag);
+    },
+  };
+}
+
+export function localServer(cluster: LocalCluster, binaries: PgBinaries): PostgresServer {
+  return assembleServer({
     kind: 'local',
     description: `throwaway cluster (PostgreSQL ${cluster.version}) in ${cluster.dir}`,
     binaries,
     maintenanceDatabase: 'postgres',
-    admin: admin.get,
-    target,
-    connect: (database, options) => connectTarget(target(database), options),
-    clientEnv: (database) => clientEnvFor(target(database)),
-    uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
-    stop: async () => {
-      await admin.close();
-      await cluster.stop();
-    },
-  };
+    target: (database) => ({ host: cluster.socketDir, port: cluster.port, user: cluster.user, database }),
+    teardown: () => cluster.stop(),
+  });
 }
 
 function parseUrl(url: string): ConnectionTarget {
@@ -78,21 +100,14 @@ function redact(target: ConnectionTarget): string {
  * and drop only our own databases (named sp_<runTag>_...) and never others.
  */
 export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null, kind: PostgresServer['kind'] = 'url'): PostgresServer {
-  const runTag = newRunTag();
-  const target = (database: string): ConnectionTarget => ({ ...base, database });
-  const adminPool = lazyAdminPool(() => connectTarget(base, { poolSize: 2 }));
-  return {
+  return assembleServer({
     kind,
     description: `existing server ${redact(base)}`,
     binaries,
     maintenanceDatabase: base.database,
-    admin: adminPool.get,
-    target,
-    connect: (database, options) => connectTarget(target(database), options),
-    clientEnv: (database) => clientEnvFor(target(database)),
-    uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
-    stop: async () => {
-      await adminPool.close();
+    target: (database) => ({ ...base, database }),
+    // Drop exactly the databases this run created (named sp_<runTag>_...); never others.
+    teardown: async (runTag) => {
       const admin = connectTarget(base, { poolSize: 1 });
       try {
         const rows = await admin.query(sql`select datname from pg_database where starts_with(datname, ${`sp_${runTag}_`})`);
@@ -104,7 +119,7 @@ export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null
         await admin.dispose();
       }
     },
-  };
+  });
 }
 
 export async function urlServer(url: string, binaries: PgBinaries | null): Promise<PostgresServer> {
@@ -140,30 +155,16 @@ export async function dockerServer(binaries: PgBinaries | null): Promise<Postgre
     // The official image has no pgTAP; install the matching Debian package inside it.
     await container.exec(['sh', '-c', 'apt-get update -qq && apt-get install -y -qq postgresql-$PG_MAJOR-pgtap >/dev/null']);
   }
-  const runTag = newRunTag();
-  const admin = lazyAdminPool(() => connectTarget(target('postgres'), { poolSize: 2 }));
-  const target = (database: string): ConnectionTarget => ({
-    host: container.getHost(),
-    port: container.getMappedPort(5432),
-    user: 'postgres',
-    password: 'postgres',
-    database,
-  });
-  return {
+  return assembleServer({
     kind: 'docker',
     description: `container ${image}`,
     binaries,
     maintenanceDatabase: 'postgres',
-    admin: admin.get,
-    target,
-    connect: (database, options) => connectTarget(target(database), options),
-    clientEnv: (database) => clientEnvFor(target(database)),
-    uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
-    stop: async () => {
-      await admin.close();
+    target: (database) => ({ host: container.getHost(), port: container.getMappedPort(5432), user: 'postgres', password: 'postgres', database }),
+    teardown: async () => {
       await container.stop();
     },
-  };
+  });
 }
 
 /** Provision a server by the documented chain. The caller must `stop()` it. */
