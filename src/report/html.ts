@@ -47,6 +47,8 @@ pre { background: var(--head); padding: 8px; overflow-x: auto; white-space: pre-
 .badge.pass { background: var(--pass); } .badge.fail, .badge.error { background: var(--fail); } .badge.warn { background: var(--warn); } .badge.skipped { background: var(--skip); }
 .muted { color: var(--muted); }
 .failure { border-left: 4px solid var(--fail); background: #fff5f5; padding: 8px 12px; margin: 8px 0; }
+.scroll { overflow-x: auto; }
+.matrix td { white-space: nowrap; }
 .matrix td.allowed { background: #dafbe1; } .matrix td.denied { background: #f6f8fa; } .matrix td.mismatch { background: #ffd8d3; font-weight: bold; }
 details { border: 1px solid var(--line); border-radius: 6px; padding: 4px 12px; margin: 6px 0; }
 summary { cursor: pointer; font-weight: 600; }
@@ -77,6 +79,34 @@ document.querySelectorAll('table.sortable').forEach(function (tableElement) {
 window.addEventListener('beforeprint', function () { document.querySelectorAll('details').forEach(function (d) { d.open = true; }); });
 `;
 
+/**
+ * A matrix cell's observed outcomes ("own: allowed; other: denied/move_to_other: denied")
+ * compacted for the grid: per row class ✓ (every attempt allowed or visible), ✗ (every
+ * attempt refused, zero rows or hidden) or ± (mixed: e.g. own rows editable but not movable).
+ * The full text stays in the cell's tooltip and in the JSON.
+ */
+export function compactObserved(observed: string): string {
+  if (!observed.includes(':')) return observed;
+  const order = ['own', 'other', 'anonymous', 'any'];
+  const rank = (part: string) => {
+    const index = order.indexOf(part.split(':')[0] ?? '');
+    return index < 0 ? order.length : index;
+  };
+  return observed
+    .split('; ')
+    .sort((left, right) => rank(left) - rank(right))
+    .map((part) => {
+      const separator = part.indexOf(': ');
+      if (separator < 0) return part;
+      const rowClass = part.slice(0, separator);
+      const outcomes = part.slice(separator + 2).split('/').map((outcome) => outcome.split(': ').pop() ?? outcome);
+      const allowed = outcomes.filter((outcome) => /allowed|visible/.test(outcome)).length;
+      const mark = allowed === outcomes.length ? '✓' : allowed === 0 ? '✗' : '±';
+      return `${rowClass} ${mark}`;
+    })
+    .join(' · ');
+}
+
 function accessMatrixHtml(report: VerificationReport): string {
   if (report.accessMatrix.length === 0) return '<p class="muted">The RLS gate did not run.</p>';
   const actors = [...new Set(report.accessMatrix.map((entry) => entry.actor))];
@@ -89,14 +119,15 @@ function accessMatrixHtml(report: VerificationReport): string {
       operations.map((operation) => {
         const entry = lookup.get(`${tableName}|${actor}|${operation}`);
         if (!entry) return '<td class="denied">·</td>';
-        const className = entry.status !== 'pass' ? 'mismatch' : entry.observed === 'none' || entry.observed === 'denied' ? 'denied' : 'allowed';
+        const shown = compactObserved(entry.observed);
+        const className = entry.status !== 'pass' ? 'mismatch' : /✓|±|allowed|visible|all/.test(shown) ? 'allowed' : 'denied';
         const title = `${actor} ${operation} on ${tableName}: expected ${entry.expected}, observed ${entry.observed}`;
-        return `<td class="${className}" title="${escape(title)}">${escape(entry.status !== 'pass' ? `${entry.observed}≠${entry.expected}` : entry.observed)}</td>`;
+        return `<td class="${className}" title="${escape(title)}">${escape(entry.status !== 'pass' ? `${shown} ≠ ${entry.expected}` : shown)}</td>`;
       }),
     );
     return `<tr><th scope="row">${escape(tableName)}</th>${cells.join('')}</tr>`;
   });
-  return `<p>Expected (from the access spec) vs observed (from the property tests) for every actor, table and operation. Hover a cell for details; mismatches are red.</p><table class="matrix" id="access-matrix"><thead>${header}</thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<p>Expected (from the access spec) vs observed (from the property tests) for every actor, table and operation: per row class (own, other, anonymous, any) ✓ every attempt allowed, ✗ every attempt refused or hidden, ± mixed (e.g. own rows editable but not movable to another owner). Hover a cell for every outcome; mismatches are red.</p><div class="scroll"><table class="matrix" id="access-matrix"><thead>${header}</thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 /** One self-contained HTML file: no external assets, verdict first, prints well. */

@@ -59,3 +59,19 @@ describe('report renderers', () => {
     for (const file of [written.html, written.markdown, written.junit]) expect(readFileSync(file, 'utf8').length).toBeGreaterThan(100);
   });
 });
+
+describe('access matrix cells', () => {
+  it('compacts outcomes per row class and keeps mixed ones visible', async () => {
+    const { compactObserved } = await import('../../src/report/html.ts');
+    expect(compactObserved('own: allowed/move_to_other: denied; other: zero rows; anonymous: denied')).toBe('own ± · other ✗ · anonymous ✗');
+    expect(compactObserved('any: visible')).toBe('any ✓');
+    expect(compactObserved('none')).toBe('none');
+  });
+});
+
+describe('access matrix cell order', () => {
+  it('lists row classes in a fixed order whatever order they were observed in', async () => {
+    const { compactObserved } = await import('../../src/report/html.ts');
+    expect(compactObserved('anonymous: denied; own: allowed; other: hidden')).toBe('own ✓ · other ✗ · anonymous ✗');
+  });
+});
