@@ -4,7 +4,7 @@
  * Each lint is one unit with its doc; severities and suppressions come from
  * the config; suppressed findings stay in the result, flagged.
  */
-export { runLints, runSchemaLints, runFileLints, lintCatalogue, type LintOptions, type CandidateFinding } from './run.ts';
+export { runLints, runSchemaLints, runFileLints, lintCatalogue, lintTemplate, type LintOptions, type CandidateFinding } from './run.ts';
 export { schemaLints } from './rules/index.ts';
 export { policyInMigrations, findPolicyStatements, type PolicyStatement } from './files/policy-in-migrations.ts';
 export { squawkLint, runSquawk, findSquawkBinary, parseSquawkReport, defaultSquawkLevel, squawkRemediation, type SquawkRun, type SquawkViolation, type SquawkOptions } from './files/squawk.ts';

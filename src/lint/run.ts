@@ -4,7 +4,8 @@
  * severities and suppressions.
  */
 import { sql, type Queryable } from '@databases/pg';
-import type { Severity } from '../config/index.ts';
+import type { Settings, Severity } from '../config/index.ts';
+import { withClone, type Template } from '../postgres/index.ts';
 import { SchemaproofError } from '../errors/index.ts';
 import { readMigrationFiles } from '../migrate/files.ts';
 import { policyInMigrations, findPolicyStatements } from './files/policy-in-migrations.ts';
@@ -227,4 +228,23 @@ export async function runLints(options: LintOptions): Promise<LintResult> {
     squawk: files.squawk,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * The configured lints on a fresh clone of a migrated template (the schema
+ * lints read it; nothing is written) plus the file lints on settings.sqlDir.
+ * `squawk: false` turns squawk off even when the config enables it.
+ */
+export function lintTemplate(template: Template, settings: Settings, options: { readonly squawk?: boolean } = {}): Promise<LintResult> {
+  return withClone(template, 'lint', (db) =>
+    runLints({
+      db,
+      sqlDir: settings.sqlDir,
+      root: settings.root,
+      severities: settings.lint.severities,
+      suppressions: settings.lint.suppressions,
+      squawk: settings.lint.squawk && options.squawk !== false,
+      configFile: settings.configFile,
+    }),
+  );
 }

@@ -3,37 +3,33 @@
  * Tests never share state: migrate once into a template, then clone it per
  * test file (`CREATE DATABASE ... TEMPLATE ... STRATEGY file_copy`).
  */
-import { sql, type ConnectionPool } from '@databases/pg';
+import { sql, type ConnectionPool, type ConnectionPoolConfig } from '@databases/pg';
 import type { PostgresServer } from './server.ts';
 
 export type CloneStrategy = 'file_copy' | 'wal_log';
 
 export interface OwnedDatabase {
   readonly name: string;
-  connect(): ConnectionPool;
+  connect(options?: Partial<ConnectionPoolConfig>): ConnectionPool;
   drop(): Promise<void>;
-}
-
-function withMaintenance<T>(server: PostgresServer, fn: (db: ConnectionPool) => Promise<T>): Promise<T> {
-  return fn(server.admin());
 }
 
 function owned(server: PostgresServer, name: string): OwnedDatabase {
   return {
     name,
-    connect: () => server.connect(name),
+    connect: (options) => server.connect(name, options),
     drop: () => dropDatabase(server, name),
   };
 }
 
 export async function createDatabase(server: PostgresServer, purpose: string): Promise<OwnedDatabase> {
   const name = server.uniqueName(purpose);
-  await withMaintenance(server, (db) => db.query(sql`create database ${sql.ident(name)}`));
+  await server.admin().query(sql`create database ${sql.ident(name)}`);
   return owned(server, name);
 }
 
 export async function dropDatabase(server: PostgresServer, name: string): Promise<void> {
-  await withMaintenance(server, (db) => db.query(sql`drop database if exists ${sql.ident(name)} with (force)`));
+  await server.admin().query(sql`drop database if exists ${sql.ident(name)} with (force)`);
 }
 
 export interface Template {
@@ -63,7 +59,7 @@ export async function createTemplate(
     throw error;
   }
   await db.dispose();
-  await withMaintenance(server, (admin) => admin.query(sql`alter database ${sql.ident(base.name)} with is_template true`));
+  await server.admin().query(sql`alter database ${sql.ident(base.name)} with is_template true`);
   return templateHandle(server, base.name, options.defaultStrategy ?? 'file_copy');
 }
 
@@ -72,16 +68,33 @@ export function templateHandle(server: PostgresServer, name: string, defaultStra
     name,
     async clone(purpose = 'clone', strategy = defaultStrategy) {
       const cloneName = server.uniqueName(purpose);
-      await withMaintenance(server, (db) =>
-        db.query(sql`create database ${sql.ident(cloneName)} template ${sql.ident(name)} strategy ${sql.__dangerous__rawValue(strategy)}`),
-      );
+      await server.admin().query(sql`create database ${sql.ident(cloneName)} template ${sql.ident(name)} strategy ${sql.__dangerous__rawValue(strategy)}`);
       return owned(server, cloneName);
     },
     async drop() {
-      await withMaintenance(server, async (db) => {
-        await db.query(sql`alter database ${sql.ident(name)} with is_template false`);
-        await db.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
-      });
+      const admin = server.admin();
+      await admin.query(sql`alter database ${sql.ident(name)} with is_template false`);
+      await admin.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
     },
   };
+}
+
+/**
+ * Run `fn` on a fresh clone of `template`, then close the connection and drop
+ * the clone, whether `fn` succeeded or not.
+ */
+export async function withClone<T>(
+  template: Template,
+  purpose: string,
+  fn: (db: ConnectionPool, clone: OwnedDatabase) => Promise<T>,
+  connectOptions?: Partial<ConnectionPoolConfig>,
+): Promise<T> {
+  const clone = await template.clone(purpose);
+  const db = clone.connect(connectOptions);
+  try {
+    return await fn(db, clone);
+  } finally {
+    await db.dispose();
+    await clone.drop();
+  }
 }

@@ -7,6 +7,7 @@ export {
   dropDatabase,
   createTemplate,
   templateHandle,
+  withClone,
   type OwnedDatabase,
   type Template,
   type CloneStrategy,

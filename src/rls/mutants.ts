@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type Queryable, type SQLQuery } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
-import { templateHandle, type PostgresServer } from '../postgres/index.ts';
+import { templateHandle, withClone, type PostgresServer } from '../postgres/index.ts';
 import { renderSql } from './literal.ts';
 import { runRls, type Counterexample } from './properties.ts';
 import { propertyNames, type PropertyName } from './cases.ts';
@@ -228,15 +228,8 @@ export interface MutationOptions {
 }
 
 export async function mutantCatalogue(options: Pick<MutationOptions, 'server' | 'template' | 'spec' | 'mutantsDir'>): Promise<Mutant[]> {
-  const clone = await templateHandle(options.server, options.template).clone('rls_catalogue');
-  const db = options.server.connect(clone.name, { poolSize: 1 });
-  try {
-    const generated = await generateMutants(db, options.spec);
-    return [...generated, ...(options.mutantsDir ? loadMutantFiles(options.mutantsDir) : [])];
-  } finally {
-    await db.dispose();
-    await clone.drop();
-  }
+  const generated = await withClone(templateHandle(options.server, options.template), 'rls_catalogue', (db) => generateMutants(db, options.spec), { poolSize: 1 });
+  return [...generated, ...(options.mutantsDir ? loadMutantFiles(options.mutantsDir) : [])];
 }
 
 /** Apply each mutant to its own fresh clone and run the properties until one fails. */

@@ -8,7 +8,7 @@ import type { Template } from '../postgres/index.ts';
 import { addPgtap, type Workspace } from '../workspace/index.ts';
 import type { EvidenceItem } from './compliance.ts';
 import { detailLines, discoverPgtapFiles, headline, location, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
-import { runLints, type LintResult } from '../lint/index.ts';
+import { lintTemplate } from '../lint/index.ts';
 import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
 import { runBench } from '../plans/index.ts';
 
@@ -103,23 +103,7 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
 /** Lints: schema lints on a clone of the template, file lints on sql/. */
 export const lintGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
-  const clone = await workspace.template.clone('lint');
-  const db = clone.connect();
-  let result: LintResult;
-  try {
-    result = await runLints({
-      db,
-      sqlDir: settings.sqlDir,
-      root: settings.root,
-      severities: settings.lint.severities,
-      suppressions: settings.lint.suppressions,
-      squawk: settings.lint.squawk,
-      configFile: settings.configFile,
-    });
-  } finally {
-    await db.dispose();
-    await clone.drop();
-  }
+  const result = await lintTemplate(workspace.template, settings);
   context.sections.lint = {
     catalogue: result.lints.map((lint) => ({ name: lint.name, title: lint.title, level: lint.severity, description: `${lint.description} ${lint.rationale}`, remediation: lint.remediation })),
     findings: result.findings.map((finding) => ({

@@ -11,7 +11,7 @@ import type { Settings } from '../config/index.ts';
 import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
 import { readInventory, type SchemaInventory } from '../inventory/index.ts';
 import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
-import { serverVersion } from '../postgres/index.ts';
+import { serverVersion, withClone } from '../postgres/index.ts';
 import { writeReport, reportSchemaVersion, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
 import { openWorkspace, type Workspace } from '../workspace/index.ts';
@@ -106,15 +106,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   try {
     if (workspace) {
       const ws = workspace;
-      const scratch = await ws.template.clone('inventory');
-      const db = scratch.connect();
-      try {
+      await withClone(ws.template, 'inventory', async (db) => {
         inventory = await readInventory(db);
         environment.postgres = await serverVersion(db);
-      } finally {
-        await db.dispose();
-        await scratch.drop();
-      }
+      });
       environment.server = ws.server.description;
       environment['provision ms'] = ws.timings.provisionMs.toFixed(0);
       environment['template ms'] = ws.timings.templateMs.toFixed(0);

@@ -4,7 +4,7 @@
  */
 import { inject, afterAll } from 'vitest';
 import type { ConnectionPool } from '@databases/pg';
-import { attachServer, findPgBinaries, templateHandle, type OwnedDatabase, type PostgresServer } from '../../src/postgres/index.ts';
+import { attachServer, createDatabase, findPgBinaries, templateHandle, type OwnedDatabase, type PostgresServer } from '../../src/postgres/index.ts';
 
 let server: PostgresServer | null = null;
 const opened: { db: OwnedDatabase; pool: ConnectionPool }[] = [];
@@ -29,43 +29,30 @@ export interface FreshDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh clone of the project's migrated template (or the pgTAP one). */
-export async function freshDatabase(options: { readonly pgtap?: boolean; readonly purpose?: string } = {}): Promise<FreshDatabase> {
-  const context = inject('pg');
-  const current = testServer();
-  const template = templateHandle(current, options.pgtap ? context.pgtapTemplate : context.template);
-  const clone = await template.clone(options.purpose ?? 'test');
-  const pool = clone.connect();
-  const entry = { db: clone, pool };
+/** Keep `database` open until it is dropped, or until the test file ends. */
+function tracked(database: OwnedDatabase): FreshDatabase {
+  const entry = { db: database, pool: database.connect() };
   opened.push(entry);
   return {
-    name: clone.name,
-    db: pool,
+    name: database.name,
+    db: entry.pool,
     async drop() {
       const index = opened.indexOf(entry);
       if (index >= 0) opened.splice(index, 1);
-      await pool.dispose();
-      await clone.drop();
+      await entry.pool.dispose();
+      await database.drop();
     },
   };
 }
 
+/** A fresh clone of the project's migrated template (or the pgTAP one). */
+export async function freshDatabase(options: { readonly pgtap?: boolean; readonly purpose?: string } = {}): Promise<FreshDatabase> {
+  const context = inject('pg');
+  const template = templateHandle(testServer(), options.pgtap ? context.pgtapTemplate : context.template);
+  return tracked(await template.clone(options.purpose ?? 'test'));
+}
+
 /** An empty database (no schema) on the run's cluster. */
 export async function emptyDatabase(purpose = 'empty'): Promise<FreshDatabase> {
-  const { createDatabase } = await import('../../src/postgres/index.ts');
-  const current = testServer();
-  const created = await createDatabase(current, purpose);
-  const pool = created.connect();
-  const entry = { db: created, pool };
-  opened.push(entry);
-  return {
-    name: created.name,
-    db: pool,
-    async drop() {
-      const index = opened.indexOf(entry);
-      if (index >= 0) opened.splice(index, 1);
-      await pool.dispose();
-      await created.drop();
-    },
-  };
+  return tracked(await createDatabase(testServer(), purpose));
 }

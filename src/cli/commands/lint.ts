@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
-import { formatLintJson, formatLintText, runLints, type LintResult } from '../../lint/index.ts';
+import { formatLintJson, formatLintText, lintTemplate, type LintResult } from '../../lint/index.ts';
 import { openWorkspace } from '../../workspace/index.ts';
 import { runAction } from '../main.ts';
 
@@ -30,22 +30,7 @@ export function registerLint(program: Command): void {
       });
       let result: LintResult;
       try {
-        const clone = await workspace.template.clone('lint');
-        const db = clone.connect();
-        try {
-          result = await runLints({
-            db,
-            sqlDir: settings.sqlDir,
-            root: settings.root,
-            severities: settings.lint.severities,
-            suppressions: settings.lint.suppressions,
-            squawk: settings.lint.squawk && options.squawk,
-            configFile: settings.configFile,
-          });
-        } finally {
-          await db.dispose();
-          await clone.drop();
-        }
+        result = await lintTemplate(workspace.template, settings, { squawk: options.squawk });
       } finally {
         await workspace.close();
       }
