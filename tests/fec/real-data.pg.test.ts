@@ -3,12 +3,15 @@
  * rejected with a reason, and the tables hold exactly the stored rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { sql } from '@databases/pg';
 import { loadFec, type FecLoadResult } from '../../src/fec/index.ts';
 import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
 
-const realData = resolve(import.meta.dirname, '../../../shared/data/fec/2020');
+// The real files live in shared/ beside the repository (as in CI); SCHEMAPROOF_FEC_DIR points elsewhere.
+const realData = process.env.SCHEMAPROOF_FEC_DIR ?? resolve(import.meta.dirname, '../../../shared/data/fec/2020');
+if (!existsSync(realData)) throw new Error(`real FEC files not found at ${realData}: check out shared/ beside the repository or set SCHEMAPROOF_FEC_DIR`);
 
 describe('loadFec on /work/shared/data/fec/2020', () => {
   let database: FreshDatabase;
