@@ -3,7 +3,7 @@
 -- rules are in analytics_access.sql).
 begin;
 set search_path = public, extensions;
-select plan(66);
+select plan(73);
 
 insert into auth.users (id, email) values
   ('aaaaaaaa-0000-4000-8000-000000000001', 'a@example.test'),
@@ -38,6 +38,19 @@ select throws_ok($$insert into analytics_sessions (session_id, device_fingerprin
   'an upper-case hex hash is refused (canonical lower case only)');
 select lives_ok($$insert into analytics_sessions (session_id, device_fingerprint_hash) values ('s-hash', encode(sha256('x'), 'hex'))$$,
   'a lowercase hex SHA-256 fingerprint hash is accepted');
+-- Boundaries of the format checks (00010 rewrote them without bounded
+-- regex quantifiers; the accepted set must not have moved).
+select throws_ok($$insert into analytics_sessions (session_id) values ('')$$,
+  '23514', 'new row for relation "analytics_sessions" violates check constraint "analytics_sessions_session_id_check"',
+  'an empty session_id is refused');
+select lives_ok($$insert into analytics_sessions (session_id) values (repeat('k', 127) || ':')$$,
+  'a session_id of exactly 128 allowed chars is accepted');
+select throws_ok($$insert into analytics_sessions (session_id, device_fingerprint_hash) values ('s-x', left(encode(sha256('x'), 'hex'), 63))$$,
+  '23514', 'new row for relation "analytics_sessions" violates check constraint "analytics_sessions_device_fingerprint_hash_check"',
+  'a 63-char fingerprint hash is refused');
+select throws_ok($$insert into analytics_sessions (session_id, device_fingerprint_hash) values ('s-x', encode(sha256('x'), 'hex') || 'a')$$,
+  '23514', 'new row for relation "analytics_sessions" violates check constraint "analytics_sessions_device_fingerprint_hash_check"',
+  'a 65-char fingerprint hash is refused');
 select throws_ok($$insert into analytics_sessions (session_id, ip_truncated) values ('s-x', '203.0.113.7')$$,
   '23514', 'new row for relation "analytics_sessions" violates check constraint "analytics_sessions_ip_truncated_check"',
   'a full IPv4 address is refused');
@@ -84,6 +97,14 @@ select throws_ok($$insert into analytics_events (event_type, occurred_at) values
 select throws_ok($$insert into analytics_events (event_type, occurred_at) values ('1st_event', '2001-01-01+00')$$,
   '23514', 'new row for relation "analytics_events_default" violates check constraint "analytics_events_event_type_check"',
   'event_type must start with a letter');
+select lives_ok($$insert into analytics_events (event_type, occurred_at) values ('e' || repeat('x', 62) || '_', '2001-01-01+00')$$,
+  'an event_type of exactly 64 chars is accepted');
+select throws_ok($$insert into analytics_events (event_type, occurred_at) values ('', '2001-01-01+00')$$,
+  '23514', 'new row for relation "analytics_events_default" violates check constraint "analytics_events_event_type_check"',
+  'an empty event_type is refused');
+select throws_ok($$insert into analytics_events (session_id, event_type, occurred_at) values ('bad key', 'click', '2001-01-01+00')$$,
+  '23514', 'new row for relation "analytics_events_default" violates check constraint "analytics_events_session_id_check"',
+  'an event''s session_id has the session key format');
 select throws_ok($$insert into analytics_events (event_type, event_data, occurred_at) values ('click', '[1, 2]', '2001-01-01+00')$$,
   '23514', 'new row for relation "analytics_events_default" violates check constraint "analytics_events_event_data_check"',
   'event_data must be a JSON object');

@@ -2,7 +2,7 @@
 -- idempotency keys, the cursor compare-and-set, and admin-only access.
 begin;
 set search_path = public, extensions;
-select plan(42);
+select plan(44);
 
 -- ---------------------------------------------------------------------------
 -- ingestion_logs
@@ -38,6 +38,8 @@ select throws_ok($$insert into ingestion_logs (source, stream, ingestion_type, r
   '23514', 'new row for relation "ingestion_logs" violates check constraint "ingestion_logs_records_failed_check"', 'a negative record count is refused');
 select throws_ok($$insert into ingestion_logs (source, stream, ingestion_type) values ('FEC Bulk', 'x', 'full')$$,
   '23514', 'new row for relation "ingestion_logs" violates check constraint "ingestion_logs_source_check"', 'a source is a lowercase slug');
+select throws_ok($$insert into ingestion_logs (source, stream, ingestion_type) values ('s' || repeat('x', 64), 'x', 'full')$$,
+  '23514', 'new row for relation "ingestion_logs" violates check constraint "ingestion_logs_source_check"', 'a source longer than 64 chars is refused');
 select throws_ok($$insert into ingestion_logs (source, stream, ingestion_type, error_details) values ('s', 'x', 'full', '"oops"')$$,
   '23514', 'new row for relation "ingestion_logs" violates check constraint "ingestion_logs_error_details_check"', 'error_details must be a JSON object');
 select throws_ok($$insert into ingestion_logs (source, stream, ingestion_type, idempotency_key) values ('s', 'x', 'full', '')$$,
@@ -116,6 +118,10 @@ set local role anon;
 select throws_ok($$select advance_ingestion_cursor('openfec', 'schedule_a', 4, 'x', null, null)$$, '42501', null, 'anon cannot call the cursor function');
 select throws_ok('select count(*) from ingestion_cursors', '42501', null, 'anon cannot read cursors');
 reset role;
+
+-- Last, so the row it adds changes no count above.
+select lives_ok($$insert into ingestion_logs (source, stream, ingestion_type) values ('s' || repeat('x', 63), 'x.y-z_1', 'full')$$,
+  'a source of exactly 64 chars and a stream with . - _ are accepted');
 
 select * from finish();
 rollback;
