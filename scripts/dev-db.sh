@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Developer convenience (not used by the harness): a throwaway cluster and a
+# Developer convenience (not used by the harness): a throwaway cluster (same
+# server settings as the harness's local cluster) and a
 # database rebuilt from shim + sql/ + policies/, for hacking on SQL by hand.
 #   scripts/dev-db.sh start DIR        # initdb + start a cluster on a unix socket in DIR
 #   scripts/dev-db.sh rebuild DIR DB   # drop/create DB, apply shim, sql/*, policies/*, pgtap
@@ -16,7 +17,7 @@ case "$cmd" in
   start)
     mkdir -p "$dir"; [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
-    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB -c work_mem=16MB -c maintenance_work_mem=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min -c jit=off -c max_locks_per_transaction=256" start >/dev/null
     echo "started: psql -h $dir -U postgres" ;;
   stop) as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null; rm -rf "$dir" ;;
   rebuild|prove)

@@ -37,6 +37,16 @@ export const catalogueQuerySchema = z.object({
     actor: z.literal('service'),
     why: z.string().min(10),
   }).strict().optional(),
+  /**
+   * The index the planner rightly picks at `small` scale when it differs
+   * from the one it picks at volume (tiny tables change which plan is
+   * cheapest). Used only by the small-scale plan-shape test; the bench at
+   * medium/large always checks `expectedIndexes`. Must say why.
+   */
+  smallScale: z.object({
+    expectedIndexes: z.array(z.string().min(1)).min(1),
+    why: z.string().min(10),
+  }).strict().optional(),
 }).strict();
 
 export const catalogueSchema = z.object({

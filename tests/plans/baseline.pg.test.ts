@@ -37,18 +37,18 @@ describe('baseline regression check', () => {
     expect(compareToBaseline(again.queries, readBaseline(baselineFile), gates, baselineFile).findings).toEqual([]);
   });
 
-  it('dropping analytics_sessions_user_id_started_at_idx fails q05 with the lost index named', async () => {
-    await database.db.query(sql`drop index public.analytics_sessions_user_id_started_at_idx`);
+  it('dropping analytics_events_user_id_occurred_at_idx fails q01 with the lost index named', async () => {
+    await database.db.query(sql`drop index public.analytics_events_user_id_occurred_at_idx`);
     const after = await runCatalogue(database.db, queries, options);
     const comparison = compareToBaseline(after.queries, readBaseline(baselineFile), gates, baselineFile);
     expect(comparison.passed).toBe(false);
     const lost = comparison.findings.filter((finding) => finding.kind === 'lost_index');
-    const q05Lost = lost.filter((finding) => finding.queryId === 'q05');
-    expect(q05Lost).toHaveLength(1);
-    expect(q05Lost[0]?.detail).toContain('analytics_sessions_user_id_started_at_idx');
-    const q05 = after.queries.find((query) => query.id === 'q05');
-    expect(q05?.expectedIndexMissing).toEqual(['analytics_sessions_user_id_started_at_idx']);
-    expect(q05?.passed).toBe(false);
+    const q01Lost = lost.filter((finding) => finding.queryId === 'q01');
+    expect(q01Lost).toHaveLength(1);
+    expect(q01Lost[0]?.detail).toContain('analytics_events_user_id_occurred_at_idx');
+    const q01 = after.queries.find((query) => query.id === 'q01');
+    expect(q01?.expectedIndexMissing).toEqual(['analytics_events_user_id_occurred_at_idx']);
+    expect(q01?.passed).toBe(false);
   });
 
   it('a baseline that is not a bench report is baseline_invalid', () => {

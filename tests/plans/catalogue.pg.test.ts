@@ -38,12 +38,16 @@ describe('catalogue plans at small scale', () => {
   });
 
   for (const query of catalogue.queries) {
-    it(`${query.id} ${query.title} (as ${query.actor}) uses ${query.expectedIndexes.join(' + ')}`, () => {
+    const expected = query.smallScale?.expectedIndexes ?? query.expectedIndexes;
+    it(`${query.id} ${query.title} (as ${query.actor}) uses ${expected.join(' + ')}`, () => {
       const result = run.queries.find((entry) => entry.id === query.id);
       expect(result, query.id).toBeDefined();
-      for (const index of query.expectedIndexes) expect(result?.planNodes.indexes, `${query.id}: ${result?.failures.join('; ')} (nodes: ${result?.planNodes.nodeTypes.join(' > ')}; seq scans: ${JSON.stringify(result?.seqScans)})`).toContain(index);
+      for (const index of expected) expect(result?.planNodes.indexes, `${query.id}: ${result?.failures.join('; ')} (nodes: ${result?.planNodes.nodeTypes.join(' > ')}; seq scans: ${JSON.stringify(result?.seqScans)})`).toContain(index);
       expect(result?.seqScans.filter((scan) => scan.rows > gates.seqScanRowLimit)).toEqual([]);
-      expect(result?.failures).toEqual([]);
+      // The run checked the volume expectation; at small scale only a
+      // documented smallScale exception may differ from it.
+      const failures = query.smallScale ? result?.failures.filter((failure) => !failure.includes('expected index')) : result?.failures;
+      expect(failures).toEqual([]);
     });
   }
 
