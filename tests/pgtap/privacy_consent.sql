@@ -2,7 +2,7 @@
 -- consent lookup (queries 11/12), audit logging, de-identification on erasure.
 begin;
 set search_path = public, extensions;
-select plan(56);
+select plan(57);
 
 -- Actors: alice and bob are users, carol is an admin.
 insert into auth.users (id, email) values
@@ -246,6 +246,10 @@ select doesnt_match(
   pg_temp.full_plan($$ select user_id from privacy_current_consents where consent_type = 'marketing' and effective_status = 'granted' $$),
   'Sort',
   'query 12 needs no sort: the index delivers DISTINCT ON order');
+select matches(
+  pg_temp.full_plan($$ select user_id, recorded_at from privacy_current_consents where consent_type = 'marketing' and effective_status = 'granted' $$),
+  'Index Only Scan using privacy_consent_records_consent_type_user_id_recorded_at_id_idx',
+  'query 12 is index-only: the status columns are included in the index');
 reset enable_seqscan;
 reset enable_bitmapscan;
 

@@ -162,7 +162,7 @@ select col_is_unique('private', 'audit_chain_checkpoints', 'through_position', '
 select has_index('public', 'privacy_consent_records', 'privacy_consent_records_user_id_consent_type_recorded_at_id_idx',
   array['user_id', 'consent_type', 'recorded_at', 'id'], 'query 11 index');
 select has_index('public', 'privacy_consent_records', 'privacy_consent_records_consent_type_user_id_recorded_at_id_idx',
-  array['consent_type', 'user_id', 'recorded_at', 'id'], 'query 12 index');
+  array['consent_type', 'user_id', 'recorded_at', 'id', 'consent_status', 'expires_at'], 'query 12 index (status columns included, 00011)');
 select has_index('public', 'privacy_consent_records', 'privacy_consent_records_supersedes_id_idx',
   array['supersedes_id'], 'supersedes_id FK index');
 select has_index('public', 'privacy_data_requests', 'privacy_data_requests_user_id_submitted_at_idx',
