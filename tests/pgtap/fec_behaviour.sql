@@ -3,7 +3,7 @@
 -- Real rows below are copied from data/fec/2020 (cn.txt, cm.txt, ccl.txt).
 begin;
 set search_path = public, extensions;
-select plan(64);
+select plan(66);
 
 -- ---------------------------------------------------------------------------
 -- Real rows, including the quirks of real data, are stored
@@ -171,6 +171,13 @@ select matches(pg_temp.plan_of($$select * from public.fec_filings f where f.comm
      and not exists (select 1 from public.fec_filings a where a.amends_filing_id = f.filing_id)
      order by f.filing_date desc, f.filing_id desc$$),
   'fec_filings_amends_filing_id_key', 'the latest-version query probes the amendment index');
+select matches(pg_temp.plan_of($$select f.filing_id, f.report_type, f.filing_date, f.amendment_indicator from public.fec_filings f
+     where f.committee_id = 'C00654699' and not exists (select 1 from public.fec_filings a where a.amends_filing_id = f.filing_id)
+     order by f.filing_date desc, f.filing_id desc$$),
+  'Index Only Scan using fec_filings_committee_id_filing_date_idx', 'query 23 reads the committee''s filings from the index alone (00012)');
+select matches(pg_temp.plan_of($$select filing_id, form_type, report_type, filing_date, amendment_indicator, receipts from public.fec_filings
+     where committee_id = 'C00654699' order by filing_date desc, filing_id desc limit 100$$),
+  'Index Only Scan using fec_filings_committee_id_filing_date_idx', 'query 22 is index-only too');
 select matches(pg_temp.plan_of($$select committee_id, sum(receipts) from public.fec_filings where election_cycle = 2020 group by committee_id order by 2 desc limit 50$$),
   'Index Only Scan using fec_filings_election_cycle_committee_id_idx', 'top committees by receipts is an index-only scan');
 select is((select count(*)::integer from fec_candidates where name ilike '%roby%'), 1, 'the search finds ROBY, MARTHA case-insensitively');

@@ -163,7 +163,7 @@ select has_index('public', t, i, cols::name[], t || ' has index ' || i)
     ('fec_candidate_committees', 'fec_candidate_committees_candidate_id_fec_election_year_idx', array['candidate_id', 'fec_election_year']),
     ('fec_candidate_committees', 'fec_candidate_committees_committee_id_idx', array['committee_id']),
     ('fec_filings', 'fec_filings_filing_id_key', array['filing_id']),
-    ('fec_filings', 'fec_filings_committee_id_filing_date_idx', array['committee_id', 'filing_date', 'filing_id']),
+    ('fec_filings', 'fec_filings_committee_id_filing_date_idx', array['committee_id', 'filing_date', 'filing_id', 'form_type', 'report_type', 'amendment_indicator', 'receipts']),
     ('fec_filings', 'fec_filings_amends_filing_id_key', array['amends_filing_id']),
     ('fec_filings', 'fec_filings_candidate_id_idx', array['candidate_id']),
     ('fec_filings', 'fec_filings_election_cycle_committee_id_idx', array['election_cycle', 'committee_id', 'filing_id', 'receipts'])
