@@ -3,7 +3,7 @@
 -- user_metadata claims admin, and service_role.
 begin;
 set search_path = public, extensions;
-select plan(58);
+select plan(62);
 
 -- World (as the owner) ---------------------------------------------------------
 insert into auth.users (id, email) values
@@ -107,6 +107,14 @@ reset role;
 -- ---------------------------------------------------------------------------
 -- Admin: select all, no extra write rights
 -- ---------------------------------------------------------------------------
+-- Events for the windowed containment search (00013): matches spread from
+-- one hour ahead to 400 days back, so the search must widen its window.
+insert into analytics_events (event_type, event_data, occurred_at) values
+  ('probe', '{"probe": "win"}', now() + interval '1 hour'),
+  ('probe', '{"probe": "win"}', now() - interval '2 hours'),
+  ('probe', '{"probe": "win"}', now() - interval '3 days'),
+  ('probe', '{"probe": "win"}', now() - interval '40 days'),
+  ('probe', '{"probe": "win"}', now() - interval '400 days');
 select set_config('test.events', (select count(*)::text from analytics_events), true);
 select set_config('test.sessions', (select count(*)::text from analytics_sessions), true);
 set local role authenticated;
@@ -126,6 +134,18 @@ select results_eq($$select count(*)::integer from admin_search_analytics_events(
 select results_eq($$select count(*)::integer from admin_search_analytics_events('{"plan": "pro"}', now() - interval '90 seconds', now(), 1)$$, array[1],
   'admin containment search honours the time window and the limit');
 select throws_ok($$select * from admin_search_analytics_events('[1]')$$, '22023', null, 'the filter must be a JSON object');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', null, null, 3)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' order by occurred_at desc limit 3$$,
+  'the search returns the newest matches in order (including one in the future), across windows');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', null, null, 5)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' order by occurred_at desc$$,
+  'a limit above the recent matches widens to every partition (400 days back)');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', null, now() - interval '1 day', 2)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' and occurred_at < now() - interval '1 day' order by occurred_at desc limit 2$$,
+  'windows end at p_to');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', now() - interval '10 days', null, 10)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' and occurred_at >= now() - interval '10 days' order by occurred_at desc$$,
+  'no window reaches before p_from');
 reset role;
 
 -- ---------------------------------------------------------------------------
