@@ -328,6 +328,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   closeSync(logFd);
+  // Resolves once Node has reaped the postmaster: only then is its pid gone
+  // (an exited but unreaped child still answers kill(pid, 0)).
+  const reaped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const handle = { dir, pid: child.pid ?? -1 };
   liveClusters.add(handle);
   try {
@@ -362,6 +365,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const deadline = Date.now() + 10_000;
       while (isAlive(handle.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       if (isAlive(handle.pid)) killAndWaitSync(handle.pid, 2000);
+      await Promise.race([reaped, new Promise((resolve) => setTimeout(resolve, 2000))]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
