@@ -225,6 +225,8 @@ export interface MutationOptions {
   /** Use this catalogue instead of generating one. */
   readonly mutants?: readonly Mutant[];
   readonly onResult?: (result: MutantResult) => void;
+  /** Mutants judged at the same time, each on its own clone (default 2). */
+  readonly concurrency?: number;
 }
 
 export async function mutantCatalogue(options: Pick<MutationOptions, 'server' | 'template' | 'spec' | 'mutantsDir'>): Promise<Mutant[]> {
@@ -248,18 +250,17 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     maxRowsPerTable: 3,
   } as const;
   // A property that fails without any mutant proves nothing about mutants.
-  const baseline = await runRls(common);
+  // A few worlds suffice here: this run looks for what the mutation setup
+  // itself breaks (one shared clone, small worlds); `schemaproof rls` and the
+  // rls gate test the unmutated schema in depth.
+  const baseline = await runRls({ ...common, runs: Math.min(common.runs, 5) });
   const baselineFailures = baseline.properties.filter((property) => !property.passed).map((property) => property.name);
   const judges = propertyNames.filter((name) => !baselineFailures.includes(name));
-  const results: MutantResult[] = [];
-  for (const mutant of selected) {
+  const judge = async (mutant: Mutant): Promise<MutantResult> => {
     const mutantStarted = performance.now();
     const equivalent = options.spec.equivalentMutants[mutant.name];
     if (equivalent !== undefined) {
-      const entry: MutantResult = { name: mutant.name, description: mutant.description, source: mutant.source, caughtBy: null, equivalent, durationMs: 0 };
-      results.push(entry);
-      options.onResult?.(entry);
-      continue;
+      return { name: mutant.name, description: mutant.description, source: mutant.source, caughtBy: null, equivalent, durationMs: 0 };
     }
     let applyError: string | undefined;
     let caughtBy: PropertyName | null = null;
@@ -291,7 +292,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     } catch (error) {
       if (applyError === undefined) throw error;
     }
-    const entry: MutantResult = {
+    return {
       name: mutant.name,
       description: mutant.description,
       source: mutant.source,
@@ -300,9 +301,24 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
       ...(applyError !== undefined ? { applyError } : {}),
       durationMs: performance.now() - mutantStarted,
     };
-    results.push(entry);
-    options.onResult?.(entry);
-  }
+  };
+  // Mutants are independent (each gets its own clone; every random choice
+  // comes from the seed, not from the order), so a few run at once. Results
+  // keep the catalogue's order.
+  const slots: (MutantResult | undefined)[] = new Array(selected.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < selected.length) {
+      const index = next;
+      next += 1;
+      const entry = await judge(selected[index] as Mutant);
+      slots[index] = entry;
+      options.onResult?.(entry);
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 2, selected.length));
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  const results = slots.filter((entry): entry is MutantResult => entry !== undefined);
   const counted = results.filter((result) => result.equivalent === undefined);
   const caught = counted.filter((result) => result.caughtBy !== null).length;
   return { baselineFailures, mutants: results, caught, total: counted.length, score: counted.length === 0 ? 1 : caught / counted.length, durationMs: performance.now() - started };
