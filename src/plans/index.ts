@@ -15,7 +15,7 @@ export {
 export { pickerNames, pickParams, benchActors, type PickerName } from './params.ts';
 export { catalogFacts, planShape, seqScans, type CatalogFacts, type PlanShape, type PlanScan, type SeqScan } from './explain.ts';
 export { summarise, percentile, type TimingSummary } from './stats.ts';
-export { runCatalogue, boundQuery, timeOnce, serverMs, type RunCatalogueOptions, type QueryBenchResult, type CatalogueRun, type BenchGates } from './run.ts';
+export { runCatalogue, boundQuery, timeOnce, serverMs, pairedRatio, type RunCatalogueOptions, type QueryBenchResult, type CatalogueRun, type BenchGates } from './run.ts';
 export { compareUuidVersions, type UuidComparison, type UuidVariantResult } from './uuid.ts';
 export {
   readBaseline,

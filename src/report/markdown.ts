@@ -52,7 +52,7 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
       [
         `## Query plans (scale ${report.plans.scale}, seed ${report.plans.seed})`,
         '',
-        'Server planning + execution time (EXPLAIN ANALYZE, TIMING OFF); RLS ratio = p50 as the actor ÷ p50 bypassing RLS, side by side.',
+        'Server planning + execution time (EXPLAIN ANALYZE, TIMING OFF); RLS ratio = median of run-by-run ratios (as the actor ÷ bypassing RLS, back to back).',
         '',
         table(['#', 'query', 'actor', 'plan node', 'index', 'p50 ms', 'p95 ms', 'RLS ratio', 'status'], report.plans.queries.map((query) => [query.id, query.title, query.actor, query.planNode, query.indexes.join(', ') || '—', ms(query.p50Ms), ms(query.p95Ms), query.rlsRatio === null ? '—' : `${query.rlsRatio.toFixed(2)}×`, `${icon[query.status]} ${query.status}`])),
       ].join('\n'),

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '@databases/pg';
-import { serverMs, timeOnce } from '../../src/plans/index.ts';
+import { pairedRatio, serverMs, timeOnce } from '../../src/plans/index.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
 
 describe('timeOnce', () => {
@@ -31,5 +31,20 @@ describe('timeOnce', () => {
   it('adds planning and execution time and refuses a plan without them', () => {
     expect(serverMs([{ Plan: {}, 'Planning Time': 0.25, 'Execution Time': 1.5 }])).toBeCloseTo(1.75);
     expect(() => serverMs([{ Plan: {} }])).toThrowError(/no planning\/execution time/);
+  });
+});
+
+describe('pairedRatio', () => {
+  it('is the median of run-by-run ratios, so drift and one stalled run do not move it', () => {
+    // The machine slows down 3x halfway; RLS costs 10% throughout; one run stalls.
+    const bypass = [10, 10, 10, 10, 30, 30, 30, 30, 10, 10];
+    const own = bypass.map((value) => value * 1.1);
+    own[2] = 200;
+    expect(pairedRatio(own, bypass)).toBe(1.1);
+  });
+
+  it('has no ratio without pairs', () => {
+    expect(pairedRatio([], [])).toBeNull();
+    expect(pairedRatio([1, 2], [0, 0])).toBeNull();
   });
 });
