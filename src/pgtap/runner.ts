@@ -11,6 +11,7 @@ import { sql, type ConnectionPool } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
 import type { CloneStrategy, PostgresServer, Template } from '../postgres/index.ts';
 import { scanSql, type SqlSource } from './sql-source.ts';
+import { mapConcurrently } from '../util/concurrency.ts';
 import { classifyRun } from './tap.ts';
 import type { PgtapFileResult, PgtapProgressEvent, PgtapRunResult, PgtapTotals } from './types.ts';
 
@@ -268,34 +269,23 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
       }
     };
 
-    const results: (PgtapFileResult | undefined)[] = new Array(options.files.length);
-    let nextIndex = 0;
     let done = 0;
-    let fatal: unknown = null;
     let premade: Clone | null = first;
-    const worker = async (): Promise<void> => {
-      while (fatal === null && nextIndex < options.files.length) {
-        const index = nextIndex;
-        nextIndex += 1;
-        const file = options.files[index] as string;
+    let files: PgtapFileResult[];
+    try {
+      files = await mapConcurrently(options.files, jobs, async (file, index) => {
         const clone = premade;
         premade = null;
-        try {
-          const result = await runFile(file, index, clone);
-          results[index] = result;
-          done += 1;
-          progress({ type: 'file_end', result, index, done, total: options.files.length });
-        } catch (error) {
-          fatal ??= error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: jobs }, () => worker()));
-    if (premade !== null) dropLater((premade as Clone).name);
-    for (const unused of await pool.leftovers()) dropLater(unused.name);
-    await Promise.all(drops);
-    if (fatal !== null) throw fatal;
-    const files = results.filter((result): result is PgtapFileResult => result !== undefined);
+        const result = await runFile(file, index, clone);
+        done += 1;
+        progress({ type: 'file_end', result, index, done, total: options.files.length });
+        return result;
+      });
+    } finally {
+      if (premade !== null) dropLater((premade as Clone).name);
+      for (const unused of await pool.leftovers()) dropLater(unused.name);
+      await Promise.all(drops);
+    }
     const totals = totalsOf(files);
     return {
       ok: files.every((file) => file.status === 'passed'),

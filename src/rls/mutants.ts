@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { sql, type Queryable, type SQLQuery } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
 import { templateHandle, withClone, type PostgresServer } from '../postgres/index.ts';
+import { mapConcurrently } from '../util/concurrency.ts';
 import { renderSql } from './literal.ts';
 import { runRls, type Counterexample } from './properties.ts';
 import { propertyNames, type PropertyName } from './cases.ts';
@@ -305,20 +306,11 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   // Mutants are independent (each gets its own clone; every random choice
   // comes from the seed, not from the order), so a few run at once. Results
   // keep the catalogue's order.
-  const slots: (MutantResult | undefined)[] = new Array(selected.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < selected.length) {
-      const index = next;
-      next += 1;
-      const entry = await judge(selected[index] as Mutant);
-      slots[index] = entry;
-      options.onResult?.(entry);
-    }
-  };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 2, selected.length));
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
-  const results = slots.filter((entry): entry is MutantResult => entry !== undefined);
+  const results = await mapConcurrently(selected, options.concurrency ?? 2, async (mutant) => {
+    const entry = await judge(mutant);
+    options.onResult?.(entry);
+    return entry;
+  });
   const counted = results.filter((result) => result.equivalent === undefined);
   const caught = counted.filter((result) => result.caughtBy !== null).length;
   return { baselineFailures, mutants: results, caught, total: counted.length, score: counted.length === 0 ? 1 : caught / counted.length, durationMs: performance.now() - started };
