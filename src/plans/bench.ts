@@ -1,5 +1,5 @@
 /**
- * `schemaproof bench` as a library function: provision (openWorkspace), clone
+ * `schemaproof bench` as a library function: provision (openProjectWorkspace), clone
  * the migrated template, load the real FEC files through the loader, generate
  * synthetic data at a scale, run the catalogue, compare UUID v7 with v4, and
  * compare with a baseline. Returns the typed report; never prints.
@@ -10,7 +10,7 @@ import type { Scale, Settings } from '../config/index.ts';
 import { generateData, type GenerateProgress } from '../datagen/index.ts';
 import { loadFec } from '../fec/index.ts';
 import { serverVersion } from '../postgres/index.ts';
-import { openWorkspace, type Workspace } from '../workspace/index.ts';
+import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { loadCatalogue, selectQueries } from './catalogue.ts';
 import { benchReportVersion, compareToBaseline, readBaseline, withBaselineFindings, type BenchReport } from './report.ts';
 import { runCatalogue, type BenchGates } from './run.ts';
@@ -58,13 +58,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const fecDir = options.fecDir === undefined ? defaultFecDir(settings) : options.fecDir;
 
   if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
-  const workspace = options.workspace ?? await openWorkspace({
-    sqlDir: settings.sqlDir,
-    policiesDir: settings.policiesDir,
-    root: settings.root,
-    databaseUrl: options.databaseUrl ?? settings.databaseUrl,
-    settings: settings.postgres.settings,
-  });
+  const workspace = options.workspace ?? await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
   try {
     const clone = await workspace.template.clone('bench');
     const db = clone.connect();

@@ -14,7 +14,7 @@ import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
 import { serverVersion, withClone } from '../postgres/index.ts';
 import { writeReport, reportSchemaVersion, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
-import { openWorkspace, type Workspace } from '../workspace/index.ts';
+import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { compareReports, readBaseline } from './baseline.ts';
 import { complianceMap, type EvidenceItem } from './compliance.ts';
 import { gateRunners, type GateContext, type GateOutcome, type Sections } from './gates.ts';
@@ -95,7 +95,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const migrateStarted = performance.now();
   progress('migrations: provisioning Postgres and building the migrated template');
   try {
-    workspace = await openWorkspace({ sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root, databaseUrl: options.databaseUrl ?? settings.databaseUrl, settings: settings.postgres.settings });
+    workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
     const migration = workspace.migration;
     record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
   } catch (error) {

@@ -4,6 +4,7 @@
  * takes clones from here; nothing shares a database.
  */
 import { sql } from '@databases/pg';
+import type { Settings } from '../config/index.ts';
 import { SchemaproofError } from '../errors/index.ts';
 import { migrate, type MigrateResult } from '../migrate/index.ts';
 import {
@@ -87,4 +88,15 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     await server.stop();
     throw error;
   }
+}
+
+/** The workspace of a project as its settings describe it (directories, server settings). */
+export function openProjectWorkspace(settings: Settings, databaseUrl: string | undefined): Promise<Workspace> {
+  return openWorkspace({
+    sqlDir: settings.sqlDir,
+    policiesDir: settings.policiesDir,
+    root: settings.root,
+    databaseUrl,
+    settings: settings.postgres.settings,
+  });
 }

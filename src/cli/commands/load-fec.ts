@@ -5,7 +5,7 @@ import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
 import { findFecFiles, loadFec, type FecLoadResult } from '../../fec/index.ts';
 import { provisionPostgres } from '../../postgres/index.ts';
-import { openWorkspace } from '../../workspace/index.ts';
+import { openProjectWorkspace } from '../../workspace/index.ts';
 import { runAction } from '../main.ts';
 
 function summary(result: FecLoadResult, where: string): string {
@@ -51,7 +51,7 @@ export function registerLoadFec(program: Command): void {
           await server.stop();
         }
       } else {
-        const workspace = await openWorkspace({ sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root, settings: settings.postgres.settings });
+        const workspace = await openProjectWorkspace(settings, undefined);
         try {
           const clone = await workspace.template.clone('load_fec');
           where = `a fresh clone (${clone.name}) in a throwaway cluster — dry check, discarded`;

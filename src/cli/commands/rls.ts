@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
 import { loadAccessSpec, propertyNames, runMutation, runRls, type MatrixCell, type PropertyName } from '../../rls/index.ts';
-import { openWorkspace } from '../../workspace/index.ts';
+import { openProjectWorkspace } from '../../workspace/index.ts';
 import { runAction, type GlobalOptions } from '../main.ts';
 
 const positiveInt = (value: string): number => {
@@ -37,13 +37,7 @@ function formatCell(cell: MatrixCell): string {
 
 async function workspaceFor(globals: GlobalOptions) {
   const settings = await loadSettings({ configPath: globals.config });
-  const workspace = await openWorkspace({
-    sqlDir: settings.sqlDir,
-    policiesDir: settings.policiesDir,
-    root: settings.root,
-    databaseUrl: globals.databaseUrl ?? settings.databaseUrl,
-    settings: settings.postgres.settings,
-  });
+  const workspace = await openProjectWorkspace(settings, globals.databaseUrl ?? settings.databaseUrl);
   return { settings, workspace };
 }
 

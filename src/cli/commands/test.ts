@@ -18,7 +18,7 @@ import {
   type PgtapReporter,
   type PgtapRunResult,
 } from '../../pgtap/index.ts';
-import { openWorkspace } from '../../workspace/index.ts';
+import { openProjectWorkspace } from '../../workspace/index.ts';
 import { runAction } from '../main.ts';
 
 interface TestOptions {
@@ -110,13 +110,7 @@ export function registerTest(program: Command): void {
       const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
       const printer = progressPrinter(live);
       const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
-      const workspace = await openWorkspace({
-        sqlDir: settings.sqlDir,
-        policiesDir: settings.policiesDir,
-        root: settings.root,
-        databaseUrl,
-        settings: settings.postgres.settings,
-      });
+      const workspace = await openProjectWorkspace(settings, databaseUrl);
       let result: PgtapRunResult;
       try {
         const template = await workspace.pgtapTemplate();
