@@ -96,14 +96,18 @@ function actorFor(kind: CatalogueActor, ids: CatalogueRun['actors']): Actor {
 /** service_role has BYPASSRLS (Supabase semantics, and the shim's). */
 const bypassActor: Actor = { kind: 'service' };
 
-async function explain(db: ConnectionPool, actor: Actor, query: SQLQuery, settings: Readonly<Record<string, string>>, analyze: boolean): Promise<unknown> {
+/**
+ * EXPLAIN (FORMAT JSON) of `query` as `actor`, rolled back: 'plan' only
+ * plans; 'analyze' runs it with buffers (the plan checks); 'timing' runs it
+ * with TIMING OFF and the summary (the timed runs, see timeOnce).
+ */
+async function explain(db: ConnectionPool, actor: Actor, query: SQLQuery, settings: Readonly<Record<string, string>>, mode: 'plan' | 'analyze' | 'timing'): Promise<unknown> {
+  const options = { plan: 'format json', analyze: 'analyze, buffers, format json', timing: 'analyze, timing off, summary on, format json' }[mode];
   return asActor(db, actor, async (tx) => {
     for (const [name, value] of Object.entries(settings)) {
       await tx.query(sql`select set_config(${name}, ${value}, true)`);
     }
-    const rows = analyze
-      ? await tx.query(sql`explain (analyze, buffers, format json) ${query}`)
-      : await tx.query(sql`explain (format json) ${query}`);
+    const rows = await tx.query(sql`explain (${sql.__dangerous__rawValue(options)}) ${query}`);
     return rows[0]?.['QUERY PLAN'];
   }, { rollback: true });
 }
@@ -117,10 +121,7 @@ async function explain(db: ConnectionPool, actor: Actor, query: SQLQuery, settin
  * through garbage-collection pauses, doubled its p95), not on the schema.
  */
 export async function timeOnce(db: ConnectionPool, actor: Actor, query: SQLQuery): Promise<number> {
-  return asActor(db, actor, async (tx) => {
-    const rows = await tx.query(sql`explain (analyze, timing off, summary on, format json) ${query}`);
-    return serverMs(rows[0]?.['QUERY PLAN']);
-  }, { rollback: true });
+  return serverMs(await explain(db, actor, query, {}, 'timing'));
 }
 
 /**
@@ -182,7 +183,7 @@ export async function runCatalogue(db: ConnectionPool, queries: readonly Catalog
     // Queries served by a SECURITY DEFINER function are planned through the statement it runs.
     const planStatement = query.plan ? boundQuery(query.plan.sql, values) : bound;
     const planActor = query.plan ? bypassActor : actor;
-    const shape = planShape(await explain(db, planActor, planStatement, settings, true), facts);
+    const shape = planShape(await explain(db, planActor, planStatement, settings, 'analyze'), facts);
     const check = checkPlan(query, shape, facts, options.gates);
     failures.push(...check.failures);
     const waived: string[] = [];
@@ -192,7 +193,7 @@ export async function runCatalogue(db: ConnectionPool, queries: readonly Catalog
       // index can serve the query (seq scans disabled); only then is it waived.
       const small = check.scans.length > 0 && check.scans.every((scan) => scan.rows <= options.gates.seqScanRowLimit);
       const forced = small && settings.enable_seqscan !== 'off'
-        ? planShape(await explain(db, planActor, planStatement, { ...settings, enable_seqscan: 'off' }, false), facts)
+        ? planShape(await explain(db, planActor, planStatement, { ...settings, enable_seqscan: 'off' }, 'plan'), facts)
         : null;
       for (const index of check.missing) {
         if (forced?.indexes.includes(index)) waived.push(index);
