@@ -757,29 +757,20 @@ export async function generateData(db: Queryable & { task?: unknown }, options: 
     //    the connections, largest first.
     await setup(main);
     await runSteps(main, ['auth.users', 'analytics_events partitions']);
-    const trackA = ['analytics_sessions', 'analytics_events', 'fec synthetic master data', 'fec_filings (synthetic)'];
+    const trackA = ['analytics_events', 'fec synthetic master data', 'fec_filings (synthetic)'];
     const trackB = ['privacy_audit_logs (history)', 'privacy_consent_records', 'privacy_data_requests', 'ingestion_logs', 'ingestion_cursors', 'analytics_user_engagement'];
     if (triggersOff && parallel) {
-      let sessionsLoaded: (loaded: boolean) => void = () => undefined;
-      const sessionsReady = new Promise<boolean>((resolve) => { sessionsLoaded = resolve; });
-      const first = (async () => {
-        try {
-          await runSteps(main, trackA.slice(0, 1));
-          sessionsLoaded(true);
-        } finally {
-          sessionsLoaded(false);
-        }
-        await runSteps(main, trackA.slice(1));
-      })();
+      const sessions = runSteps(main, ['analytics_sessions']);
+      const first = sessions.then(() => runSteps(main, trackA));
       const second = onOther(async (conn) => {
         await runSteps(conn, trackB);
-        if (!(await sessionsReady)) return;
+        await sessions;
         await runSteps(conn, ['analytics_page_views']);
       });
       const [a, b] = await Promise.allSettled([first, second]);
       for (const outcome of [a, b]) if (outcome.status === 'rejected') throw outcome.reason;
     } else {
-      await runSteps(main, [...trackA, ...trackB, 'analytics_page_views']);
+      await runSteps(main, ['analytics_sessions', ...trackA, ...trackB, 'analytics_page_views']);
     }
     if (bypassedTables.size > 0) await runSteps(main, ['foreign keys (set-based check)', 'session counters (recount)']);
 
