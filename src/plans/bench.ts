@@ -86,6 +86,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         runs,
         warmup: settings.bench.warmup,
         gates,
+        scale,
         onProgress: (message) => progress(`  ${message}`),
       });
       const uuidRows = options.uuidRows ?? (scale === 'small' ? 20_000 : 1_000_000);

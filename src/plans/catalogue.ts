@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { Scale } from '../config/index.ts';
 import { SchemaproofError } from '../errors/index.ts';
 import { pickerNames } from './params.ts';
 
@@ -40,8 +41,9 @@ export const catalogueQuerySchema = z.object({
   /**
    * The index the planner rightly picks at `small` scale when it differs
    * from the one it picks at volume (tiny tables change which plan is
-   * cheapest). Used only by the small-scale plan-shape test; the bench at
-   * medium/large always checks `expectedIndexes`. Must say why.
+   * cheapest). Checked instead of `expectedIndexes` when the data is at
+   * small scale (bench/verify --scale small, the plan-shape test); at
+   * medium/large `expectedIndexes` always applies. Must say why.
    */
   smallScale: z.object({
     expectedIndexes: z.array(z.string().min(1)).min(1),
@@ -121,4 +123,9 @@ export function selectQueries(catalogue: Catalogue, ids: readonly string[] | und
   const known = catalogue.queries.map((query) => query.id);
   for (const id of ids) if (!known.includes(id)) throw new SchemaproofError({ code: 'unknown_query', id, known });
   return catalogue.queries.filter((query) => ids.includes(query.id));
+}
+
+/** The indexes a query must use on data of this scale (see `smallScale`). */
+export function expectedIndexesAt(query: CatalogueQuery, scale: Scale | undefined): readonly string[] {
+  return scale === 'small' && query.smallScale ? query.smallScale.expectedIndexes : query.expectedIndexes;
 }

@@ -8,6 +8,7 @@ export {
   catalogueSchema,
   catalogueQuerySchema,
   catalogueActors,
+  expectedIndexesAt,
   type Catalogue,
   type CatalogueQuery,
   type CatalogueActor,

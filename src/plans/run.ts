@@ -7,7 +7,8 @@
  */
 import { sql, type ConnectionPool, type SQLQuery } from '@databases/pg';
 import { asActor, type Actor } from '../postgres/index.ts';
-import type { CatalogueActor, CatalogueQuery } from './catalogue.ts';
+import type { Scale } from '../config/index.ts';
+import { expectedIndexesAt, type CatalogueActor, type CatalogueQuery } from './catalogue.ts';
 import { catalogFacts, planShape, seqScans, type CatalogFacts, type PlanShape, type SeqScan } from './explain.ts';
 import { benchActors, pickParams, type PickerName } from './params.ts';
 import { percentile, summarise, type TimingSummary } from './stats.ts';
@@ -34,6 +35,8 @@ export interface RunCatalogueOptions {
   readonly plannerSettings?: Readonly<Record<string, string>>;
   /** Skip timings (plan checks only), e.g. in tests. */
   readonly timings?: boolean;
+  /** Scale of the loaded data: at `small`, a query's `smallScale` expectation applies. */
+  readonly scale?: Scale;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -148,7 +151,7 @@ export function serverMs(plan: unknown): number {
   return planning + execution;
 }
 
-function checkPlan(query: CatalogueQuery, shape: PlanShape, facts: CatalogFacts, gates: BenchGates): { scans: SeqScan[]; missing: string[]; failures: string[] } {
+function checkPlan(query: CatalogueQuery, shape: PlanShape, facts: CatalogFacts, gates: BenchGates, scale: Scale | undefined): { scans: SeqScan[]; missing: string[]; failures: string[] } {
   const scans = seqScans(shape, facts);
   const failures: string[] = [];
   for (const scan of scans) {
@@ -156,7 +159,7 @@ function checkPlan(query: CatalogueQuery, shape: PlanShape, facts: CatalogFacts,
       failures.push(`Seq Scan on ${scan.relation} (${scan.rows} rows > ${gates.seqScanRowLimit}): the query is not index-backed`);
     }
   }
-  const missing = query.expectedIndexes.filter((index) => !shape.indexes.includes(index));
+  const missing = expectedIndexesAt(query, scale).filter((index) => !shape.indexes.includes(index));
   return { scans, missing, failures };
 }
 
@@ -184,7 +187,7 @@ export async function runCatalogue(db: ConnectionPool, queries: readonly Catalog
     const planStatement = query.plan ? boundQuery(query.plan.sql, values) : bound;
     const planActor = query.plan ? bypassActor : actor;
     const shape = planShape(await explain(db, planActor, planStatement, settings, 'analyze'), facts);
-    const check = checkPlan(query, shape, facts, options.gates);
+    const check = checkPlan(query, shape, facts, options.gates, options.scale);
     failures.push(...check.failures);
     const waived: string[] = [];
     const missing: string[] = [];
@@ -245,7 +248,7 @@ export async function runCatalogue(db: ConnectionPool, queries: readonly Catalog
       params: values,
       planNodes: { top: shape.topNode, indexes: shape.indexes, nodeTypes: shape.nodeTypes },
       seqScans: check.scans,
-      expectedIndexes: query.expectedIndexes,
+      expectedIndexes: expectedIndexesAt(query, options.scale),
       expectedIndexMissing: missing,
       waivedIndexes: waived,
       executionMs: shape.executionMs,

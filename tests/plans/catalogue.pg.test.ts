@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { generateData } from '../../src/datagen/index.ts';
-import { loadCatalogue, runCatalogue, type CatalogueQuery, type CatalogueRun } from '../../src/plans/index.ts';
+import { expectedIndexesAt, loadCatalogue, runCatalogue, type CatalogueQuery, type CatalogueRun } from '../../src/plans/index.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
 
 const gates = { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true };
@@ -26,7 +26,7 @@ describe('catalogue plans at small scale', () => {
   beforeAll(async () => {
     database = await freshDatabase({ purpose: 'plans' });
     await generateData(database.db, { scale: 'small', seed: 7 });
-    run = await runCatalogue(database.db, catalogue.queries, { runs: 20, warmup: 0, gates, timings: false, plannerSettings: { enable_seqscan: 'off' } });
+    run = await runCatalogue(database.db, catalogue.queries, { runs: 20, warmup: 0, gates, timings: false, scale: 'small', plannerSettings: { enable_seqscan: 'off' } });
   });
   afterAll(async () => {
     await database.drop();
@@ -38,16 +38,13 @@ describe('catalogue plans at small scale', () => {
   });
 
   for (const query of catalogue.queries) {
-    const expected = query.smallScale?.expectedIndexes ?? query.expectedIndexes;
+    const expected = expectedIndexesAt(query, 'small');
     it(`${query.id} ${query.title} (as ${query.actor}) uses ${expected.join(' + ')}`, () => {
       const result = run.queries.find((entry) => entry.id === query.id);
       expect(result, query.id).toBeDefined();
       for (const index of expected) expect(result?.planNodes.indexes, `${query.id}: ${result?.failures.join('; ')} (nodes: ${result?.planNodes.nodeTypes.join(' > ')}; seq scans: ${JSON.stringify(result?.seqScans)})`).toContain(index);
       expect(result?.seqScans.filter((scan) => scan.rows > gates.seqScanRowLimit)).toEqual([]);
-      // The run checked the volume expectation; at small scale only a
-      // documented smallScale exception may differ from it.
-      const failures = query.smallScale ? result?.failures.filter((failure) => !failure.includes('expected index')) : result?.failures;
-      expect(failures).toEqual([]);
+      expect(result?.failures).toEqual([]);
     });
   }
 

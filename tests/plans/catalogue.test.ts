@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCatalogue, parseCatalogue, placeholders, positional, selectQueries } from '../../src/plans/index.ts';
+import { expectedIndexesAt, loadCatalogue, parseCatalogue, placeholders, positional, selectQueries } from '../../src/plans/index.ts';
 
 const file = resolve(import.meta.dirname, 'catalogue.json');
 const raw = JSON.parse(readFileSync(file, 'utf8')) as { version: number; queries: Record<string, unknown>[] };
@@ -44,6 +44,15 @@ describe('the query catalogue', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-cat-'));
     writeFileSync(join(dir, 'c.json'), '{ not json');
     expect(() => loadCatalogue(join(dir, 'c.json'))).toThrowError(expect.objectContaining({ detail: expect.objectContaining({ code: 'catalogue_invalid' }) }));
+  });
+
+  it('a smallScale expectation applies at small scale only, and only where a query declares one', () => {
+    const catalogue = loadCatalogue(resolve(import.meta.dirname, 'catalogue.json'));
+    const [q01, q05] = selectQueries(catalogue, ['q01', 'q05']);
+    expect(expectedIndexesAt(q05!, 'small')).toEqual(['analytics_sessions_started_at_idx']);
+    expect(expectedIndexesAt(q05!, 'medium')).toEqual(['analytics_sessions_user_id_started_at_idx']);
+    expect(expectedIndexesAt(q05!, undefined)).toEqual(['analytics_sessions_user_id_started_at_idx']);
+    expect(expectedIndexesAt(q01!, 'small')).toEqual(q01!.expectedIndexes);
   });
 
   it('selects queries by id and refuses an unknown id with unknown_query', () => {
