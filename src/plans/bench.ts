@@ -24,7 +24,7 @@ export interface BenchOptions {
   readonly queryIds?: readonly string[];
   /** A saved report to compare with (default: settings.bench.baseline). */
   readonly baselineFile?: string | null;
-  /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else ../shared/data/fec/2020. */
+  /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else data/fec/2020 in the project. */
   readonly fecDir?: string | null;
   readonly databaseUrl?: string;
   /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison. */
@@ -34,11 +34,11 @@ export interface BenchOptions {
   readonly workspace?: Workspace;
 }
 
-/** Default FEC directory: the setting, else ../shared/data/fec/2020 next to the repository, else none. */
+/** Default FEC directory: the setting, else data/fec/2020 in the project (a copy of the real 2020 files), else none. */
 export function defaultFecDir(settings: Settings): string | null {
   if (settings.bench.fecDir) return settings.bench.fecDir;
-  const sibling = resolve(settings.root, '../shared/data/fec/2020');
-  return existsSync(sibling) ? sibling : null;
+  const inProject = resolve(settings.root, 'data/fec/2020');
+  return existsSync(inProject) ? inProject : null;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {

@@ -9,11 +9,11 @@ import { sql } from '@databases/pg';
 import { loadFec, type FecLoadResult } from '../../src/fec/index.ts';
 import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
 
-// The real files live in shared/ beside the repository (as in CI); SCHEMAPROOF_FEC_DIR points elsewhere.
-const realData = process.env.SCHEMAPROOF_FEC_DIR ?? resolve(import.meta.dirname, '../../../shared/data/fec/2020');
-if (!existsSync(realData)) throw new Error(`real FEC files not found at ${realData}: check out shared/ beside the repository or set SCHEMAPROOF_FEC_DIR`);
+// The real files are kept in the repository (data/fec/2020); SCHEMAPROOF_FEC_DIR points elsewhere.
+const realData = process.env.SCHEMAPROOF_FEC_DIR ?? resolve(import.meta.dirname, '../../data/fec/2020');
+if (!existsSync(realData)) throw new Error(`real FEC files not found at ${realData}: set SCHEMAPROOF_FEC_DIR to a directory of 2020 FEC bulk files`);
 
-describe('loadFec on /work/shared/data/fec/2020', () => {
+describe('loadFec on the real 2020 FEC files (data/fec/2020)', () => {
   let database: FreshDatabase;
   let result: FecLoadResult;
 

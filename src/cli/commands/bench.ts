@@ -34,7 +34,7 @@ export function registerBench(program: Command): void {
     .option('--query <id...>', 'only these catalogue queries (e.g. q01 q05)')
     .option('--baseline <file>', 'compare with a saved report: fail on a lost index, a new seq scan or a 2x slowdown')
     .option('--output <file>', 'where to save the JSON report (default: reports/bench.json)')
-    .option('--fec-dir <dir>', 'FEC bulk files to load (default: settings.bench.fecDir, else ../shared/data/fec/2020)')
+    .option('--fec-dir <dir>', 'FEC bulk files to load (default: settings.bench.fecDir, else data/fec/2020)')
     .option('--no-fec', 'do not load FEC files; synthetic FEC data only')
     .option('--uuid-rows <n>', 'rows per variant for the UUID v7/v4 comparison (0 skips it)', integer);
   command.action(
