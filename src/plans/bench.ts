@@ -1,8 +1,9 @@
 /**
  * `schemaproof bench` as a library function: provision (openProjectWorkspace), clone
  * the migrated template, load the real FEC files through the loader, generate
- * synthetic data at a scale, run the catalogue, compare UUID v7 with v4, and
- * compare with a baseline. Returns the typed report; never prints.
+ * synthetic data at a scale, run the catalogue, compare UUID v7 with v4 (when
+ * the catalogue names the project's v7 expression), and compare with a
+ * baseline. Returns the typed report; never prints.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { serverVersion } from '../postgres/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { loadCatalogue, selectQueries } from './catalogue.ts';
 import { benchReportVersion, compareToBaseline, readBaseline, withBaselineFindings, type BenchReport } from './report.ts';
+import { checkCatalogueSql } from './prepare.ts';
 import { runCatalogue, type BenchGates } from './run.ts';
 import { compareUuidVersions } from './uuid.ts';
 
@@ -27,7 +29,7 @@ export interface BenchOptions {
   /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else data/fec/2020 in the project. */
   readonly fecDir?: string | null;
   readonly databaseUrl?: string;
-  /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison. */
+  /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison (so does a catalogue without uuidComparison). */
   readonly uuidRows?: number;
   readonly onProgress?: (message: string) => void;
   /** An open workspace to use (verify shares its own); default: open one and close it after. */
@@ -63,6 +65,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const clone = await workspace.template.clone('bench');
     const db = clone.connect();
     try {
+      // The catalogue's SQL against the migrated schema, before minutes go into data.
+      await checkCatalogueSql(db, catalogue, queries, settings.queryCatalogue);
       let fecLoad: BenchReport['fecLoad'] = null;
       if (fecDir) {
         progress(`loading FEC bulk files from ${fecDir}`);
@@ -82,18 +86,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       progress(`generated in ${generation.durationMs} ms`);
       const version = await serverVersion(db);
       progress(`running ${queries.length} catalogue queries (${runs} runs each)`);
-      const run = await runCatalogue(db, queries, {
+      const run = await runCatalogue(db, catalogue, queries, {
         runs,
         warmup: settings.bench.warmup,
         gates,
         scale,
+        file: settings.queryCatalogue,
+        connect: () => clone.connect({ poolSize: 1 }),
         onProgress: (message) => progress(`  ${message}`),
       });
       const uuidRows = options.uuidRows ?? (scale === 'small' ? 20_000 : 1_000_000);
       let uuidComparison = null;
-      if (uuidRows > 0) {
+      if (uuidRows > 0 && catalogue.uuidComparison) {
         progress(`UUID v7 vs v4: inserting ${uuidRows} rows each`);
-        uuidComparison = await compareUuidVersions(db, { rows: uuidRows });
+        uuidComparison = await compareUuidVersions(db, { rows: uuidRows, v7Expression: catalogue.uuidComparison.v7Expression });
       }
       const comparison = baseline && baselineFile ? compareToBaseline(run.queries, baseline, gates, baselineFile) : null;
       const results = comparison ? withBaselineFindings(run.queries, comparison) : [...run.queries];
@@ -110,8 +116,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           startedAt,
         },
         gates,
+        catalogue: settings.queryCatalogue,
         actors: run.actors,
-        picked: run.picked,
+        bypassActor: run.bypassActor,
+        values: run.values,
+        functionCallsCounted: run.functionCallsCounted,
         queries: results,
         generation,
         fecLoad,
