@@ -17,7 +17,7 @@ import { sql, type ConnectionPool, type SQLQuery } from '@databases/pg';
 import { SchemaproofError, type CatalogueQueryFailure } from '../errors/index.ts';
 import { asActor, type Actor, type JwtClaims } from '../postgres/index.ts';
 import { catalogueActors, type Catalogue, type CatalogueQuery, type ClaimTemplate, type ValueSpec } from './catalogue.ts';
-import { boundQuery, failedMarker, ValueResolver, type Resolved } from './values.ts';
+import { boundQuery, catalogueFailure, failedMarker, ValueResolver, type Resolved } from './values.ts';
 
 export interface ResolvedActor {
   readonly name: string;
@@ -48,12 +48,6 @@ export interface PreparedCatalogue {
 /** The session of a resolved actor: SET LOCAL ROLE plus request.jwt.claims. */
 export function sessionActor(actor: ResolvedActor): Actor {
   return actor.claims === null ? { kind: 'role', role: actor.role } : { kind: 'role', role: actor.role, claims: actor.claims };
-}
-
-function failureOf(id: string, error: unknown): CatalogueQueryFailure {
-  const pgError = error as { code?: unknown; message?: unknown };
-  const sqlstate = typeof pgError.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : null;
-  return { id, sqlstate, message: String(pgError.message ?? error).split('\n')[0] ?? 'failed' };
 }
 
 async function planOnly(db: ConnectionPool, actor: ResolvedActor, statement: SQLQuery): Promise<void> {
@@ -101,7 +95,7 @@ export async function checkCatalogueSql(db: ConnectionPool, catalogue: Catalogue
     try {
       await db.tx(async (tx) => tx.query(sql`explain (format json) ${boundQuery(text, {})}`), { readOnly: true });
     } catch (error) {
-      failures.push(failureOf(id, error));
+      failures.push(catalogueFailure(id, error));
     }
   }
   if (failures.length > 0) throw new SchemaproofError({ code: 'catalogue_query_failed', file, failures });
@@ -156,7 +150,7 @@ export async function prepareCatalogue(db: ConnectionPool, catalogue: Catalogue,
       try {
         await planOnly(db, who, text);
       } catch (error) {
-        const failure = failureOf(id, error);
+        const failure = catalogueFailure(id, error);
         if (failure.sqlstate === '42501') refused ??= `as ${who.name} (role ${who.role}): ${failure.message} (SQLSTATE 42501)`;
         else failures.push(failure);
       }

@@ -12,7 +12,7 @@
  *      when the project's config turns the timing gates on (with its reason).
  * Gates 1–3 give the same verdict on an idle and on a loaded machine.
  */
-import { sql, type ConnectionPool, type SQLQuery } from '@databases/pg';
+import { sql, type ConnectionPool, type SQLQuery, type Transaction } from '@databases/pg';
 import { asActor, becomeActor, type Actor } from '../postgres/index.ts';
 import type { Scale } from '../config/index.ts';
 import { expectedIndexesAt, type Catalogue, type CatalogueQuery } from './catalogue.ts';
@@ -127,6 +127,11 @@ interface WorkSample {
   readonly work: PlanWork;
 }
 
+/** A connection work can be measured on: a pool of one, or one connection of a pool. */
+interface TxRunner {
+  tx<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+}
+
 class Rollback extends Error {
   constructor(readonly sample: WorkSample) {
     super('rollback');
@@ -139,7 +144,7 @@ class Rollback extends Error {
  * statement made are read from pg_stat_xact_user_functions before and after
  * (the counters of the open transaction: exact, nothing sampled or timed).
  */
-async function workOnce(conn: ConnectionPool, actor: Actor, query: SQLQuery, settings: Readonly<Record<string, string>>, countCalls: boolean): Promise<WorkSample> {
+async function workOnce(conn: TxRunner, actor: Actor, query: SQLQuery, settings: Readonly<Record<string, string>>, countCalls: boolean): Promise<WorkSample> {
   const calls = sql`select coalesce(sum(calls), 0)::int as n from pg_stat_xact_user_functions`;
   try {
     await conn.tx(async (tx) => {
@@ -182,7 +187,7 @@ interface SideWork {
 }
 
 /** Work of each side on one connection: a warm-up round, then `rounds` rounds; the least work per side. */
-async function measureSides(conn: ConnectionPool, sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[], settings: Readonly<Record<string, string>>, rounds: number, countCalls: boolean): Promise<SideWork[]> {
+async function measureSides(conn: TxRunner, sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[], settings: Readonly<Record<string, string>>, rounds: number, countCalls: boolean): Promise<SideWork[]> {
   const samples: WorkSample[][] = sides.map(() => []);
   for (let round = 0; round <= rounds; round += 1) {
     for (const [index, side] of sides.entries()) {
@@ -379,7 +384,7 @@ async function runQuery(db: ConnectionPool, prepared: PreparedQuery, bypass: Res
 
 /** Without a fresh connection: one pooled connection for all rounds of a query. */
 async function measureOnPooledConnection(db: ConnectionPool, sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[], settings: Readonly<Record<string, string>>, rounds: number, countCalls: boolean): Promise<SideWork[]> {
-  return db.task(async (task) => measureSides(task as unknown as ConnectionPool, sides, settings, rounds, countCalls));
+  return db.task(async (connection) => measureSides(connection, sides, settings, rounds, countCalls));
 }
 
 export async function runCatalogue(db: ConnectionPool, catalogue: Catalogue, queries: readonly CatalogueQuery[], options: RunCatalogueOptions): Promise<CatalogueRun> {

@@ -9,7 +9,7 @@
  */
 import { sql, type Queryable, type SQLQuery } from '@databases/pg';
 import type { CatalogueQueryFailure } from '../errors/index.ts';
-import { claimDependencies, placeholders, valueDependencies, type Catalogue, type ClaimTemplate, type ValueSpec } from './catalogue.ts';
+import { valueDependencies, type Catalogue, type ClaimTemplate, type ValueSpec } from './catalogue.ts';
 
 /** A resolved value: JSON as Postgres rendered it (string, number, boolean, object, array) or null. */
 export type Resolved = unknown;
@@ -42,7 +42,8 @@ class ValueFailure extends Error {
   }
 }
 
-function failureOf(id: string, error: unknown): CatalogueQueryFailure {
+/** A catalogue entry's failure as reported: the server's SQLSTATE and first message line, or ours. */
+export function catalogueFailure(id: string, error: unknown): CatalogueQueryFailure {
   if (error instanceof ValueFailure) return error.failure;
   const pgError = error as { code?: unknown; message?: unknown };
   const sqlstate = typeof pgError.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : null;
@@ -125,7 +126,7 @@ export class ValueResolver {
       if ('use' in spec) return dependencies[spec.use];
       return spec.literal;
     } catch (error) {
-      this.failures.push(failureOf(id, error));
+      this.failures.push(catalogueFailure(id, error));
       return failedMarker;
     }
   }
@@ -159,10 +160,3 @@ export class ValueResolver {
 }
 
 export const failedMarker: unique symbol = Symbol('failed');
-
-/** Every catalogue value name a query's parameters and SQL rely on (for reporting). */
-export function queryValueNames(params: Readonly<Record<string, ValueSpec>>): string[] {
-  return [...new Set(Object.values(params).flatMap((spec) => valueDependencies(spec)))];
-}
-
-export { claimDependencies, placeholders };

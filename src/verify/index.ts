@@ -18,7 +18,7 @@ import { writeReport, reportSchemaVersion, type ComplianceSection, type Failure,
 import { restoreDrill } from '../restore/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { compareReports, readBaseline } from './baseline.ts';
-import { evaluateCompliance, loadComplianceMap, type ComplianceMap } from './compliance.ts';
+import { evaluateCompliance, loadComplianceMap, type ComplianceInputs, type ComplianceMap } from './compliance.ts';
 import { gateRunners, type GateContext, type GateOutcome, type Sections } from './gates.ts';
 
 export { complianceMapSchema, evaluateCompliance, loadComplianceMap, type ComplianceInputs, type ComplianceMap, type ProofSpec } from './compliance.ts';
@@ -240,7 +240,7 @@ function catalogueIds(settings: Settings): string[] | null {
   }
 }
 
-function complianceSection(settings: Settings, map: ComplianceMap | null, inputs: Parameters<typeof evaluateCompliance>[1]): ComplianceSection {
+function complianceSection(settings: Settings, map: ComplianceMap | null, inputs: ComplianceInputs): ComplianceSection {
   const source = relative(settings.root, settings.complianceMap) || settings.complianceMap;
   if (!map) {
     return { source: null, note: `This project has no compliance map (${source}, config key complianceMap), so the report makes no compliance claim.`, duties: [], problems: [] };
