@@ -22,7 +22,7 @@ export type ErrorDetail =
   | { readonly code: 'port_in_use'; readonly port: number }
   | { readonly code: 'disk_full'; readonly path: string; readonly detail: string }
   | { readonly code: 'directory_missing'; readonly path: string; readonly role: string }
-  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[] }
+  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[]; readonly detail?: string }
   | { readonly code: 'migration_duplicate_index'; readonly files: readonly string[] }
   | { readonly code: 'migration_edited'; readonly file: string }
   | { readonly code: 'migration_file_missing'; readonly file: string }
@@ -31,7 +31,7 @@ export type ErrorDetail =
   | { readonly code: 'migration_record_mismatch'; readonly detail: string }
   | {
       readonly code: 'sql_error';
-      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture';
+      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture' | 'seed' | 'pgtap';
       readonly sqlstate: string;
       readonly message: string;
       readonly location: SourceLocation | null;
@@ -43,6 +43,8 @@ export type ErrorDetail =
   | { readonly code: 'input_invalid'; readonly file: string; readonly line: number; readonly detail: string }
   | { readonly code: 'baseline_invalid'; readonly file: string; readonly detail: string }
   | { readonly code: 'tool_missing'; readonly tool: string; readonly hint: string }
+  | { readonly code: 'shim_roles_missing'; readonly roles: readonly string[]; readonly server: string }
+  | { readonly code: 'extension_unavailable'; readonly extension: string; readonly location: SourceLocation | null; readonly file: string; readonly hint: string }
   | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number };
 
 export type ErrorCode = ErrorDetail['code'];
@@ -89,7 +91,9 @@ export function describeError(detail: ErrorDetail): string {
     case 'directory_missing':
       return `${detail.role} directory ${detail.path} does not exist; create it or point the config at the right place`;
     case 'migration_filename_invalid':
-      return `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
+      return detail.detail
+        ? `migration file names: ${detail.detail}: ${detail.files.join(', ')}`
+        : `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
     case 'migration_duplicate_index':
       return `two migrations share one number: ${detail.files.join(', ')}; renumber one of them`;
     case 'migration_edited':
@@ -118,6 +122,10 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.tool} is not available: ${detail.hint}`;
     case 'timeout':
       return `${detail.what} did not finish within ${detail.timeoutMs} ms`;
+    case 'shim_roles_missing':
+      return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
+    case 'extension_unavailable':
+      return `${where(detail.location, detail.file)}: extension "${detail.extension}" is not available on this PostgreSQL; ${detail.hint}`;
   }
 }
 
@@ -157,6 +165,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'migration_concurrent':
     case 'migration_record_mismatch':
     case 'sql_error':
+    case 'extension_unavailable':
       return exitCodes.migration;
     case 'access_spec_invalid':
     case 'catalogue_invalid':
@@ -169,6 +178,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'disk_full':
     case 'tool_missing':
     case 'timeout':
+    case 'shim_roles_missing':
       return exitCodes.environment;
   }
 }

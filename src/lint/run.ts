@@ -7,7 +7,7 @@ import { sql, type Queryable } from '@databases/pg';
 import type { Settings, Severity } from '../config/index.ts';
 import { withClone, type Template } from '../postgres/index.ts';
 import { SchemaproofError } from '../errors/index.ts';
-import { readMigrationFiles } from '../migrate/files.ts';
+import { readMigrationFiles, type MigrationNaming } from '../migrate/files.ts';
 import { policyInMigrations, findPolicyStatements } from './files/policy-in-migrations.ts';
 import { defaultSquawkLevel, runSquawk, squawkLint, squawkRemediation } from './files/squawk.ts';
 import { schemaLints } from './rules/index.ts';
@@ -28,6 +28,8 @@ export interface LintOptions {
   readonly db: Queryable | null;
   /** Absolute path of the migrations directory. */
   readonly sqlDir: string;
+  /** How the migration files are named (default `numbered`). */
+  readonly migrationNaming?: MigrationNaming;
   /** Project root: file paths in findings are relative to it; `.squawk.toml` is looked up here. */
   readonly root: string;
   /** `settings.lint.severities`: lint name (or `squawk/<rule>`, or `squawk` for all its rules) → error | warn | off. */
@@ -128,7 +130,7 @@ export async function runSchemaLints(db: Queryable, scope: LintScope, enabled: (
 
 /** Run the file lints (policy_in_migrations, squawk) on the migration files. */
 export async function runFileLints(options: LintOptions, enabled: (name: string) => boolean): Promise<{ findings: CandidateFinding[]; squawk: LintResult['squawk'] }> {
-  const files = readMigrationFiles(options.sqlDir, options.root);
+  const files = readMigrationFiles(options.sqlDir, options.root, options.migrationNaming);
   const findings: CandidateFinding[] = [];
   if (enabled(policyInMigrations.name)) {
     for (const file of files) {
@@ -240,6 +242,7 @@ export function lintTemplate(template: Template, settings: Settings, options: { 
     runLints({
       db,
       sqlDir: settings.sqlDir,
+      migrationNaming: settings.migrationNaming,
       root: settings.root,
       severities: settings.lint.severities,
       suppressions: settings.lint.suppressions,

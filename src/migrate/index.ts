@@ -8,12 +8,14 @@ import { sql, type ConnectionPool, type ConnectionPoolConfig, type SQLQuery, typ
 import { runCommand, applyMigrations, type MigrationError } from '@databases/migrations-base';
 import PostgresDatabaseEngineModule from '@databases/pg-migrations/lib/PostgresDatabaseEngine.js';
 import { SchemaproofError, type ErrorDetail } from '../errors/index.ts';
-import { installSupabaseShim, shimFile, type ShimResult } from '../postgres/shim.ts';
-import { readMigrationFiles, readPolicyFiles, sha256, type SqlFile } from './files.ts';
+import { installSupabaseShim, shimFile, type ShimResult, type ShimRoles } from '../postgres/shim.ts';
+import { unavailableExtensionError } from '../postgres/platform-extensions.ts';
+import { readMigrationFiles, readPolicyFiles, sha256, type MigrationNaming, type SqlFile } from './files.ts';
+import { migrationDirectory, prepareBookkeeping, type MigrationDirectory } from './bookkeeping.ts';
 import { locateInFile } from './sql-position.ts';
 import { readFileSync } from 'node:fs';
 
-export { readMigrationFiles, readPolicyFiles, sha256, migrationNamePattern, type SqlFile } from './files.ts';
+export { readMigrationFiles, readPolicyFiles, listMigrationFiles, sha256, migrationNamePattern, migrationNamings, type SqlFile, type MigrationNaming, type MigrationSet, type SkippedFile } from './files.ts';
 export { locateInFile, locationAt, excerpt } from './sql-position.ts';
 
 type EngineConstructor = new (connection: unknown, config: unknown) => EngineLike;
@@ -21,7 +23,8 @@ type EngineConstructor = new (connection: unknown, config: unknown) => EngineLik
 const engineModule = PostgresDatabaseEngineModule as unknown as EngineConstructor | { default: EngineConstructor };
 const PostgresDatabaseEngine: EngineConstructor = 'default' in engineModule ? engineModule.default : engineModule;
 interface EngineLike {
-  readonly directory: unknown;
+  directory: MigrationDirectory;
+  readonly packageVersion: string;
 }
 
 /** Where the migration bookkeeping lives: its own schema, never `public`. */
@@ -42,6 +45,10 @@ export interface MigrateOptions {
   readonly dryRun?: boolean;
   /** Install the Supabase shim first where missing (default true). */
   readonly installShim?: boolean;
+  /** What the shim does about its cluster-wide roles (default `create`; see shim.ts). */
+  readonly shimRoles?: ShimRoles;
+  /** How migration files are named (default `numbered`; see files.ts). */
+  readonly naming?: MigrationNaming;
   /** `lock_timeout` for the whole run (default 10 000 ms). */
   readonly lockTimeoutMs?: number;
 }
@@ -76,6 +83,8 @@ function pgErrorFields(error: unknown): { code: string; message: string; positio
 function sqlError(phase: 'migration' | 'policy' | 'shim', file: string, fileText: string, failing: FailingStatement | null, error: unknown): SchemaproofError {
   const fields = pgErrorFields(error);
   const location = locateInFile(file, fileText, failing?.text ?? null, fields.position);
+  const unavailable = unavailableExtensionError(fields, file, location);
+  if (unavailable) return unavailable;
   return new SchemaproofError({ code: 'sql_error', phase, sqlstate: fields.code, message: fields.message, location, file }, { cause: error });
 }
 
@@ -130,11 +139,13 @@ function checkRecorded(applied: readonly AppliedRow[], files: readonly SqlFile[]
 export async function migrate(target: MigrationTarget, options: MigrateOptions): Promise<MigrateResult> {
   const started = performance.now();
   const root = options.root ?? process.cwd();
-  const files = readMigrationFiles(options.sqlDir, root);
+  const files = readMigrationFiles(options.sqlDir, root, options.naming);
   const policies = readPolicyFiles(options.policiesDir, root);
   let failing: FailingStatement | null = null;
   const db = target.connect({
     poolSize: 1,
+    // The bookkeeping index is BIGINT (14-digit versions); exact as a number below 2^53.
+    bigIntMode: 'number',
     onQueryError: (_query: SQLQuery, formatted: { text: string }, error: Error) => {
       failing = { text: formatted.text, error };
     },
@@ -149,8 +160,9 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
       let shim: ShimResult | null = null;
       if (options.installShim !== false) {
         try {
-          shim = await installSupabaseShim(tx);
+          shim = await installSupabaseShim(tx, { roles: options.shimRoles ?? 'create' });
         } catch (error) {
+          if (error instanceof SchemaproofError) throw error;
           throw sqlError('shim', shimFile, readFileSync(shimFile, 'utf8'), failing, error);
         }
       }
@@ -164,6 +176,8 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
         appliedMigrationsTableName: appliedTable,
         migrationsDirectory: options.sqlDir,
       });
+      await prepareBookkeeping(tx, bookkeepingSchema, engine.packageVersion);
+      engine.directory = migrationDirectory(files, engine.directory);
       failing = null;
       let outcome: Awaited<ReturnType<typeof runCommand>>;
       try {
@@ -232,9 +246,9 @@ export interface StatusResult {
   readonly upToDate: boolean;
 }
 
-export async function migrationStatus(target: MigrationTarget, options: Pick<MigrateOptions, 'sqlDir' | 'root'>): Promise<StatusResult> {
-  const files = readMigrationFiles(options.sqlDir, options.root ?? process.cwd());
-  const db = target.connect({ poolSize: 1 });
+export async function migrationStatus(target: MigrationTarget, options: Pick<MigrateOptions, 'sqlDir' | 'root' | 'naming'>): Promise<StatusResult> {
+  const files = readMigrationFiles(options.sqlDir, options.root ?? process.cwd(), options.naming);
+  const db = target.connect({ poolSize: 1, bigIntMode: 'number' });
   try {
     const applied = (await readApplied(db)) ?? [];
     const migrations: MigrationStatus[] = files.map((file) => {

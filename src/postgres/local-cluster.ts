@@ -22,9 +22,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SchemaproofError, fromSystemError } from '../errors/index.ts';
 import type { PgBinaries } from './binaries.ts';
+import { prepareInstallation } from './installation.ts';
 
 export const runDirPrefix = 'schemaproof-run-';
 
@@ -69,6 +70,8 @@ export interface LocalCluster {
   readonly user: string;
   readonly postmasterPid: number;
   readonly version: string;
+  /** Whether schemaproof's own extensions (supabase-test-helpers) are available (see installation.ts). */
+  readonly ownExtensions: boolean;
   /** Milliseconds spent: copy or initdb, and server start. */
   readonly timings: { readonly initMs: number; readonly startMs: number; readonly initFromCache: boolean };
   stop(): Promise<void>;
@@ -305,6 +308,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const user = serverUser();
   const initStarted = performance.now();
   const pristine = pristineDataDir(options.binaries, user);
+  // A private installation tree beside the cached initdb output: the same server binary, our extensions added.
+  const installation = prepareInstallation(options.binaries, dirname(pristine.dir), user);
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
@@ -323,7 +328,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const args = ['-D', dataDir, '-p', '5432'];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value.replace(/^'(.*)'$/, '$1')}`);
   const startStarted = performance.now();
-  const child = spawn(options.binaries.postgres, args, {
+  const child = spawn(installation.postgres, args, {
     stdio: ['ignore', logFd, logFd],
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
@@ -352,6 +357,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     user: 'postgres',
     postmasterPid: handle.pid,
     version: options.binaries.version,
+    ownExtensions: installation.extensions,
     timings: { initMs, startMs, initFromCache: pristine.fromCache },
     async stop() {
       if (stopped) return;

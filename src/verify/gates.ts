@@ -41,7 +41,7 @@ function statusOf(ok: boolean): Status {
 /** pgTAP: every suite in its own clone of the pgTAP template. */
 export const pgtapGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
-  const files = discoverPgtapFiles({ dir: settings.pgtapDir, cwd: settings.root });
+  const files = discoverPgtapFiles({ dir: settings.pgtapDir, cwd: settings.root, extensions: settings.pgtap.extensions });
   const template = await workspace.pgtapTemplate();
   const result = await runPgtap({
     server: workspace.server,
@@ -49,6 +49,7 @@ export const pgtapGate: GateRunner = async (context) => {
     files,
     timeoutMs: settings.pgtap.timeoutMs,
     root: settings.root,
+    isolation: settings.pgtap.isolation,
     ...(settings.pgtap.jobs ? { jobs: settings.pgtap.jobs } : {}),
   });
   // The restore drill re-runs the structural suites on the restored copy.

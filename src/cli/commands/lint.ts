@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
 import { formatLintJson, formatLintText, lintTemplate, type LintResult } from '../../lint/index.ts';
-import { openProjectWorkspace } from '../../workspace/index.ts';
+import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
 
 interface LintCommandOptions {
@@ -21,7 +21,7 @@ export function registerLint(program: Command): void {
     runAction(program, async (globals) => {
       const settings = await loadSettings({ configPath: globals.config });
       const options = command.opts<LintCommandOptions>();
-      const workspace = await openProjectWorkspace(settings, globals.databaseUrl ?? settings.databaseUrl);
+      const workspace = await openCommandWorkspace(globals, settings);
       let result: LintResult;
       try {
         result = await lintTemplate(workspace.template, settings, { squawk: options.squawk });

@@ -18,7 +18,7 @@ import {
   type PgtapReporter,
   type PgtapRunResult,
 } from '../../pgtap/index.ts';
-import { openProjectWorkspace } from '../../workspace/index.ts';
+import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
 
 interface TestOptions {
@@ -104,13 +104,12 @@ export function registerTest(program: Command): void {
       const options = command.opts<TestOptions>();
       const paths = command.processedArgs[0] as string[] | undefined;
       const settings = await loadSettings({ configPath: globals.config });
-      const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd() });
+      const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd(), extensions: settings.pgtap.extensions });
       const toFile = options.output !== undefined;
       const showSummary = options.reporter === 'summary' || toFile;
       const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
       const printer = progressPrinter(live);
-      const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
-      const workspace = await openProjectWorkspace(settings, databaseUrl);
+      const workspace = await openCommandWorkspace(globals, settings);
       let result: PgtapRunResult;
       try {
         const template = await workspace.pgtapTemplate();
@@ -120,6 +119,7 @@ export function registerTest(program: Command): void {
           files,
           jobs: options.jobs ?? settings.pgtap.jobs ?? defaultJobs(),
           timeoutMs: options.timeoutMs ?? settings.pgtap.timeoutMs,
+          isolation: settings.pgtap.isolation,
           root: settings.root,
           ...(showSummary ? { onProgress: printer.onProgress } : {}),
         });
