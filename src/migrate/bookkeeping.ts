@@ -1,17 +1,17 @@
 /**
  * What the migration bookkeeping (@databases/pg-migrations) needs from us so
- * that it can record any project's files:
+ * that it can record any project's files.
  *
- * - `migrationDirectory` hands the engine exactly the files `files.ts`
- *   validated, under their bookkeeping names (the library only accepts
- *   `<digits>-name` and would read the folder itself otherwise), and loads
- *   each through the engine's own loader by its real file name.
- * - `prepareBookkeeping` creates the library's tables itself with a BIGINT
- *   `index` (the library's own is INT, too small for a 14-digit Supabase
- *   version such as 20240414161707) and widens an existing INT column.
- *   Read the tables with `bigIntMode: 'number'`: versions stay below 2^53.
+ * The library keys each migration by a small integer `index` taken from the
+ * file name (`^\d+-`), stores it as INT, and walks every integer from the
+ * largest index down to 0 when checking for duplicates: a 14-digit Supabase
+ * version (20240414161707) can be neither its name prefix nor its index. So
+ * Supabase files are handed to it under a bookkeeping name carrying their
+ * position in the CLI's order (files.ts), and `checkRecordedOrder` checks
+ * before anything runs that what was recorded at each position is still the
+ * same file, which is the library's own order check restated for names.
  */
-import { sql, type Queryable } from '@databases/pg';
+import { SchemaproofError } from '../errors/index.ts';
 import type { SqlFile } from './files.ts';
 
 type LoadResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: unknown };
@@ -30,7 +30,11 @@ function readOnly(): Promise<never> {
   return Promise.reject(new Error('the migrations folder is read-only for schemaproof'));
 }
 
-/** A directory context serving `files` under their bookkeeping names; `original` (the engine's own) loads them. */
+/**
+ * A directory context serving exactly `files` (as files.ts validated them)
+ * under their bookkeeping names; `original`, the engine's own context, loads
+ * each by its real file name, so the engine applies it as it applies any file.
+ */
 export function migrationDirectory(files: readonly SqlFile[], original: Pick<MigrationDirectory, 'loadMigration'>): MigrationDirectory {
   const byName = new Map(files.map((file) => [file.name, file]));
   const file = (name: string): SqlFile => {
@@ -48,33 +52,34 @@ export function migrationDirectory(files: readonly SqlFile[], original: Pick<Mig
   };
 }
 
+export interface RecordedMigration {
+  readonly index: number;
+  readonly name: string;
+}
+
+/** `1-20240101000000_init.sql` → `20240101000000_init.sql`; other names unchanged. */
+function recordedFileName(name: string): string {
+  return name.replace(/^\d+-(?=\d+_)/, '');
+}
+
 /**
- * Create the bookkeeping tables (when missing) in the shape the library
- * expects, with a BIGINT index, marked as the library's `packageVersion` so
- * it does not create them again. Idempotent.
+ * Supabase files are recorded by position: each recorded migration must still
+ * be the file at its position. A recorded file now at a later position means
+ * files were added before it (the CLI refuses those too, unless
+ * `--include-all`); one that is gone is a missing file. Numbered files are
+ * recorded by their own number, and the library checks those.
  */
-export async function prepareBookkeeping(db: Queryable, schema: string, packageVersion: string): Promise<void> {
-  const version = sql.ident(schema, 'migrations_version');
-  const applied = sql.ident(schema, 'migrations_applied');
-  const existed = await db.query(sql`select to_regclass(${`${schema}.migrations_applied`}) is not null as present`);
-  if (existed[0]?.present !== true) {
-    await db.query(sql`create table if not exists ${version} (id integer not null primary key, version text)`);
-    await db.query(sql`
-      create table ${applied} (
-        id bigserial not null primary key,
-        index bigint not null,
-        name text not null,
-        script text not null,
-        applied_at timestamptz not null,
-        ignored_error text null,
-        obsolete boolean not null
-      )`);
-    await db.query(sql`delete from ${version} where id = 0`);
-    await db.query(sql`insert into ${version} (id, version) values (0, ${packageVersion})`);
-    return;
+export function checkRecordedOrder(recorded: readonly RecordedMigration[], files: readonly SqlFile[]): void {
+  if (!files.some((file) => file.name !== file.fileName)) return;
+  const byName = new Map(files.map((file) => [file.name, file]));
+  const byFileName = new Map(files.map((file) => [file.fileName, file]));
+  for (const row of [...recorded].sort((left, right) => left.index - right.index)) {
+    const file = byName.get(row.name) ?? byFileName.get(recordedFileName(row.name));
+    if (!file) throw new SchemaproofError({ code: 'migration_file_missing', file: recordedFileName(row.name) });
+    if (file.index === row.index && file.name === row.name) continue;
+    const recordedNames = new Set(recorded.map((entry) => recordedFileName(entry.name)));
+    const unapplied = files.filter((entry) => entry.index < file.index && !recordedNames.has(entry.fileName)).map((entry) => entry.fileName);
+    const applied = files.filter((entry) => entry.index >= file.index && recordedNames.has(entry.fileName)).map((entry) => entry.fileName);
+    throw new SchemaproofError({ code: 'migration_order_changed', unapplied, applied });
   }
-  const column = await db.query(sql`
-    select format_type(a.atttypid, a.atttypmod) as type from pg_attribute a
-    where a.attrelid = ${`${schema}.migrations_applied`}::regclass and a.attname = 'index'`);
-  if (column[0]?.type !== 'bigint') await db.query(sql`alter table ${applied} alter column index type bigint`);
 }

@@ -16,7 +16,7 @@ import { SchemaproofError } from '../errors/index.ts';
 export { migrationNamings, type MigrationNaming } from '../config/layout.ts';
 
 export interface SqlFile {
-  /** The name the bookkeeping records, e.g. `00003-analytics.sql` (a Supabase file `20240101120000_init.sql` is recorded as `20240101120000-init.sql`). */
+  /** The name the bookkeeping records: the file name (`00003-analytics.sql`); a Supabase file is recorded by its position, `4-20240101120000_init.sql`. */
   readonly name: string;
   /** The file's own name on disk. */
   readonly fileName: string;
@@ -25,7 +25,7 @@ export interface SqlFile {
   readonly displayPath: string;
   /** The version as written in the file name (`00003`, `20240101120000`); empty for policy files. */
   readonly version: string;
-  /** The version as a number: the bookkeeping's key and the apply order. */
+  /** The bookkeeping's key and the apply order: the number (numbered files) or the position in the CLI's order, from 1 (Supabase files). */
   readonly index: number;
   readonly script: string;
   readonly sha256: string;
@@ -95,7 +95,6 @@ function supabaseFiles(dir: string, root: string): MigrationSet {
   const entries = readdirSync(dir, { withFileTypes: true }).sort((left, right) => byteOrder(left.name, right.name));
   const files: SqlFile[] = [];
   const skipped: SkippedFile[] = [];
-  const tooLong: string[] = [];
   entries.forEach((entry, position) => {
     const shown = relative(root, join(dir, entry.name)) || entry.name;
     if (entry.isDirectory()) {
@@ -112,30 +111,16 @@ function supabaseFiles(dir: string, root: string): MigrationSet {
       skipped.push({ file: shown, reason: 'the name does not match <version>_<name>.sql, so the Supabase CLI skips it' });
       return;
     }
-    const version = match[1] as string;
-    const index = Number(version);
-    if (!Number.isSafeInteger(index)) {
-      tooLong.push(entry.name);
-      return;
-    }
-    files.push(sqlFile(dir, root, entry.name, `${version}-${match[2] ?? ''}.sql`, version, index));
+    // Recorded by position in the CLI's order (bookkeeping.ts says why): `<position>-<file name>`.
+    const index = files.length + 1;
+    files.push(sqlFile(dir, root, entry.name, `${index}-${entry.name}`, match[1] as string, index));
   });
-  if (tooLong.length > 0) {
-    throw new SchemaproofError({ code: 'migration_filename_invalid', files: tooLong, detail: 'a migration version must have at most 15 digits (Supabase timestamps have 14)' });
-  }
-  refuseDuplicates(files);
-  // The CLI applies in file-name order; the bookkeeping orders by version. They agree unless
-  // versions of different widths are mixed (9_a.sql sorts after 10_b.sql): refuse that.
-  for (let position = 1; position < files.length; position += 1) {
-    const before = files[position - 1] as SqlFile;
-    const after = files[position] as SqlFile;
-    if (after.index <= before.index) {
-      throw new SchemaproofError({
-        code: 'migration_filename_invalid',
-        files: [before.fileName, after.fileName],
-        detail: `the Supabase CLI applies ${before.fileName} before ${after.fileName} (file-name order) although its version is larger; give the versions the same number of digits`,
-      });
-    }
+  const versions = new Map<string, string>();
+  for (const file of files) {
+    const other = versions.get(file.version);
+    // The CLI records the version as the key of supabase_migrations.schema_migrations: two files, one version, fail there.
+    if (other) throw new SchemaproofError({ code: 'migration_duplicate_index', files: [other, file.fileName] });
+    versions.set(file.version, file.fileName);
   }
   return { files, skipped };
 }

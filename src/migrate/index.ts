@@ -11,7 +11,7 @@ import { SchemaproofError, type ErrorDetail } from '../errors/index.ts';
 import { installSupabaseShim, shimFile, type ShimResult, type ShimRoles } from '../postgres/shim.ts';
 import { unavailableExtensionError } from '../postgres/platform-extensions.ts';
 import { readMigrationFiles, readPolicyFiles, sha256, type MigrationNaming, type SqlFile } from './files.ts';
-import { migrationDirectory, prepareBookkeeping, type MigrationDirectory } from './bookkeeping.ts';
+import { checkRecordedOrder, migrationDirectory, type MigrationDirectory } from './bookkeeping.ts';
 import { locateInFile } from './sql-position.ts';
 import { readFileSync } from 'node:fs';
 
@@ -24,7 +24,6 @@ const engineModule = PostgresDatabaseEngineModule as unknown as EngineConstructo
 const PostgresDatabaseEngine: EngineConstructor = 'default' in engineModule ? engineModule.default : engineModule;
 interface EngineLike {
   directory: MigrationDirectory;
-  readonly packageVersion: string;
 }
 
 /** Where the migration bookkeeping lives: its own schema, never `public`. */
@@ -144,8 +143,6 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
   let failing: FailingStatement | null = null;
   const db = target.connect({
     poolSize: 1,
-    // The bookkeeping index is BIGINT (14-digit versions); exact as a number below 2^53.
-    bigIntMode: 'number',
     onQueryError: (_query: SQLQuery, formatted: { text: string }, error: Error) => {
       failing = { text: formatted.text, error };
     },
@@ -176,7 +173,7 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
         appliedMigrationsTableName: appliedTable,
         migrationsDirectory: options.sqlDir,
       });
-      await prepareBookkeeping(tx, bookkeepingSchema, engine.packageVersion);
+      checkRecordedOrder(before, files);
       engine.directory = migrationDirectory(files, engine.directory);
       failing = null;
       let outcome: Awaited<ReturnType<typeof runCommand>>;
@@ -248,7 +245,7 @@ export interface StatusResult {
 
 export async function migrationStatus(target: MigrationTarget, options: Pick<MigrateOptions, 'sqlDir' | 'root' | 'naming'>): Promise<StatusResult> {
   const files = readMigrationFiles(options.sqlDir, options.root ?? process.cwd(), options.naming);
-  const db = target.connect({ poolSize: 1, bigIntMode: 'number' });
+  const db = target.connect({ poolSize: 1 });
   try {
     const applied = (await readApplied(db)) ?? [];
     const migrations: MigrationStatus[] = files.map((file) => {

@@ -118,6 +118,8 @@ export async function ensurePlatformRoles(db: Queryable, mode: ShimRoles, server
         where s.setrole = (select oid from pg_catalog.pg_roles where rolname = current_user) and s.setdatabase = 0
           and ${`search_path=${developerSearchPath}`} = any (s.setconfig)) as set`);
     if (current[0]?.set !== true) await db.query(sql.__dangerous__rawValue(`alter role current_user set search_path = ${developerSearchPath}`));
+    // The role setting reaches new sessions; inside a transaction (migrate's), the rest of it gets the same path now.
+    await db.query(sql`select pg_catalog.set_config('search_path', ${developerSearchPath}, true)`);
   }
   return created;
 }

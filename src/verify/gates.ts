@@ -2,6 +2,7 @@
  * Adapters from each checker's typed result to the report's sections and to
  * gate outcomes. One function per gate; the orchestrator runs them in order.
  */
+import { existsSync } from 'node:fs';
 import type { Settings } from '../config/index.ts';
 import type { Failure, GateId, Status, VerificationReport } from '../report/model.ts';
 import type { Template } from '../postgres/index.ts';
@@ -96,7 +97,7 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
   const totals = result.totals;
   return {
     status: statusOf(result.ok),
-    summary: `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, each file in its own database (${result.jobs} at a time)`,
+    summary: `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
     failures,
   };
 }
@@ -232,6 +233,7 @@ export const mutationGate: GateRunner = async (context) => {
 export const plansGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
+  if (!existsSync(settings.queryCatalogue)) return { status: 'skipped', summary: `no query catalogue at ${settings.queryCatalogue}: nothing to benchmark (write one to gate plans and timings)`, failures: [] };
   const report = await runBench({ settings, workspace, baselineFile: null, uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000), onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
   const notes: string[] = [];
   if (report.generation) notes.push(`Data generated in ${(report.generation.durationMs / 1000).toFixed(1)} s (scale ${settings.bench.scale}, seed ${settings.bench.seed}).`);
