@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { runPgtap } from '../../src/pgtap/index.ts';
+import { headline, runPgtap } from '../../src/pgtap/index.ts';
 import { testServer } from '../helpers/pg.ts';
 
 const dir = join(import.meta.dirname, 'helpers');
@@ -18,7 +18,7 @@ describe('supabase-test-helpers API', () => {
     const files = readdirSync(dir).filter((name) => name.endsWith('.sql')).sort().map((name) => join(dir, name));
     expect(files.length).toBe(5);
     const result = await runPgtap({ server: testServer(), template: inject('pg').pgtapTemplate, files, root: dir });
-    const summary = result.files.map((file) => ({ file: file.displayPath, status: file.status, failed: file.assertions.filter((a) => !a.ok).map((a) => a.description), errors: file.errors.map((e) => e.message) }));
+    const summary = result.files.map((file) => ({ file: file.displayPath, status: file.status, failed: file.assertions.filter((a) => !a.ok).map((a) => a.description), errors: file.errors.map(headline) }));
     expect(summary).toEqual(files.map((file) => ({ file: file.slice(dir.length + 1), status: 'passed', failed: [], errors: [] })));
     expect(result.totals.assertions).toBeGreaterThanOrEqual(35);
   });
