@@ -70,8 +70,6 @@ export interface LocalCluster {
   readonly user: string;
   readonly postmasterPid: number;
   readonly version: string;
-  /** Whether schemaproof's own extensions (supabase-test-helpers) are available (see installation.ts). */
-  readonly ownExtensions: boolean;
   /** Milliseconds spent: copy or initdb, and server start. */
   readonly timings: { readonly initMs: number; readonly startMs: number; readonly initFromCache: boolean };
   stop(): Promise<void>;
@@ -357,7 +355,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     user: 'postgres',
     postmasterPid: handle.pid,
     version: options.binaries.version,
-    ownExtensions: installation.extensions,
     timings: { initMs, startMs, initFromCache: pristine.fromCache },
     async stop() {
       if (stopped) return;
