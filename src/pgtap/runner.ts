@@ -36,6 +36,10 @@ export interface RunPgtapOptions {
   readonly root?: string;
   /** Clones prepared ahead of the files that will use them, so cloning overlaps running (default 1; 0 clones on demand). */
   readonly prefetch?: number;
+  /** No file to run is a failure (nothing was tested) unless this is true (`--pass-with-no-tests`, `pgtap.passWithNoTests`). */
+  readonly passWithNoTests?: boolean;
+  /** Where the files were looked for (folders or paths), named in the result when there are none. */
+  readonly searched?: readonly string[];
 }
 
 export function defaultJobs(): number {
@@ -208,7 +212,20 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
   try {
     progress({ type: 'start', files: options.files, jobs });
     if (options.files.length === 0) {
-      return { ok: true, files: [], totals: totalsOf([]), durationMs: performance.now() - started, jobs, timeoutMs, cloneStrategy: strategy, template: templateName, pgtapSchema: 'extensions', startedAt: startedAt.toISOString() };
+      const allowed = options.passWithNoTests === true;
+      return {
+        ok: allowed,
+        noFiles: { searched: (options.searched ?? []).map((path) => relative(root, path) || path), allowed },
+        files: [],
+        totals: totalsOf([]),
+        durationMs: performance.now() - started,
+        jobs,
+        timeoutMs,
+        cloneStrategy: strategy,
+        template: templateName,
+        pgtapSchema: 'extensions',
+        startedAt: startedAt.toISOString(),
+      };
     }
     // The first clone doubles as the probe for pgTAP (connecting to the template itself would block other clones).
     const first = await createClone();
@@ -289,6 +306,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
     const totals = totalsOf(files);
     return {
       ok: files.every((file) => file.status === 'passed'),
+      noFiles: null,
       files,
       totals,
       durationMs: performance.now() - started,

@@ -38,7 +38,7 @@ export async function buildMigratedTemplate(
 ): Promise<{ template: Template; migration: MigrateResult }> {
   let migration: MigrateResult | null = null;
   const template = await createTemplate(server, purpose, async (_db, name) => {
-    migration = await migrate({ connect: (connectOptions) => server.connect(name, connectOptions) }, {
+    migration = await migrate(server.target(name), {
       sqlDir: options.sqlDir,
       policiesDir: options.policiesDir,
       ...(options.root ? { root: options.root } : {}),

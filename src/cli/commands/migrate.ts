@@ -16,10 +16,10 @@ async function withTarget<T>(globals: GlobalOptions, fn: (target: MigrationTarge
   try {
     if (databaseUrl) {
       const database = server.maintenanceDatabase;
-      return await fn({ connect: (options) => server.connect(database, options) }, server, server.description);
+      return await fn(server.target(database), server, server.description);
     }
     const scratch = await createDatabase(server, 'migrate');
-    return await fn({ connect: (options) => server.connect(scratch.name, options) }, server, `${scratch.name} on ${server.description}`);
+    return await fn(server.target(scratch.name), server, `${scratch.name} on ${server.description}`);
   } finally {
     await server.stop();
   }
