@@ -66,7 +66,11 @@ export const rawConfigSchema = z.object({
     isolation: z.enum(pgtapIsolations).optional(),
     /** File extensions that are pgTAP files (default: the preset's). */
     extensions: z.array(z.string().regex(/^\.[A-Za-z0-9]+$/, 'an extension such as .sql')).min(1).optional(),
-  }).strict().default({ timeoutMs: 60_000 }),
+    /** No pgTAP file at all is a failure (nothing was tested) unless this is true. */
+    passWithNoTests: z.boolean().default(false),
+    /** The pgTAP files (or directories) the restore drill re-runs on the restored copy, relative to the project root; default: every pgTAP file. An empty set fails the restore gate. */
+    restoreFiles: z.array(z.string().min(1)).optional(),
+  }).strict().default({ timeoutMs: 60_000, passWithNoTests: false }),
   rls: z.object({
     /** Random worlds per property (each world is hundreds of cases). */
     runs: z.number().int().positive().default(25),

@@ -43,6 +43,10 @@ export interface RunPgtapOptions {
    * on what an earlier file committed.
    */
   readonly isolation?: 'file' | 'shared';
+  /** No file to run is a failure (nothing was tested) unless this is true (`--pass-with-no-tests`, `pgtap.passWithNoTests`). */
+  readonly passWithNoTests?: boolean;
+  /** Where the files were looked for (folders or paths), named in the result when there are none. */
+  readonly searched?: readonly string[];
 }
 
 export function defaultJobs(): number {
@@ -216,7 +220,20 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
   try {
     progress({ type: 'start', files: options.files, jobs });
     if (options.files.length === 0) {
-      return { ok: true, files: [], totals: totalsOf([]), durationMs: performance.now() - started, jobs, timeoutMs, cloneStrategy: strategy, template: templateName, pgtapSchema: 'extensions', startedAt: startedAt.toISOString() };
+      const allowed = options.passWithNoTests === true;
+      return {
+        ok: allowed,
+        noFiles: { searched: (options.searched ?? []).map((path) => relative(root, path) || path), allowed },
+        files: [],
+        totals: totalsOf([]),
+        durationMs: performance.now() - started,
+        jobs,
+        timeoutMs,
+        cloneStrategy: strategy,
+        template: templateName,
+        pgtapSchema: 'extensions',
+        startedAt: startedAt.toISOString(),
+      };
     }
     // The first clone doubles as the probe for pgTAP (connecting to the template itself would block other clones).
     const first = await createClone();
@@ -297,6 +314,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
     const totals = totalsOf(files);
     return {
       ok: files.every((file) => file.status === 'passed'),
+      noFiles: null,
       files,
       totals,
       durationMs: performance.now() - started,

@@ -8,7 +8,8 @@ import type { Failure, GateId, Status, VerificationReport } from '../report/mode
 import type { Template } from '../postgres/index.ts';
 import { addPgtap, type Workspace } from '../workspace/index.ts';
 import type { EvidenceItem } from './compliance.ts';
-import { detailLines, discoverPgtapFiles, headline, location, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
+import { detailLines, discoverPgtapFiles, headline, location, noFilesMessage, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
+import { resolve } from 'node:path';
 import { lintTemplate } from '../lint/index.ts';
 import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
 import { runBench } from '../plans/index.ts';
@@ -51,18 +52,29 @@ export const pgtapGate: GateRunner = async (context) => {
     timeoutMs: settings.pgtap.timeoutMs,
     root: settings.root,
     isolation: settings.pgtap.isolation,
+    passWithNoTests: settings.pgtap.passWithNoTests,
+    searched: [settings.pgtapDir],
     ...(settings.pgtap.jobs ? { jobs: settings.pgtap.jobs } : {}),
   });
-  // The restore drill re-runs the structural suites on the restored copy.
-  const structural = files.filter((file) => /structure/.test(file));
+  // The restore drill re-runs pgTAP on the restored copy (restorePgtapFiles); none is a failure
+  // unless the project has no pgTAP file at all and says that is fine.
   context.restoreFollowUps = [
     ...(context.restoreFollowUps ?? []),
     async (restored) => {
-      const withPgtap = await addPgtap(workspace.server, restored);
+      const withPgtap = await addPgtap(workspace.server, restored, { files: settings.seed.enabled ? settings.seed.paths : [], root: settings.root });
       try {
-        const rerun = await runPgtap({ server: workspace.server, template: withPgtap, files: structural, timeoutMs: settings.pgtap.timeoutMs, root: settings.root });
+        const rerun = await runPgtap({
+          server: workspace.server,
+          template: withPgtap,
+          files: restorePgtapFiles(settings, files),
+          timeoutMs: settings.pgtap.timeoutMs,
+          root: settings.root,
+          passWithNoTests: settings.pgtap.passWithNoTests && files.length === 0,
+          isolation: settings.pgtap.isolation,
+          searched: (settings.pgtap.restoreFiles ?? [settings.pgtapDir]).map((path) => resolve(settings.root, path)),
+        });
         const outcome = summarisePgtap({ ...context, evidence: [] }, rerun, 'restore');
-        return { summary: `structural pgTAP on the restored copy: ${rerun.totals.passedAssertions}/${rerun.totals.assertions} assertions in ${rerun.files.length} file(s)`, failures: outcome.failures };
+        return { summary: `pgTAP on the restored copy: ${rerun.totals.passedAssertions}/${rerun.totals.assertions} assertions in ${rerun.files.length} file(s)`, failures: outcome.failures };
       } finally {
         await withPgtap.drop();
       }
@@ -71,8 +83,15 @@ export const pgtapGate: GateRunner = async (context) => {
   return summarisePgtap(context, result, 'pgtap');
 };
 
+/** The pgTAP files the restore drill re-runs: `pgtap.restoreFiles` (files or directories under the project root), default every pgTAP file. */
+export function restorePgtapFiles(settings: Settings, allFiles: readonly string[]): readonly string[] {
+  return settings.pgtap.restoreFiles ? discoverPgtapFiles({ dir: settings.pgtapDir, paths: settings.pgtap.restoreFiles, cwd: settings.root, extensions: settings.pgtap.extensions }) : allFiles;
+}
+
 export function summarisePgtap(context: GateContext, result: PgtapRunResult, gate: 'pgtap' | 'restore'): GateOutcome {
   const failures: Failure[] = [];
+  const noFiles = noFilesMessage(result);
+  if (noFiles && !result.ok) failures.push({ gate, what: noFiles, where: result.noFiles?.searched.join(', ') ?? '', replay: gate === 'pgtap' ? 'schemaproof test' : 'schemaproof verify' });
   for (const file of result.files) {
     for (const error of file.errors) failures.push({ gate, what: `${file.displayPath}: ${headline(error)}`, where: location(file, error), replay: replayCommand(file) });
     for (const assertion of file.assertions) {
@@ -97,7 +116,7 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
   const totals = result.totals;
   return {
     status: statusOf(result.ok),
-    summary: `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
+    summary: noFiles ?? `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
     failures,
   };
 }

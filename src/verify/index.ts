@@ -64,7 +64,9 @@ function toolVersion(): string {
 
 function errorOutcome(id: GateId, error: unknown): GateOutcome {
   const what = isSchemaproofError(error) ? describeError(error.detail) : `internal error: ${(error as Error).message?.split('\n')[0] ?? String(error)}`;
-  const where = isSchemaproofError(error) && error.detail.code === 'sql_error' && error.detail.location ? `${error.detail.location.file}:${error.detail.location.line}:${error.detail.location.column}` : id;
+  const detail = isSchemaproofError(error) ? error.detail : null;
+  const located = detail?.code === 'sql_error' ? detail.location : detail?.code === 'migration_statement_refused' ? (detail.statements[0]?.location ?? null) : null;
+  const where = located ? `${located.file}:${located.line}:${located.column}` : id;
   return { status: 'error', summary: what, failures: [{ gate: id, what, where, replay: `schemaproof ${id === 'migrations' ? 'migrate' : id}` }] };
 }
 

@@ -90,7 +90,7 @@ export async function buildMigratedTemplate(
   const template = await createTemplate(server, purpose, async (db, name) => {
     shim = await installSupabaseShim(db, { roles: shimRoles, server: server.description });
     await installPgtapFirst(db);
-    migration = await migrate({ connect: (connectOptions) => server.connect(name, connectOptions) }, {
+    migration = await migrate(server.target(name), {
       sqlDir: options.sqlDir,
       policiesDir: options.policiesDir,
       shimRoles,
@@ -101,16 +101,22 @@ export async function buildMigratedTemplate(
   return { template, migration: migration as unknown as MigrateResult, shim: shim as unknown as ShimResult };
 }
 
-/** A template from `from` with pgTAP in schema `extensions` (a no-op install where it is there already). */
-export async function addPgtap(server: PostgresServer, from: Template): Promise<Template> {
+/**
+ * A template from `from` with pgTAP in schema `extensions` (a no-op install
+ * where it is there already) and, when given, the project's seed files
+ * applied after it (the restore drill re-runs pgTAP on a restored copy, which
+ * must see the same seed the first run saw).
+ */
+export async function addPgtap(server: PostgresServer, from: Template, seed: { readonly files: readonly string[]; readonly root?: string } = { files: [] }): Promise<Template> {
   return createTemplate(
     server,
     'pgtap_template',
-    async (db) => {
+    async (db, name) => {
       if (!(await pgtapAvailable(db))) {
         throw new SchemaproofError({ code: 'pgtap_not_installed', detail: 'extension "pgtap" is not available on the server' });
       }
       await db.query(sql`create extension if not exists pgtap schema extensions`);
+      if (seed.files.length > 0) await applySeed(server.target(name), seed.files, seed.root);
     },
     { from },
   );
@@ -131,7 +137,7 @@ async function pgtapTemplateFor(server: PostgresServer, template: Template, seed
     server,
     'seeded_template',
     async (_db, name) => {
-      seeded.push(...(await applySeed({ connect: (connectOptions) => server.connect(name, connectOptions) }, seedFiles, root)));
+      seeded.push(...(await applySeed(server.target(name), seedFiles, root)));
     },
     { from: template },
   );

@@ -52,14 +52,14 @@ describe('supabase-blog', () => {
     expect(report.findings.filter((finding) => finding.lint === 'rls_not_forced').every((finding) => finding.level === 'warn')).toBe(true);
   });
 
-  it('verify: migrations and pgTAP pass, plans are skipped without a catalogue, lint fails on the open table', async () => {
+  it('verify: migrations, pgTAP and the restore drill (seed re-applied) pass, plans are skipped without a catalogue, lint fails on the open table', async () => {
     const reports = mkdtempSync(join(tmpdir(), 'sp-fixture-verify-'));
     try {
-      const result = await runCli(blog, ['--database-url', urlFor(inject('pg').maintenance), 'verify', '--reports-dir', reports, '--skip', 'restore']);
+      const result = await runCli(blog, ['--database-url', urlFor(inject('pg').maintenance), 'verify', '--reports-dir', reports]);
       expect(result.code).toBe(1);
       const report = JSON.parse(readFileSync(join(reports, 'verification.json'), 'utf8')) as { gates: { id: string; status: string }[] };
       const status = Object.fromEntries(report.gates.map((gate) => [gate.id, gate.status]));
-      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', plans: 'skipped', lint: 'fail' });
+      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', plans: 'skipped', lint: 'fail', restore: 'pass' });
     } finally {
       rmSync(reports, { recursive: true, force: true });
     }

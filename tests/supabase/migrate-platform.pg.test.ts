@@ -42,7 +42,7 @@ describe('platform extensions the server lacks', () => {
   it('pg_net: extension_unavailable at file:line with what to do', async () => {
     write('supabase/migrations/20240101000000_webhooks.sql', 'create table public.a (id int);\n\ncreate extension if not exists pg_net with schema extensions;\n');
     try {
-      await migrate({ connect: (options) => testServer().connect(fresh.name, options) }, { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' });
+      await migrate(testServer().target(fresh.name), { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' });
       expect.unreachable('pg_net was created');
     } catch (error) {
       expect(error).toBeInstanceOf(SchemaproofError);
@@ -53,7 +53,7 @@ describe('platform extensions the server lacks', () => {
 
   it('an extension the server has (pgcrypto, again) is no error', async () => {
     write('supabase/migrations/20240101000000_crypto.sql', 'create extension if not exists pgcrypto with schema extensions;\nselect gen_random_bytes(4);\n');
-    const result = await migrate({ connect: (options) => testServer().connect(fresh.name, options) }, { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' });
+    const result = await migrate(testServer().target(fresh.name), { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' });
     expect(result.applied).toHaveLength(1);
   });
 });

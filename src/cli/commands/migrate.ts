@@ -15,17 +15,14 @@ import { printShimObjects } from '../workspace.ts';
 async function withTarget<T>(
   globals: GlobalOptions,
   settings: Settings,
-  fn: (target: MigrationTarget, server: PostgresServer, scratch: boolean) => Promise<T>,
+  fn: (target: MigrationTarget, server: PostgresServer, scratch: string | null) => Promise<T>,
 ): Promise<T> {
   const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
   const server = await provisionPostgres({ databaseUrl, settings: settings.postgres.settings });
   try {
-    if (databaseUrl) {
-      const database = server.maintenanceDatabase;
-      return await fn({ connect: (options) => server.connect(database, options) }, server, false);
-    }
+    if (databaseUrl) return await fn(server.target(server.maintenanceDatabase), server, null);
     const scratch = await createDatabase(server, 'migrate');
-    return await fn({ connect: (options) => server.connect(scratch.name, options) }, server, true);
+    return await fn(server.target(scratch.name), server, scratch.name);
   } finally {
     await server.stop();
   }
@@ -61,7 +58,7 @@ export function registerMigrate(program: Command): void {
           dryRun,
         });
         // Seeds belong to a throwaway database (as `supabase db reset`), never to --database-url.
-        if (scratch && !dryRun && settings.seed.enabled) seeded = await applySeed(target, settings.seed.paths, settings.root);
+        if (scratch && !dryRun && settings.seed.enabled) seeded = await applySeed(server.target(scratch), settings.seed.paths, settings.root);
         return applied;
       });
       printShimObjects(result.shim, globals);

@@ -26,6 +26,7 @@ interface TestOptions {
   readonly timeoutMs?: number;
   readonly reporter: PgtapReporter;
   readonly output?: string;
+  readonly passWithNoTests?: boolean;
 }
 
 function positiveInteger(value: string): number {
@@ -98,7 +99,8 @@ export function registerTest(program: Command): void {
     .option('-j, --jobs <n>', 'files run at once (default: config pgtap.jobs, else the number of cores)', positiveInteger)
     .option('--timeout-ms <n>', 'per-file timeout in milliseconds (default: config pgtap.timeoutMs, 60000)', positiveInteger)
     .addOption(new Option('--reporter <name>', 'summary (live, then failures), tap, junit or json').choices(reporters).default('summary'))
-    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)');
+    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)')
+    .option('--pass-with-no-tests', 'exit 0 when no pgTAP file is found (default: a failure naming where it looked; config pgtap.passWithNoTests)');
   command.action(
     runAction(program, async (globals) => {
       const options = command.opts<TestOptions>();
@@ -121,6 +123,8 @@ export function registerTest(program: Command): void {
           timeoutMs: options.timeoutMs ?? settings.pgtap.timeoutMs,
           isolation: settings.pgtap.isolation,
           root: settings.root,
+          passWithNoTests: options.passWithNoTests === true || settings.pgtap.passWithNoTests,
+          searched: paths && paths.length > 0 ? paths.map((path) => resolve(process.cwd(), path)) : [settings.pgtapDir],
           ...(showSummary ? { onProgress: printer.onProgress } : {}),
         });
       } finally {
