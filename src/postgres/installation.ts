@@ -37,13 +37,56 @@ import { fileURLToPath } from 'node:url';
 import { join, sep } from 'node:path';
 import type { PgBinaries } from './binaries.ts';
 
+const extensionsDir = fileURLToPath(new URL('./extensions/', import.meta.url));
+
 /** Our implementation of supabase-test-helpers (see the file's header). */
-export const testHelpersSource = fileURLToPath(new URL('./extensions/supabase_test_helpers.sql', import.meta.url));
+export const testHelpersSource = join(extensionsDir, 'supabase_test_helpers.sql');
 
 /** The extension names real suites create, and the versions offered (every 0.0.x up to 0.0.99). */
 export const testHelpersNames = ['basejump-supabase_test_helpers', 'supabase_test_helpers'] as const;
 export const testHelpersDefaultVersion = '0.0.6';
 const lastPatch = 99;
+
+/** Marks, in a control file's comment, an extension installable offline through the dbdev and pg_tle stubs. */
+const databaseDevMark = '(schemaproof: database.dev package)';
+
+/**
+ * An extension this tree ships: a control file built from these fields and
+ * one script. `every0x`: offered at every version 0.0.0 to 0.0.99 (a full
+ * script at 0.0.0, empty update steps after it), as suites name versions.
+ * Each file's header says what it mirrors and where it stops (docs/supabase.md,
+ * fidelity table).
+ */
+interface ShippedExtension {
+  readonly name: string;
+  readonly script: string;
+  readonly comment: string;
+  readonly defaultVersion: string;
+  readonly every0x?: boolean;
+  /** A fixed schema (CREATE EXTENSION creates it), as the platform's control file has. */
+  readonly schema?: string;
+  readonly requires?: readonly string[];
+}
+
+export const shippedExtensions: readonly ShippedExtension[] = [
+  ...testHelpersNames.map((name) => ({
+    name,
+    script: 'supabase_test_helpers.sql',
+    comment: `supabase-test-helpers API ${databaseDevMark}: test users, authentication, RLS checks, frozen time`,
+    defaultVersion: testHelpersDefaultVersion,
+    every0x: true,
+    requires: ['pgtap'],
+  })),
+  { name: 'supabase-dbdev', script: 'supabase-dbdev.sql', comment: `dbdev offline ${databaseDevMark}: installs only the packages this tree ships`, defaultVersion: '0.0.5', every0x: true },
+  { name: 'pg_tle', script: 'pg_tle.sql', comment: '(schemaproof stub) pg_tle: accepts only the database.dev packages this tree ships', defaultVersion: '1.4.0', schema: 'pgtle' },
+  { name: 'http', script: 'http.sql', comment: '(schemaproof stub) pgsql-http without network: requests fail, except database.dev lookups of shipped packages', defaultVersion: '1.6' },
+  { name: 'pg_net', script: 'pg_net.sql', comment: '(schemaproof stub) pg_net: requests are queued in net.http_request_queue and never sent', defaultVersion: '0.14.0' },
+  { name: 'pg_cron', script: 'pg_cron.sql', comment: '(schemaproof stub) pg_cron: jobs are recorded in cron.job and never run', defaultVersion: '1.6' },
+  { name: 'pgsodium', script: 'pgsodium.sql', comment: '(schemaproof stub) pgsodium: the schema only, no functions', defaultVersion: '3.1.8', schema: 'pgsodium' },
+  { name: 'pg_graphql', script: 'pg_graphql.sql', comment: '(schemaproof stub) pg_graphql: graphql.resolve() raises feature_not_supported', defaultVersion: '1.5.11', schema: 'graphql' },
+  { name: 'supabase_vault', script: 'supabase_vault.sql', comment: '(schemaproof stub) Vault: secrets and decrypted_secrets, stored unencrypted', defaultVersion: '0.3.1', schema: 'vault' },
+  { name: 'pgjwt', script: 'pgjwt.sql', comment: '(schemaproof) pgjwt: JSON Web Token API (HS256/384/512) over pgcrypto', defaultVersion: '0.2.0', requires: ['pgcrypto'] },
+];
 
 export interface Installation {
   /** The `postgres` binary to start. */
@@ -86,25 +129,30 @@ function tails(a: string, b: string): { readonly a: string; readonly b: string }
   return { a: left.slice(common).join(sep), b: right.slice(common).join(sep) };
 }
 
+function controlFile(extension: ShippedExtension): string {
+  const lines = [
+    `comment = '${extension.comment.replace(/'/g, "''")}'`,
+    `default_version = '${extension.defaultVersion}'`,
+    'relocatable = false',
+    'superuser = false',
+  ];
+  if (extension.schema) lines.push(`schema = '${extension.schema}'`);
+  if (extension.requires && extension.requires.length > 0) lines.push(`requires = '${extension.requires.join(', ')}'`);
+  return `${lines.join('\n')}\n`;
+}
+
 function extensionFiles(): Map<string, string> {
-  const script = readFileSync(testHelpersSource, 'utf8');
   const files = new Map<string, string>();
-  for (const name of testHelpersNames) {
-    files.set(
-      `${name}.control`,
-      [
-        "comment = 'supabase-test-helpers API (schemaproof implementation): test users, authentication, RLS checks, frozen time'",
-        `default_version = '${testHelpersDefaultVersion}'`,
-        'relocatable = false',
-        "requires = 'pgtap'",
-        'superuser = false',
-        '',
-      ].join('\n'),
-    );
-    // One full script at 0.0.0 and empty update steps up to every later 0.0.x.
-    files.set(`${name}--0.0.0.sql`, script);
+  for (const extension of shippedExtensions) {
+    const script = readFileSync(join(extensionsDir, extension.script), 'utf8');
+    files.set(`${extension.name}.control`, controlFile(extension));
+    if (!extension.every0x) {
+      files.set(`${extension.name}--${extension.defaultVersion}.sql`, script);
+      continue;
+    }
+    files.set(`${extension.name}--0.0.0.sql`, script);
     for (let patch = 1; patch <= lastPatch; patch += 1) {
-      files.set(`${name}--0.0.${patch - 1}--0.0.${patch}.sql`, `-- ${name} 0.0.${patch}: same API as 0.0.0\n`);
+      files.set(`${extension.name}--0.0.${patch - 1}--0.0.${patch}.sql`, `-- ${extension.name} 0.0.${patch}: same API as 0.0.0\n`);
     }
   }
   return files;
@@ -140,7 +188,11 @@ function build(target: string, binaries: PgBinaries, paths: NonNullable<ReturnTy
   for (const entry of readdirSync(join(paths.sharedir, 'extension'))) {
     symlinkSync(join(paths.sharedir, 'extension', entry), join(sharedir, 'extension', entry));
   }
-  for (const [name, text] of extensionFiles()) writeFileSync(join(sharedir, 'extension', name), text, { mode: 0o644 });
+  // A real extension of the same name on this machine wins over our stand-in (and its files are never written through).
+  const systemHas = (file: string): boolean => existsSync(join(paths.sharedir, 'extension', `${file.split(/--|\.control$/)[0]}.control`));
+  for (const [name, text] of extensionFiles()) {
+    if (!systemHas(name)) writeFileSync(join(sharedir, 'extension', name), text, { mode: 0o644 });
+  }
   chownTree(target, owner);
 }
 
@@ -153,7 +205,7 @@ export function prepareInstallation(binaries: PgBinaries, cacheRoot: string, own
   if (!paths) return { postgres: binaries.postgres, extensions: false, reason: `no pg_config in ${binaries.binDir}` };
   const binary = statSync(binaries.postgres);
   const key = createHash('sha256')
-    .update([binaries.version, binary.size, binary.mtimeMs, JSON.stringify(paths), readFileSync(testHelpersSource, 'utf8'), testHelpersDefaultVersion, lastPatch].join('\n'))
+    .update([binaries.version, binary.size, binary.mtimeMs, JSON.stringify(paths), ...[...extensionFiles()].map(([name, text]) => `${name}\n${text}`)].join('\n'))
     .digest('hex')
     .slice(0, 16);
   const target = join(cacheRoot, `install-${key}`);

@@ -62,6 +62,24 @@ export const platformRoles: readonly RoleSpec[] = [
     source: 'init-scripts/00000000000002-storage-schema.sql; memberships: supabase/storage issue #315',
   },
   { name: 'dashboard_user', attributes: ['NOLOGIN', 'NOSUPERUSER', 'CREATEDB', 'CREATEROLE', 'REPLICATION'], memberOf: [], settings: {}, source: 'init-scripts/00000000000003-post-setup.sql' },
+  { name: 'supabase_replication_admin', attributes: ['LOGIN', 'REPLICATION'], memberOf: [], settings: {}, source: initSchema },
+  { name: 'supabase_etl_admin', attributes: ['LOGIN', 'REPLICATION'], memberOf: [], settings: {}, source: initSchema },
+  { name: 'supabase_read_only_user', attributes: ['LOGIN', 'BYPASSRLS'], memberOf: ['pg_read_all_data'], settings: {}, source: initSchema },
+  {
+    name: 'supabase_realtime_admin',
+    attributes: ['LOGIN', 'NOINHERIT', 'CREATEROLE', 'REPLICATION'],
+    memberOf: ['anon', 'authenticated', 'service_role'],
+    settings: { search_path: 'public, extensions, realtime' },
+    source: 'init-scripts/00000000000003-realtime-schema.sql',
+  },
+  {
+    name: 'supabase_functions_admin',
+    attributes: ['LOGIN', 'NOINHERIT', 'CREATEROLE', 'NOREPLICATION'],
+    memberOf: [],
+    settings: { search_path: 'supabase_functions' },
+    source: 'migrations/20240822021428_enable_webhooks_by_default.sql',
+  },
+  { name: 'pgbouncer', attributes: ['LOGIN'], memberOf: [], settings: {}, source: 'migrations/schema-15.sql (schema pgbouncer, pgbouncer.get_auth)' },
 ];
 
 export const platformRoleNames: readonly string[] = platformRoles.map((role) => role.name);
