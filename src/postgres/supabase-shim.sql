@@ -327,6 +327,7 @@ create index refresh_tokens_instance_id_idx on auth.refresh_tokens (instance_id)
 create index refresh_tokens_instance_id_user_id_idx on auth.refresh_tokens (instance_id, user_id);
 create index refresh_tokens_parent_idx on auth.refresh_tokens (parent);
 create index refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);
+create index refresh_token_session_id on auth.refresh_tokens (session_id);
 create table auth.flow_state (
   id uuid not null primary key,
   user_id uuid,

@@ -12,7 +12,10 @@ import { sql } from '@databases/pg';
 import { findPgBinaries, localServer, startLocalCluster, type PostgresServer } from '../../src/postgres/index.ts';
 import { runCli, urlFor } from './cli.ts';
 
-const roles = ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user'];
+const roles = [
+  'anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user',
+  'supabase_replication_admin', 'supabase_etl_admin', 'supabase_read_only_user', 'supabase_realtime_admin', 'supabase_functions_admin', 'pgbouncer',
+];
 let server: PostgresServer;
 let project: string;
 let url: string;

@@ -39,15 +39,15 @@ describe('platform extensions the server lacks', () => {
     await fresh.drop();
   });
 
-  it('pg_net: extension_unavailable at file:line with what to do', async () => {
-    write('supabase/migrations/20240101000000_webhooks.sql', 'create table public.a (id int);\n\ncreate extension if not exists pg_net with schema extensions;\n');
+  it('wrappers: extension_unavailable at file:line with what to do', async () => {
+    write('supabase/migrations/20240101000000_webhooks.sql', 'create table public.a (id int);\n\ncreate extension if not exists wrappers with schema extensions;\n');
     try {
       await migrate(testServer().target(fresh.name), { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' });
-      expect.unreachable('pg_net was created');
+      expect.unreachable('wrappers was created');
     } catch (error) {
       expect(error).toBeInstanceOf(SchemaproofError);
       const detail = (error as SchemaproofError).detail;
-      expect(detail).toMatchObject({ code: 'extension_unavailable', extension: 'pg_net', location: { file: 'supabase/migrations/20240101000000_webhooks.sql', line: 3 } });
+      expect(detail).toMatchObject({ code: 'extension_unavailable', extension: 'wrappers', location: { file: 'supabase/migrations/20240101000000_webhooks.sql', line: 3 } });
     }
   });
 
