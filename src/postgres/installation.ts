@@ -1,7 +1,8 @@
 /**
  * A private installation tree for throwaway clusters, so that every cluster
- * schemaproof starts offers the extensions it ships (supabase-test-helpers)
- * without writing into the system's share directory.
+ * schemaproof starts offers the extensions it ships (supabase-test-helpers,
+ * and stand-ins for the platform extensions a plain PostgreSQL 15 lacks:
+ * `shippedExtensions`) without writing into the system's share directory.
  *
  * PostgreSQL finds its share directory (extension control and script files)
  * relative to the real path of the running `postgres` executable: it strips
