@@ -1,5 +1,9 @@
 export { findPgBinaries, candidateBinDirs, type PgBinaries } from './binaries.ts';
-export { startLocalCluster, reapStaleClusters, defaultBaseDir, runDirPrefix, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+export { startLocalCluster, reapStaleClusters, defaultBaseDir, runDirPrefix, checkSocketPath, maxSocketPathBytes, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
+export { privateCacheRoot, cacheRootPath, privateTreeProblem, type CacheRootOptions } from './cache-dir.ts';
+export { cachedEntryProblem } from './initdb-cache.ts';
+export { diskFullCause } from './disk-full.ts';
+export { registerCleanup, interruptedBy, onInterrupt, signalExitStatus, handledSignals, type Cleanup, type HandledSignal } from './exit-cleanup.ts';
 export { provisionPostgres, urlServer, attachServer, dockerServer, dockerAvailable, localServer, type ProvisionOptions } from './provision.ts';
 export { connectTarget, clientEnvFor, serverVersion, type PostgresServer, type ConnectionTarget } from './server.ts';
 export {
