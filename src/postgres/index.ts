@@ -4,6 +4,8 @@ export { privateCacheRoot, cacheRootPath, privateTreeProblem, type CacheRootOpti
 export { cachedEntryProblem } from './initdb-cache.ts';
 export { diskFullCause } from './disk-full.ts';
 export { registerCleanup, interruptedBy, onInterrupt, signalExitStatus, handledSignals, type Cleanup, type HandledSignal } from './exit-cleanup.ts';
+export { checkServerPrivileges, missingPrivileges, supabaseActorRoles, type ServerRequirements, type MissingPrivilege } from './privileges.ts';
+export { currentRunTag, parseRunDatabaseName, isDeadRunDatabase, dropDeadRunDatabases } from './run-databases.ts';
 export { provisionPostgres, urlServer, attachServer, dockerServer, dockerAvailable, localServer, type ProvisionOptions } from './provision.ts';
 export { connectTarget, clientEnvFor, serverVersion, type PostgresServer, type ConnectionTarget } from './server.ts';
 export {

@@ -10,6 +10,7 @@ import { migrate, type MigrateResult } from '../migrate/index.ts';
 import {
   createTemplate,
   provisionPostgres,
+  supabaseActorRoles,
   type PostgresServer,
   type ProvisionOptions,
   type Template,
@@ -64,7 +65,8 @@ export async function addPgtap(server: PostgresServer, from: Template): Promise<
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const started = performance.now();
-  const server = await provisionPostgres(options);
+  // On a server we did not start: its own databases (templates, clones) and SET ROLE to the actors the tests use.
+  const server = await provisionPostgres({ requires: { createDatabases: true, actorRoles: supabaseActorRoles }, ...options });
   const provisionMs = performance.now() - started;
   try {
     const templateStarted = performance.now();
