@@ -3,18 +3,36 @@
  * ("could not extend file"), a server FATAL that names no cause ("could not
  * write init file"), a connection lost when the server PANICs on a WAL
  * write. `diskFullCause` turns any of them into one `disk_full` error (exit
- * 7): by the error itself, or by the free space left where this process's
- * throwaway clusters live.
+ * 7): by the error itself, or by what this process's throwaway clusters show
+ * (a filesystem nearly full, a server log saying a write found no space).
  */
-import { statfsSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statfsSync } from 'node:fs';
 import { diskFullSqlstate, fromSystemError, isSchemaproofError, SchemaproofError } from '../errors/index.ts';
 import { mentionsDiskFull } from './tool.ts';
 
 /** Below this much free space a failed server operation is put down to a full disk. */
 const nearlyFullBytes = 4 * 1024 * 1024;
 
-const watched = new Set<string>();
+/** Run dirs of live clusters → their server log. */
+const watched = new Map<string, string>();
 let ranOutAt: string | null = null;
+
+/** The last `bytes` of a file, or '' when it cannot be read. */
+function tail(file: string, bytes: number): string {
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
 
 function freeBytes(path: string): number | null {
   try {
@@ -30,14 +48,26 @@ function isNearlyFull(path: string): boolean {
   return free !== null && free < nearlyFullBytes;
 }
 
-/** A throwaway cluster lives in `dir`: watch its filesystem until `forget`. */
-export function watchRunDir(dir: string): void {
-  watched.add(dir);
+/** A throwaway cluster lives in `dir` and logs to `logFile`: watch both until `forgetRunDir`. */
+export function watchRunDir(dir: string, logFile: string): void {
+  watched.set(dir, logFile);
 }
 
-/** The cluster in `dir` is going away: remember whether its filesystem was full, then stop watching. */
+/**
+ * The cluster in `dir` is going away: remember whether it ran out of space
+ * (its filesystem is nearly full, or its log says a write failed for want of
+ * space: a failed WAL write makes the server restart and drop every
+ * connection, and the aborted writes are freed again), then stop watching.
+ */
 export function forgetRunDir(dir: string): void {
-  if (watched.delete(dir) && isNearlyFull(dir)) ranOutAt = dir;
+  const logFile = watched.get(dir);
+  if (logFile === undefined) return;
+  watched.delete(dir);
+  if (ranOutOfSpace(dir, logFile)) ranOutAt = dir;
+}
+
+function ranOutOfSpace(dir: string, logFile: string): boolean {
+  return isNearlyFull(dir) || tail(logFile, 256 * 1024).split('\n').some(mentionsDiskFull);
 }
 
 function firstLine(error: unknown): string {
@@ -47,11 +77,11 @@ function firstLine(error: unknown): string {
 /**
  * The `disk_full` error behind `error`, or null. Errors the user caused
  * (a bad config, an edited migration) are never reinterpreted; server-side
- * failures and unrecognised errors are, when a run directory's filesystem
- * is (or was, when its cluster stopped) out of space.
+ * failures and unrecognised errors are, when a cluster of this process is
+ * (or was, when it stopped) out of space.
  */
 export function diskFullCause(error: unknown): SchemaproofError | null {
-  const fullDir = (): string | null => [...watched].find(isNearlyFull) ?? ranOutAt;
+  const fullDir = (): string | null => [...watched].find(([dir, logFile]) => ranOutOfSpace(dir, logFile))?.[0] ?? ranOutAt;
   const diskFull = (detail: string): SchemaproofError => new SchemaproofError({ code: 'disk_full', path: fullDir() ?? 'the server', detail }, { cause: error });
   if (isSchemaproofError(error)) {
     const detail = error.detail;

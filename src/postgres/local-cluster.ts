@@ -203,7 +203,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
   // From here on the run dir goes away on every path: errors below, signals, exit.
   const handle = { dir, pid: -1 };
-  watchRunDir(dir);
+  watchRunDir(dir, join(dir, 'postgres.log'));
   const removeRunDir = (): void => {
     if (handle.pid > 0) stopPostmasterSync(handle.pid, 5000, () => isAlive(handle.pid));
     forgetRunDir(dir);
