@@ -62,8 +62,9 @@ export function isStopSignal(signal: string | null | undefined): signal is Handl
   return (handledSignals as readonly string[]).includes(signal ?? '');
 }
 
+/** Newest first: what was started last is undone first (a copy into a directory before the directory). */
 function runSync(): void {
-  for (const cleanup of [...cleanups]) {
+  for (const cleanup of [...cleanups].reverse()) {
     cleanups.delete(cleanup);
     try {
       cleanup.sync?.();

@@ -202,12 +202,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     throw fromSystemError(error, baseDir) ?? error;
   }
   // From here on the run dir goes away on every path: errors below, signals, exit.
-  const handle = { dir, pid: -1 };
+  // pid of our postmaster; `exited` once Node has reaped it (from then on the pid may belong to anyone).
+  const handle = { dir, pid: -1, exited: false };
   watchRunDir(dir, join(dir, 'postgres.log'));
+  const ourUid = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  const server = { dataDir: join(dir, 'data'), uids: [ourUid, ...(user ? [user.uid] : [])] };
   const removeRunDir = (): void => {
-    if (handle.pid > 0) stopPostmasterSync(handle.pid, 5000, () => isAlive(handle.pid));
+    if (handle.pid > 0) stopPostmasterSync(handle.pid, server, 10_000, () => !handle.exited && isAlive(handle.pid));
     forgetRunDir(dir);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
   const unregister = registerCleanup({ sync: removeRunDir });
   const fail = (error: unknown): never => {
@@ -241,7 +244,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
   // Resolves once Node has reaped the postmaster: only then is its pid gone
   // (an exited but unreaped child still answers kill(pid, 0)).
-  const reaped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const reaped = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      handle.exited = true;
+      resolve();
+    }),
+  );
   handle.pid = child.pid ?? -1;
   try {
     await waitForReady(dataDir, child, logFile, options.startTimeoutMs ?? 30_000);
@@ -264,12 +272,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       if (stopped) return;
       stopped = true;
       try {
-        process.kill(handle.pid, 'SIGQUIT');
+        if (!handle.exited) process.kill(handle.pid, 'SIGQUIT');
       } catch {
         // already gone
       }
       const deadline = Date.now() + 10_000;
-      while (isAlive(handle.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!handle.exited && isAlive(handle.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       await Promise.race([reaped, new Promise((resolve) => setTimeout(resolve, 2000))]);
       unregister();
       removeRunDir();

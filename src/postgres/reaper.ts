@@ -10,9 +10,9 @@
  *   <that data dir>` run by one of those uids, and postmaster.pid names the
  *   same data dir.
  */
-import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, isDeadProcess, isPostmasterOf, sleepSync, type ProcessIdentity } from './processes.ts';
+import { isAlive, isDeadProcess, isPostmasterOf, processUids, sleepSync, type ProcessIdentity } from './processes.ts';
 
 export const runDirPrefix = 'schemaproof-run-';
 export const ownerFile = 'schemaproof-owner.json';
@@ -63,8 +63,44 @@ function lockFilePid(dataDir: string): number | null {
   }
 }
 
-/** SIGQUIT (immediate shutdown), then SIGKILL, each only while `stillOurs()` holds. */
-export function stopPostmasterSync(pid: number, timeoutMs: number, stillOurs: () => boolean = () => true): void {
+/**
+ * Processes of a server whose postmaster is gone: their working directory is
+ * the data dir (the postmaster chdirs there and its children inherit it), and
+ * they run as one of `uids`.
+ */
+function serverProcessesIn(dataDir: string, uids: readonly number[]): number[] {
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) !== dataDir) continue;
+      const owner = processUids(Number(entry));
+      if (owner !== null && uids.includes(owner.real)) found.push(Number(entry));
+    } catch {
+      // gone, or not ours to look at
+    }
+  }
+  return found;
+}
+
+function waitGone(pids: readonly number[], until: number): void {
+  while (pids.some(isAlive) && Date.now() < until) sleepSync(10);
+}
+
+/**
+ * Stop the server of `dataDir`: SIGQUIT (immediate shutdown) to its
+ * postmaster while `stillOurs()` holds; SIGKILL if it has not gone within
+ * `timeoutMs` (Postgres itself gives its children 5 s after SIGQUIT, so
+ * allow more); then SIGKILL any server process still working in the data dir,
+ * so nothing writes into a directory that is being removed.
+ */
+export function stopPostmasterSync(pid: number, server: { readonly dataDir: string; readonly uids: readonly number[] }, timeoutMs: number, stillOurs: () => boolean = () => true): void {
   if (!stillOurs()) return;
   try {
     process.kill(pid, 'SIGQUIT');
@@ -72,15 +108,25 @@ export function stopPostmasterSync(pid: number, timeoutMs: number, stillOurs: ()
     return;
   }
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) sleepSync(10);
-  if (isAlive(pid) && stillOurs()) {
+  waitGone([pid], deadline);
+  if (!isAlive(pid)) return;
+  if (stillOurs()) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
-    while (isAlive(pid) && Date.now() < deadline + 2000) sleepSync(10);
+    waitGone([pid], Date.now() + 2000);
   }
+  const stragglers = serverProcessesIn(server.dataDir, server.uids);
+  for (const straggler of stragglers) {
+    try {
+      process.kill(straggler, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  waitGone(stragglers, Date.now() + 2000);
 }
 
 function reapIn(baseDir: string, uid: number): string[] {
@@ -99,7 +145,7 @@ function reapIn(baseDir: string, uid: number): string[] {
     const dataDir = join(dir, 'data');
     const pid = lockFilePid(dataDir);
     const uids = [uid, marker.serverUid];
-    if (pid !== null) stopPostmasterSync(pid, 5000, () => isPostmasterOf(pid, dataDir, uids));
+    if (pid !== null) stopPostmasterSync(pid, { dataDir, uids }, 10_000, () => isPostmasterOf(pid, dataDir, uids));
     try {
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);

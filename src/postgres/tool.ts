@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { SchemaproofError } from '../errors/index.ts';
-import { isStopSignal } from './exit-cleanup.ts';
+import { isStopSignal, registerCleanup } from './exit-cleanup.ts';
+import { isAlive, sleepSync } from './processes.ts';
 
 export interface ToolResult {
   readonly code: number | null;
@@ -25,13 +26,28 @@ export function runTool(command: string, args: readonly string[], options: ToolO
       ...(options.uid !== undefined ? { uid: options.uid } : {}),
       ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
+    // Stopped with the run: a signal sent to schemaproof alone (SIGTERM, SIGHUP) does not reach it,
+    // and a cp still writing would refill the directory being removed.
+    const unregister = registerCleanup({
+      sync: () => {
+        if (child.pid === undefined || !isAlive(child.pid)) return;
+        child.kill('SIGKILL');
+        for (let waited = 0; waited < 2000 && isAlive(child.pid); waited += 10) sleepSync(10);
+      },
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      // Keep the head and the tail: a full disk makes cp print one line per file.
+      // Keep the first 64 KiB: a full disk makes cp print one line per file.
       stderr = stderr.length < 64 * 1024 ? stderr + chunk : stderr;
     });
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+    child.once('error', (error) => {
+      unregister();
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      unregister();
+      resolve({ code, signal, stderr });
+    });
   });
 }
 

@@ -75,6 +75,19 @@ describe('Ctrl-C', () => {
     expect(processesMentioning(base)).toEqual([]);
   });
 
+  it('SIGTERM to schemaproof alone while it copies the pristine cluster stops the copy and removes the run dir', async () => {
+    const base = baseDir();
+    const run = startCli(['migrate'], { cwd: project.dir, env: { SCHEMAPROOF_TMPDIR: base } });
+    await waitFor('the copy to run', () => processesMentioning(`${base}/schemaproof-run-`).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('cp\0')), 120_000);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.status).toBe(143);
+    // nothing of the run may come back: the copy must have been stopped, not just outrun
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    expect(readdirSync(base)).toEqual([]);
+    expect(processesMentioning(base)).toEqual([]);
+  });
+
   it('during a migration exits 130, stops the server and removes the run dir', async () => {
     const base = baseDir();
     const run = startCli(['migrate'], { cwd: project.dir, env: { SCHEMAPROOF_TMPDIR: base }, processGroup: true });
