@@ -17,6 +17,8 @@ import { registerVerify } from './commands/verify.ts';
 export interface GlobalOptions {
   readonly config?: string;
   readonly databaseUrl?: string;
+  /** On a server schemaproof did not start: create the missing Supabase roles (printing each) instead of failing. */
+  readonly installShim?: boolean;
   readonly debug?: boolean;
 }
 
@@ -50,6 +52,7 @@ export function buildProgram(): Command {
     .description('Prove a schema-as-code Postgres project: migrations, pgTAP, RLS properties, plans, lints, report.')
     .addOption(new Option('-c, --config <file>', 'config file (schemaproof.config.ts or .json)'))
     .addOption(new Option('--database-url <url>', 'use an existing server instead of a throwaway cluster').env('DATABASE_URL'))
+    .option('--install-shim', 'with --database-url: create the missing Supabase roles (cluster-wide; each one is printed) instead of failing')
     .option('--debug', 'print stack traces')
     .exitOverride()
     .showHelpAfterError();

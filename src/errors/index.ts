@@ -12,6 +12,16 @@ export interface SourceLocation {
   readonly excerpt: string;
 }
 
+/** A statement refused in a migration or policy file before anything runs (see src/migrate/refused.ts). */
+export interface RefusedStatementDetail {
+  readonly location: SourceLocation;
+  /** As named in messages: `COMMIT`, `CREATE INDEX CONCURRENTLY`, `\i`, ... */
+  readonly statement: string;
+  readonly kind: 'transaction_control' | 'not_in_transaction' | 'psql_meta_command';
+  readonly why: string;
+  readonly remedy: string;
+}
+
 export type ErrorDetail =
   | { readonly code: 'config_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'config_not_found'; readonly file: string }
@@ -22,20 +32,28 @@ export type ErrorDetail =
   | { readonly code: 'port_in_use'; readonly port: number }
   | { readonly code: 'disk_full'; readonly path: string; readonly detail: string }
   | { readonly code: 'directory_missing'; readonly path: string; readonly role: string }
-  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[] }
+  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[]; readonly detail?: string }
   | { readonly code: 'migration_duplicate_index'; readonly files: readonly string[] }
   | { readonly code: 'migration_edited'; readonly file: string }
   | { readonly code: 'migration_file_missing'; readonly file: string }
   | { readonly code: 'migration_order_changed'; readonly unapplied: readonly string[]; readonly applied: readonly string[] }
   | { readonly code: 'migration_concurrent'; readonly detail: string }
   | { readonly code: 'migration_record_mismatch'; readonly detail: string }
+  | { readonly code: 'migration_statement_refused'; readonly statements: readonly RefusedStatementDetail[] }
   | {
       readonly code: 'sql_error';
-      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture';
+      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture' | 'seed' | 'pgtap';
       readonly sqlstate: string;
       readonly message: string;
       readonly location: SourceLocation | null;
       readonly file: string;
+      /** What Postgres said beyond the message (null when it said nothing). */
+      readonly detail: string | null;
+      readonly hint: string | null;
+      /** Postgres' CONTEXT (the `where` field): e.g. the PL/pgSQL line or the SQL function that failed. */
+      readonly context: string | null;
+      /** The server's error position: 1-based, in characters of the text that was sent. */
+      readonly position: number | null;
     }
   | { readonly code: 'access_spec_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
@@ -43,6 +61,8 @@ export type ErrorDetail =
   | { readonly code: 'input_invalid'; readonly file: string; readonly line: number; readonly detail: string }
   | { readonly code: 'baseline_invalid'; readonly file: string; readonly detail: string }
   | { readonly code: 'tool_missing'; readonly tool: string; readonly hint: string }
+  | { readonly code: 'shim_roles_missing'; readonly roles: readonly string[]; readonly server: string }
+  | { readonly code: 'extension_unavailable'; readonly extension: string; readonly location: SourceLocation | null; readonly file: string; readonly hint: string }
   | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number }
   | { readonly code: 'socket_path_too_long'; readonly path: string; readonly bytes: number; readonly maxBytes: number }
   | { readonly code: 'cache_dir_unsafe'; readonly path: string; readonly reason: string }
@@ -65,6 +85,40 @@ export class SchemaproofError extends Error {
 
 export function isSchemaproofError(value: unknown): value is SchemaproofError {
   return value instanceof SchemaproofError;
+}
+
+/** The fields of a Postgres error (node-postgres' DatabaseError, kept by @databases) the harness keeps. */
+export interface PostgresErrorFields {
+  readonly sqlstate: string;
+  readonly message: string;
+  readonly detail: string | null;
+  readonly hint: string | null;
+  readonly context: string | null;
+  readonly position: number | null;
+}
+
+export function postgresErrorFields(error: unknown): PostgresErrorFields {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; where?: unknown; position?: unknown };
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  const position = Number(fields.position);
+  return {
+    sqlstate: typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code) ? fields.code : 'XX000',
+    // @databases appends a code frame to the message after a blank line; the first line is Postgres' own
+    message: (text(fields.message) ?? String(error)).split('\n')[0] ?? 'error',
+    detail: text(fields.detail),
+    hint: text(fields.hint),
+    context: text(fields.where),
+    position: Number.isInteger(position) && position > 0 ? position : null,
+  };
+}
+
+/** DETAIL, HINT and CONTEXT of a SQL error as labelled lines (empty when Postgres sent none). */
+export function postgresNotes(detail: { readonly detail: string | null; readonly hint: string | null; readonly context: string | null }): string[] {
+  const notes: string[] = [];
+  if (detail.detail) notes.push(`DETAIL: ${detail.detail}`);
+  if (detail.hint) notes.push(`HINT: ${detail.hint}`);
+  if (detail.context) notes.push(`CONTEXT: ${detail.context.replace(/\n/g, ' / ')}`);
+  return notes;
 }
 
 function where(location: SourceLocation | null, file: string): string {
@@ -93,7 +147,9 @@ export function describeError(detail: ErrorDetail): string {
     case 'directory_missing':
       return `${detail.role} directory ${detail.path} does not exist; create it or point the config at the right place`;
     case 'migration_filename_invalid':
-      return `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
+      return detail.detail
+        ? `migration file names: ${detail.detail}: ${detail.files.join(', ')}`
+        : `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
     case 'migration_duplicate_index':
       return `two migrations share one number: ${detail.files.join(', ')}; renumber one of them`;
     case 'migration_edited':
@@ -106,8 +162,16 @@ export function describeError(detail: ErrorDetail): string {
       return `another migration run changed this database at the same time (${detail.detail}); retry when it has finished`;
     case 'migration_record_mismatch':
       return `the database's record of applied migrations does not match the files: ${detail.detail}`;
-    case 'sql_error':
-      return `${where(detail.location, detail.file)}: ${detail.phase} failed: ${detail.message} (SQLSTATE ${detail.sqlstate})`;
+    case 'migration_statement_refused': {
+      const first = detail.statements[0];
+      if (!first) return 'a statement was refused in a migration or policy file; nothing was run';
+      const more = detail.statements.slice(1).map((entry) => `${entry.location.file}:${entry.location.line}:${entry.location.column} ${entry.statement}`);
+      return `${first.location.file}:${first.location.line}:${first.location.column}: ${first.statement} is not allowed in a migration or policy file: ${first.why}; ${first.remedy}${more.length > 0 ? ` (also: ${more.join(', ')})` : ''}; nothing was run`;
+    }
+    case 'sql_error': {
+      const notes = postgresNotes(detail);
+      return `${where(detail.location, detail.file)}: ${detail.phase} failed: ${detail.message} (SQLSTATE ${detail.sqlstate})${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`;
+    }
     case 'access_spec_invalid':
       return `${detail.file}: invalid access spec: ${detail.problems.join('; ')}`;
     case 'catalogue_invalid':
@@ -130,6 +194,10 @@ export function describeError(detail: ErrorDetail): string {
       return `role ${detail.role} on ${detail.target} lacks ${detail.missing}; ${detail.hint}`;
     case 'interrupted':
       return `interrupted by ${detail.signal}`;
+    case 'shim_roles_missing':
+      return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
+    case 'extension_unavailable':
+      return `${where(detail.location, detail.file)}: extension "${detail.extension}" is not available on this PostgreSQL; ${detail.hint}`;
   }
 }
 
@@ -171,6 +239,8 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'migration_order_changed':
     case 'migration_concurrent':
     case 'migration_record_mismatch':
+    case 'migration_statement_refused':
+    case 'extension_unavailable':
       return exitCodes.migration;
     case 'sql_error':
       // SQLSTATE 53100 (disk_full): the server could not write, whatever the SQL.
@@ -188,6 +258,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'timeout':
     case 'socket_path_too_long':
     case 'cache_dir_unsafe':
+    case 'shim_roles_missing':
       return exitCodes.environment;
     case 'interrupted':
       return exitCodes.interrupted;

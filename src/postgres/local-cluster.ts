@@ -14,6 +14,7 @@ import type { PgBinaries } from './binaries.ts';
 import { registerCleanup } from './exit-cleanup.ts';
 import { forgetRunDir, watchRunDir } from './disk-full.ts';
 import { copyTree, pristineDataDir, type OsUser } from './initdb-cache.ts';
+import { prepareInstallation } from './installation.ts';
 import { currentProcess, isAlive } from './processes.ts';
 import { ownerFile, reapStaleClusters as reapIn, runDirPrefix, stopPostmasterSync, type RunMarker } from './reaper.ts';
 import { mentionsDiskFull, runTool, toolFailure } from './tool.ts';
@@ -195,6 +196,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     ...(options.env ? { env: options.env } : {}),
     onNotice: options.onNotice ?? defaultNotice,
   });
+  // A private installation tree: the same server binary, our extensions added.
+  const installation = prepareInstallation(options.binaries, join(tmpdir(), `schemaproof-cache-${user?.uid ?? process.getuid?.() ?? 0}`), user);
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
@@ -234,7 +237,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     const logFd = openSync(logFile, 'a');
     if (user) chownSync(logFile, user.uid, user.gid);
-    child = spawn(options.binaries.postgres, args, {
+    child = spawn(installation.postgres, args, {
       stdio: ['ignore', logFd, logFd],
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });

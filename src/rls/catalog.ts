@@ -120,12 +120,16 @@ export async function readCatalog(db: Queryable, exposedSchemas: readonly string
 
 const qualified = (relation: { schema: string; name: string }): string => `${relation.schema}.${relation.name}`;
 
+/** The Supabase platform's own schemas: their tables (storage.objects is granted to anon there) are the project's only when the spec names them. */
+const platformSchemas: ReadonlySet<string> = new Set(['auth', 'storage', 'realtime', 'vault', 'graphql', 'graphql_public', 'extensions']);
+
 export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFinding[] {
   const findings: CoverageFinding[] = [];
   const byName = new Map(catalog.relations.map((relation) => [qualified(relation), relation]));
   const specNames = new Map(Object.entries(spec.relations).map(([name, relation]) => [`${relation.schema}.${name}`, relation]));
   for (const relation of catalog.relations) {
     if (!relation.reachable) continue;
+    if (platformSchemas.has(relation.schema) && !specNames.has(qualified(relation))) continue;
     const name = qualified(relation);
     const grants = [...relation.anonPrivileges.map((p) => `anon:${p}`), ...relation.authenticatedPrivileges.map((p) => `authenticated:${p}`)];
     const grantText = grants.length > 0 ? `grants ${grants.join(', ')}` : 'no table grants';

@@ -25,6 +25,8 @@ export { compareReports, readBaseline } from './baseline.ts';
 export interface VerifyOptions {
   readonly settings: Settings;
   readonly databaseUrl?: string | undefined;
+  /** On a server schemaproof did not start: create the missing Supabase roles (--install-shim). */
+  readonly installShim?: boolean;
   /** An earlier verification.json to compare against. */
   readonly baseline?: string | null;
   readonly onProgress?: (message: string) => void;
@@ -62,7 +64,9 @@ function toolVersion(): string {
 
 function errorOutcome(id: GateId, error: unknown): GateOutcome {
   const what = isSchemaproofError(error) ? describeError(error.detail) : `internal error: ${(error as Error).message?.split('\n')[0] ?? String(error)}`;
-  const where = isSchemaproofError(error) && error.detail.code === 'sql_error' && error.detail.location ? `${error.detail.location.file}:${error.detail.location.line}:${error.detail.location.column}` : id;
+  const detail = isSchemaproofError(error) ? error.detail : null;
+  const located = detail?.code === 'sql_error' ? detail.location : detail?.code === 'migration_statement_refused' ? (detail.statements[0]?.location ?? null) : null;
+  const where = located ? `${located.file}:${located.line}:${located.column}` : id;
   return { status: 'error', summary: what, failures: [{ gate: id, what, where, replay: `schemaproof ${id === 'migrations' ? 'migrate' : id}` }] };
 }
 
@@ -97,7 +101,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const migrateStarted = performance.now();
   progress('migrations: provisioning Postgres and building the migrated template');
   try {
-    workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
+    workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl, { installShim: options.installShim === true });
+    for (const line of workspace.shim.created) if (options.installShim) progress(`migrations: --install-shim created ${line}`);
     const migration = workspace.migration;
     record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
   } catch (error) {
@@ -156,7 +161,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   }
 
   const files = [
-    ...safeFiles(() => readMigrationFiles(settings.sqlDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'migration' as const, sha256: file.sha256 }))),
+    ...safeFiles(() => readMigrationFiles(settings.sqlDir, settings.root, settings.migrationNaming).map((file) => ({ file: file.displayPath, kind: 'migration' as const, sha256: file.sha256 }))),
     ...safeFiles(() => readPolicyFiles(settings.policiesDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'policy' as const, sha256: file.sha256 }))),
   ];
   let report: VerificationReport = {

@@ -39,7 +39,7 @@ beforeEach(async () => {
   mkdirSync(join(dir, 'sql'));
   mkdirSync(join(dir, 'policies'));
   fresh = await emptyDatabase('migrate');
-  target = { connect: (connectOptions) => testServer().connect(fresh.name, connectOptions) };
+  target = testServer().target(fresh.name);
 });
 
 afterEach(async () => {

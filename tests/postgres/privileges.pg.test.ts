@@ -1,12 +1,13 @@
 /**
  * With a DATABASE_URL whose role is not a superuser, the run checks first what
  * it will need (CREATEDB for its own databases, SET ROLE to the actors the
- * tests use) and stops with one line naming what is missing (exit 4).
+ * tests use, membership in the roles the Supabase shim makes owners) and
+ * stops with one line naming what is missing (exit 4).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { sql, type ConnectionPool } from '@databases/pg';
-import { connectTarget, createDatabase, provisionPostgres, supabaseActorRoles, type PostgresServer } from '../../src/postgres/index.ts';
+import { connectTarget, createDatabase, provisionPostgres, shimOwnerRoles, supabaseActorRoles, type PostgresServer } from '../../src/postgres/index.ts';
 import { SchemaproofError } from '../../src/errors/index.ts';
 import { runCli, stderrLines } from '../helpers/cli.ts';
 import { pgtapFile, tinyProject, type TinyProject } from '../helpers/project.ts';
@@ -16,6 +17,7 @@ const roles = {
   plain: `sp_probe_plain_${suffix}`,
   createdb: `sp_probe_createdb_${suffix}`,
   enough: `sp_probe_enough_${suffix}`,
+  owner: `sp_probe_owner_${suffix}`,
 } as const;
 const ownDatabase = `sp_probe_owned_${suffix}`;
 
@@ -24,7 +26,7 @@ function urlAs(role: string, database?: string): string {
   return `postgresql://${role}@localhost:${target.port}/${database ?? target.database}?host=${encodeURIComponent(target.host)}`;
 }
 
-const requirements = { createDatabases: true, actorRoles: supabaseActorRoles };
+const requirements = { createDatabases: true, actorRoles: supabaseActorRoles, ownerRoles: shimOwnerRoles };
 let admin: ConnectionPool;
 let project: TinyProject;
 
@@ -42,8 +44,9 @@ beforeAll(async () => {
   await admin.query(sql`create role ${sql.ident(roles.plain)} login`);
   await admin.query(sql`create role ${sql.ident(roles.createdb)} login createdb`);
   await admin.query(sql`create role ${sql.ident(roles.enough)} login createdb`);
-  for (const actor of supabaseActorRoles) await admin.query(sql`grant ${sql.ident(actor)} to ${sql.ident(roles.enough)}`);
-  await admin.query(sql`create database ${sql.ident(ownDatabase)} owner ${sql.ident(roles.plain)}`);
+  await admin.query(sql`create role ${sql.ident(roles.owner)} login`);
+  for (const granted of [...supabaseActorRoles, ...shimOwnerRoles]) await admin.query(sql`grant ${sql.ident(granted)} to ${sql.ident(roles.enough)}`);
+  await admin.query(sql`create database ${sql.ident(ownDatabase)} owner ${sql.ident(roles.owner)}`);
   project = tinyProject({ pgtap: { 'as_anon.sql': pgtapFile('set local role anon;\nselect current_user;\nreset role;') } });
 });
 
@@ -64,7 +67,11 @@ describe('privilege preflight on a server we did not start', () => {
   });
 
   it('names the roles it cannot SET ROLE to', async () => {
-    expect(await codeOf(provisionPostgres({ databaseUrl: urlAs(roles.createdb), requires: requirements }))).toBe('database_privilege_missing');
+    expect(await codeOf(provisionPostgres({ databaseUrl: urlAs(roles.createdb), requires: { createDatabases: true, actorRoles: supabaseActorRoles } }))).toBe('database_privilege_missing');
+  });
+
+  it('names the roles the shim hands schemas to', async () => {
+    expect(await codeOf(provisionPostgres({ databaseUrl: urlAs(roles.createdb), requires: { createDatabases: true, ownerRoles: shimOwnerRoles } }))).toBe('database_privilege_missing');
   });
 
   it('lets a role with CREATEDB and the actor roles run, and drops what it created', async () => {
@@ -88,8 +95,24 @@ describe('privilege preflight on a server we did not start', () => {
     expect(result.status).toBe(0);
   });
 
+  it('`schemaproof migrate` into a database the role owns without the shim\'s owner roles: exit 4 and one line, nothing applied', async () => {
+    const result = await runCli(['--database-url', urlAs(roles.owner, ownDatabase), 'migrate'], { cwd: project.dir });
+    expect(result.status).toBe(4);
+    expect(stderrLines(result)).toHaveLength(1);
+    expect(stderrLines(result)[0]).toMatch(/^schemaproof: error\[database_privilege_missing\]/);
+    const owned = connectTarget({ ...inject('pg').maintenance, database: ownDatabase }, { poolSize: 1 });
+    try {
+      const auth = await owned.query(sql`select to_regnamespace('auth') is not null as present`);
+      expect(auth[0]?.present).toBe(false);
+    } finally {
+      await owned.dispose();
+    }
+  });
+
   it('`schemaproof migrate` into a database the role owns needs no CREATEDB', async () => {
-    const result = await runCli(['--database-url', urlAs(roles.plain, ownDatabase), 'migrate'], { cwd: project.dir });
+    for (const granted of shimOwnerRoles) await admin.query(sql`grant ${sql.ident(granted)} to ${sql.ident(roles.owner)}`);
+    const result = await runCli(['--database-url', urlAs(roles.owner, ownDatabase), 'migrate'], { cwd: project.dir });
+    expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
 });
