@@ -2,6 +2,7 @@ export { findPgBinaries, candidateBinDirs, type PgBinaries } from './binaries.ts
 export { startLocalCluster, reapStaleClusters, defaultBaseDir, runDirPrefix, checkSocketPath, maxSocketPathBytes, type LocalCluster, type LocalClusterOptions } from './local-cluster.ts';
 export { privateCacheRoot, cacheRootPath, privateTreeProblem, type CacheRootOptions } from './cache-dir.ts';
 export { cachedEntryProblem } from './initdb-cache.ts';
+export { installationProblem, installationDirName, type Installation } from './installation.ts';
 export { diskFullCause } from './disk-full.ts';
 export { registerCleanup, interruptedBy, onInterrupt, signalExitStatus, handledSignals, type Cleanup, type HandledSignal } from './exit-cleanup.ts';
 export { checkServerPrivileges, missingPrivileges, supabaseActorRoles, type ServerRequirements, type MissingPrivilege } from './privileges.ts';

@@ -1,7 +1,8 @@
 /**
  * A throwaway PostgreSQL cluster from local binaries: a temp directory, a unix
  * socket inside it (no TCP port, so concurrent runs never collide), started
- * from a verified cached pristine `initdb` copy, stopped and removed on exit,
+ * from a verified cached pristine `initdb` copy with a verified copy of the
+ * installation tree (installation.ts), stopped and removed on exit,
  * on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and reaped by the next run if this
  * process was killed.
  */
@@ -14,7 +15,7 @@ import type { PgBinaries } from './binaries.ts';
 import { registerCleanup } from './exit-cleanup.ts';
 import { forgetRunDir, watchRunDir } from './disk-full.ts';
 import { copyTree, pristineDataDir, type OsUser } from './initdb-cache.ts';
-import { prepareInstallation } from './installation.ts';
+import { prepareInstallation, type Installation, type InstallationOptions } from './installation.ts';
 import { currentProcess, isAlive } from './processes.ts';
 import { ownerFile, reapStaleClusters as reapIn, runDirPrefix, stopPostmasterSync, type RunMarker } from './reaper.ts';
 import { mentionsDiskFull, runTool, toolFailure } from './tool.ts';
@@ -72,7 +73,8 @@ export interface LocalClusterOptions {
   readonly env?: NodeJS.ProcessEnv;
   /**
    * Told, in one line, when something was repaired on the way (an initdb
-   * cache rebuilt, a cache folder tightened). Default: written to stderr.
+   * cache or installation tree rebuilt, a cache folder tightened). Default:
+   * written to stderr.
    */
   readonly onNotice?: (message: string) => void;
 }
@@ -168,18 +170,22 @@ async function waitForReady(dataDir: string, child: ChildProcess, logFile: strin
 
 /**
  * The run directory: 0700, our marker (owned by us, so the server user cannot
- * forge one for the reaper), then the pristine copy owned by the server user.
+ * forge one for the reaper), the pristine copy owned by the server user, and
+ * a verified copy of the installation tree, ours and read-only to the server
+ * user (the private cache it comes from is not reachable by it).
  */
-async function prepareRunDir(dir: string, pristine: string, user: OsUser | null): Promise<void> {
+async function prepareRunDir(dir: string, pristine: string, user: OsUser | null, installing: InstallationOptions): Promise<Installation> {
   const marker: RunMarker = { ...currentProcess(), serverUid: user?.uid ?? (typeof process.geteuid === 'function' ? process.geteuid() : 0), startedAt: new Date().toISOString() };
   writeFileSync(join(dir, ownerFile), JSON.stringify(marker), { mode: 0o600 });
   await copyTree(pristine, join(dir, 'data'));
+  const installation = prepareInstallation(dir, installing);
   if (user) {
     chownSync(dir, user.uid, user.gid);
     const result = await runTool('chown', ['-R', `${user.uid}:${user.gid}`, join(dir, 'data')]);
     const failure = toolFailure(result, dir, (line) => new SchemaproofError({ code: 'postgres_start_failed', detail: `chown failed: ${line}`, logTail: '' }));
     if (failure) throw failure;
   }
+  return installation;
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -188,16 +194,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (!existsSync(baseDir)) throw new SchemaproofError({ code: 'directory_missing', path: baseDir, role: 'run (SCHEMAPROOF_TMPDIR)' });
   reapStaleClusters([baseDir, tmpdir()]);
   const user = serverUser();
+  const notice = options.onNotice ?? defaultNotice;
   const initStarted = performance.now();
   const pristine = await pristineDataDir({
     binaries: options.binaries,
     serverUser: user,
     buildBaseDir: baseDir,
     ...(options.env ? { env: options.env } : {}),
-    onNotice: options.onNotice ?? defaultNotice,
+    onNotice: notice,
   });
-  // A private installation tree: the same server binary, our extensions added.
-  const installation = prepareInstallation(options.binaries, join(tmpdir(), `schemaproof-cache-${user?.uid ?? process.getuid?.() ?? 0}`), user);
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
@@ -221,10 +226,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     removeRunDir();
     throw fromSystemError(error, dir) ?? error;
   };
+  let installation: Installation;
   try {
-    await prepareRunDir(dir, pristine.dataDir, user);
+    installation = await prepareRunDir(dir, pristine.dataDir, user, { binaries: options.binaries, ...(options.env ? { env: options.env } : {}), onNotice: notice });
   } catch (error) {
-    fail(error);
+    return fail(error);
   }
   const initMs = performance.now() - initStarted;
   const dataDir = join(dir, 'data');
