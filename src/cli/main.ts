@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodes, type ExitCode } from '../errors/index.ts';
+import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerTest } from './commands/test.ts';
@@ -27,12 +28,21 @@ export type CommandAction = (globals: GlobalOptions) => Promise<ExitCode>;
 export function runAction(program: Command, action: CommandAction): () => Promise<void> {
   return async () => {
     const globals = program.opts<GlobalOptions>();
+    const stopListening = onInterrupt((signal) => process.stderr.write(`schemaproof: interrupted by ${signal}; stopping and removing what this run created\n`));
     try {
       process.exitCode = await action(globals);
     } catch (error) {
+      const signal = interruptedBy();
+      if (signal !== null) {
+        // The failure is the interruption's doing (connections closed, processes stopped): not worth a line.
+        process.exitCode = signalExitStatus(signal);
+        return;
+      }
       const rendered = renderFailure(error, globals.debug === true);
       for (const line of rendered.lines) process.stderr.write(`${line}\n`);
       process.exitCode = rendered.exitCode;
+    } finally {
+      stopListening();
     }
   };
 }

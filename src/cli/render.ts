@@ -1,4 +1,5 @@
 import { describeError, exitCodeFor, exitCodes, isSchemaproofError, postgresNotes, type ExitCode } from '../errors/index.ts';
+import { diskFullCause } from '../postgres/disk-full.ts';
 
 export interface RenderedFailure {
   readonly lines: readonly string[];
@@ -6,7 +7,9 @@ export interface RenderedFailure {
 }
 
 /** One line saying what happened and what to do, plus source lines (and Postgres' DETAIL, HINT, CONTEXT) for SQL errors and refused statements. */
-export function renderFailure(error: unknown, debug: boolean): RenderedFailure {
+export function renderFailure(thrown: unknown, debug: boolean): RenderedFailure {
+  // A full disk surfaces as an OS or server error from anywhere: it is still one line, exit 7.
+  const error = diskFullCause(thrown) ?? thrown;
   if (isSchemaproofError(error)) {
     const lines = [`schemaproof: error[${error.detail.code}]: ${describeError(error.detail)}`];
     if (error.detail.code === 'sql_error') {

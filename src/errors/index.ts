@@ -63,7 +63,11 @@ export type ErrorDetail =
   | { readonly code: 'tool_missing'; readonly tool: string; readonly hint: string }
   | { readonly code: 'shim_roles_missing'; readonly roles: readonly string[]; readonly server: string }
   | { readonly code: 'extension_unavailable'; readonly extension: string; readonly location: SourceLocation | null; readonly file: string; readonly hint: string }
-  | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number };
+  | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number }
+  | { readonly code: 'socket_path_too_long'; readonly path: string; readonly bytes: number; readonly maxBytes: number }
+  | { readonly code: 'cache_dir_unsafe'; readonly path: string; readonly reason: string }
+  | { readonly code: 'database_privilege_missing'; readonly target: string; readonly role: string; readonly missing: string; readonly hint: string }
+  | { readonly code: 'interrupted'; readonly signal: string };
 
 export type ErrorCode = ErrorDetail['code'];
 
@@ -139,7 +143,7 @@ export function describeError(detail: ErrorDetail): string {
     case 'port_in_use':
       return `port ${detail.port} is already in use; stop the other server or choose another port`;
     case 'disk_full':
-      return `no space left on device at ${detail.path} (${detail.detail}); free some disk space and retry`;
+      return `no space left on device at ${detail.path} (${detail.detail}); free some space, or point SCHEMAPROOF_TMPDIR at a larger disk, and retry`;
     case 'directory_missing':
       return `${detail.role} directory ${detail.path} does not exist; create it or point the config at the right place`;
     case 'migration_filename_invalid':
@@ -182,6 +186,14 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.tool} is not available: ${detail.hint}`;
     case 'timeout':
       return `${detail.what} did not finish within ${detail.timeoutMs} ms`;
+    case 'socket_path_too_long':
+      return `the server's unix socket path ${detail.path} would be ${detail.bytes} bytes, over the ${detail.maxBytes}-byte limit; set SCHEMAPROOF_TMPDIR to a shorter directory (e.g. /tmp)`;
+    case 'cache_dir_unsafe':
+      return `cache directory ${detail.path} is not private (${detail.reason}); remove it, or set SCHEMAPROOF_CACHE_DIR to a directory only you can write`;
+    case 'database_privilege_missing':
+      return `role ${detail.role} on ${detail.target} lacks ${detail.missing}; ${detail.hint}`;
+    case 'interrupted':
+      return `interrupted by ${detail.signal}`;
     case 'shim_roles_missing':
       return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
     case 'extension_unavailable':
@@ -203,6 +215,8 @@ export const exitCodes = {
   input: 6,
   environment: 7,
   internal: 70,
+  /** 128 + SIGINT: a run stopped by Ctrl-C (other signals end the process with 128 + their number). */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -216,6 +230,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'postgres_start_failed':
     case 'database_unreachable':
     case 'port_in_use':
+    case 'database_privilege_missing':
       return exitCodes.postgres;
     case 'migration_filename_invalid':
     case 'migration_duplicate_index':
@@ -225,9 +240,11 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'migration_concurrent':
     case 'migration_record_mismatch':
     case 'migration_statement_refused':
-    case 'sql_error':
     case 'extension_unavailable':
       return exitCodes.migration;
+    case 'sql_error':
+      // SQLSTATE 53100 (disk_full): the server could not write, whatever the SQL.
+      return detail.sqlstate === diskFullSqlstate ? exitCodes.environment : exitCodes.migration;
     case 'access_spec_invalid':
     case 'catalogue_invalid':
     case 'unknown_query':
@@ -239,16 +256,27 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'disk_full':
     case 'tool_missing':
     case 'timeout':
+    case 'socket_path_too_long':
+    case 'cache_dir_unsafe':
     case 'shim_roles_missing':
       return exitCodes.environment;
+    case 'interrupted':
+      return exitCodes.interrupted;
   }
 }
 
-/** Translate a low-level OS error into our kinds where we can recognise it. */
+/** SQLSTATE disk_full ("could not extend file ...: No space left on device"). */
+export const diskFullSqlstate = '53100';
+
+/**
+ * Translate a low-level error into our kinds where we can recognise it: an
+ * OS ENOSPC, or a server's disk_full SQLSTATE.
+ */
 export function fromSystemError(error: unknown, path: string): SchemaproofError | null {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ENOSPC') return new SchemaproofError({ code: 'disk_full', path, detail: String((error as { message?: unknown }).message) });
+    const message = String((error as { message?: unknown }).message).split('\n')[0] ?? '';
+    if (code === 'ENOSPC' || code === diskFullSqlstate) return new SchemaproofError({ code: 'disk_full', path, detail: message });
   }
   return null;
 }

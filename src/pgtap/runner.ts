@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { sql, type ConnectionPool } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
+import { diskFullCause } from '../postgres/disk-full.ts';
 import type { CloneStrategy, PostgresServer, Template } from '../postgres/index.ts';
 import { scanSql, type SqlSource } from './sql-source.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
@@ -157,6 +158,29 @@ function runPsql(
       void cleanup.then(() => resolvePromise({ stdout, stderr, exitCode, signal, timedOut }));
     });
   });
+}
+
+/**
+ * A file that could not run because the server's disk is full says nothing
+ * about the schema: the run is `disk_full` (exit 7), not a failed check.
+ * Seen as SQLSTATE 53100, or as an errored file while the cluster's disk is
+ * full (a WAL write that fails makes the server restart: psql only sees the
+ * connection drop).
+ */
+function diskFullIn(files: readonly PgtapFileResult[]): SchemaproofError | null {
+  for (const file of files) {
+    for (const error of file.errors) {
+      if (error.kind === 'sql_error') {
+        const failure = Object.assign(new Error(`${file.displayPath}:${error.line}: ${error.message}`), { code: error.sqlstate });
+        const cause = diskFullCause(failure);
+        if (cause) return cause;
+      } else if (error.kind === 'psql_failed') {
+        const cause = diskFullCause(new Error(`${file.displayPath}: ${error.stderr.split('\n')[0] ?? ''}`));
+        if (cause) return cause;
+      }
+    }
+  }
+  return null;
 }
 
 function totalsOf(files: readonly PgtapFileResult[]): PgtapTotals {
@@ -311,6 +335,8 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
       for (const unused of await pool.leftovers()) dropLater(unused.name);
       await Promise.all(drops);
     }
+    const diskFull = diskFullIn(files);
+    if (diskFull) throw diskFull;
     const totals = totalsOf(files);
     return {
       ok: files.every((file) => file.status === 'passed'),

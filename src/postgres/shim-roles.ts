@@ -84,6 +84,13 @@ export const platformRoles: readonly RoleSpec[] = [
 
 export const platformRoleNames: readonly string[] = platformRoles.map((role) => role.name);
 
+/**
+ * The roles supabase-shim.sql makes owners of schemas auth and storage and
+ * their objects: Postgres lets only their members do that, so a non-superuser
+ * on a server we did not start must be a member of each (privileges.ts).
+ */
+export const shimOwnerRoles: readonly string[] = ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin'];
+
 /** The platform's search_path for the developer's role (post-setup.sql: `ALTER ROLE postgres SET search_path`). */
 export const developerSearchPath = '"$user", public, extensions';
 
@@ -99,6 +106,25 @@ async function formatted(db: Queryable, template: string, ...args: string[]): Pr
 }
 
 /**
+ * --install-shim on a server we did not start needs a superuser: some of the
+ * platform's roles carry SUPERUSER, BYPASSRLS or REPLICATION, which only a
+ * superuser can grant, and the tests SET ROLE to roles a CREATEROLE creator
+ * would not be a member of. Checked before anything is created.
+ */
+async function requireSuperuserToInstall(db: Queryable, missing: readonly string[], server: string): Promise<void> {
+  const rows = await db.query(sql`select current_user as role, rolsuper from pg_catalog.pg_roles where rolname = current_user`);
+  if (rows[0]?.rolsuper === true) return;
+  const role = String(rows[0]?.role ?? 'current_user');
+  throw new SchemaproofError({
+    code: 'database_privilege_missing',
+    target: server,
+    role,
+    missing: `SUPERUSER, which --install-shim needs to create ${missing.join(', ')}`,
+    hint: 'rerun --install-shim with a superuser in the URL, or have a superuser create those roles and grant anon, authenticated and service_role to this role',
+  });
+}
+
+/**
  * Make sure the platform roles exist as `mode` says. Returns one line per
  * object created (roles, memberships, role settings), for printing.
  */
@@ -109,6 +135,7 @@ export async function ensurePlatformRoles(db: Queryable, mode: ShimRoles, server
     if (missing.length > 0) throw new SchemaproofError({ code: 'shim_roles_missing', roles: missing, server });
     return [];
   }
+  if (mode === 'install' && missing.length > 0) await requireSuperuserToInstall(db, missing, server);
   const created: string[] = [];
   const createdNow = new Set<string>();
   for (const role of platformRoles) {

@@ -1,8 +1,9 @@
 import { sql, type Queryable } from '@databases/pg';
 import { fileURLToPath } from 'node:url';
-import { ensurePlatformRoles, type ShimRoles } from './shim-roles.ts';
+import { checkServerPrivileges } from './privileges.ts';
+import { ensurePlatformRoles, shimOwnerRoles, type ShimRoles } from './shim-roles.ts';
 
-export { platformRoles, platformRoleNames, developerSearchPath, ensurePlatformRoles, type RoleSpec, type ShimRoles } from './shim-roles.ts';
+export { platformRoles, platformRoleNames, shimOwnerRoles, developerSearchPath, ensurePlatformRoles, type RoleSpec, type ShimRoles } from './shim-roles.ts';
 
 export const shimFile = fileURLToPath(new URL('./supabase-shim.sql', import.meta.url));
 
@@ -30,6 +31,10 @@ export async function installSupabaseShim(db: Queryable, options: ShimOptions = 
   const created = await ensurePlatformRoles(db, options.roles ?? 'create', options.server);
   const rows = await db.query(sql`select to_regnamespace('auth') is not null as present`);
   const alreadyPresent = rows[0]?.present === true;
-  if (!alreadyPresent) await db.query(sql.file(shimFile));
+  if (!alreadyPresent) {
+    // On a server we did not start, one line naming the memberships the file needs instead of its first permission error.
+    if ((options.roles ?? 'create') !== 'create') await checkServerPrivileges(db, options.server ?? 'the server', { ownerRoles: shimOwnerRoles });
+    await db.query(sql.file(shimFile));
+  }
   return { alreadyPresent, created };
 }

@@ -8,10 +8,10 @@ import { cpus, platform, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from '../config/index.ts';
-import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
+import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode, type SchemaproofError } from '../errors/index.ts';
 import { readInventory, type SchemaInventory } from '../inventory/index.ts';
 import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
-import { serverVersion, withClone } from '../postgres/index.ts';
+import { diskFullCause, serverVersion, withClone } from '../postgres/index.ts';
 import { writeReport, reportSchemaVersion, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
@@ -96,6 +96,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   let workspace: Workspace | null = null;
   let fatal: unknown = null;
+  /** The first gate that could not run for a reason with its own exit code (disk full, invalid input, ...). */
+  let couldNotRun: SchemaproofError | null = null;
   const migrateStarted = performance.now();
   progress('migrations: provisioning Postgres and building the migrated template');
   try {
@@ -104,8 +106,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const migration = workspace.migration;
     record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
   } catch (error) {
-    fatal = error;
-    record('migrations', errorOutcome('migrations', error), performance.now() - migrateStarted);
+    fatal = diskFullCause(error) ?? error;
+    record('migrations', errorOutcome('migrations', fatal), performance.now() - migrateStarted);
   }
 
   try {
@@ -130,7 +132,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         try {
           outcome = await runner(context);
         } catch (error) {
-          outcome = errorOutcome(id, error);
+          const cause = diskFullCause(error) ?? error;
+          if (isSchemaproofError(cause)) couldNotRun ??= cause;
+          outcome = errorOutcome(id, cause);
         }
         record(id, outcome, performance.now() - gateStarted);
       }
@@ -143,7 +147,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         try {
           outcome = await runRestoreGate(context);
         } catch (error) {
-          outcome = errorOutcome('restore', error);
+          const cause = diskFullCause(error) ?? error;
+          if (isSchemaproofError(cause)) couldNotRun ??= cause;
+          outcome = errorOutcome('restore', cause);
         }
         record('restore', outcome, performance.now() - restoreStarted);
       }
@@ -215,7 +221,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   report = { ...report, verdict: failed ? 'fail' : 'pass', durationMs: performance.now() - started };
   const written = options.write === false ? null : writeReport(report, settings.reportsDir);
   let exitCode: ExitCode = failed ? exitCodes.checksFailed : exitCodes.ok;
-  if (fatal !== null) exitCode = isSchemaproofError(fatal) ? exitCodeFor(fatal.detail) : exitCodes.internal;
+  // A gate that could not run (full disk, invalid input, pgTAP missing) is not a verdict on the schema: its own code.
+  const stopped = fatal ?? couldNotRun;
+  if (stopped !== null) exitCode = isSchemaproofError(stopped) ? exitCodeFor(stopped.detail) : exitCodes.internal;
   return { report, written, exitCode };
 }
 

@@ -18,6 +18,8 @@ import {
   createTemplate,
   installSupabaseShim,
   provisionPostgres,
+  shimOwnerRoles,
+  supabaseActorRoles,
   type PostgresServer,
   type ProvisionOptions,
   type ShimResult,
@@ -145,7 +147,9 @@ async function pgtapTemplateFor(server: PostgresServer, template: Template, seed
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const started = performance.now();
-  const server = await provisionPostgres(options);
+  // On a server we did not start: its own databases (templates, clones), SET ROLE to the actors the tests use,
+  // and the shim's owners for the template's schemas auth and storage. The platform roles themselves are checked next, by the shim.
+  const server = await provisionPostgres({ requires: { createDatabases: true, actorRoles: supabaseActorRoles, ownerRoles: shimOwnerRoles }, ...options });
   const provisionMs = performance.now() - started;
   try {
     const templateStarted = performance.now();

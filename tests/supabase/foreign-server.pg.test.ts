@@ -3,19 +3,25 @@
  * cluster-wide roles are required, not created: a missing role is one line
  * naming them and --install-shim, which creates them and prints each object.
  * The "foreign" server here is a fresh cluster on which nothing ran yet.
+ * The connecting role's privileges are checked before the roles, and each
+ * missing thing is named by one check only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from '@databases/pg';
+import { SchemaproofError } from '../../src/errors/index.ts';
 import { findPgBinaries, localServer, startLocalCluster, type PostgresServer } from '../../src/postgres/index.ts';
+import { openWorkspace, type Workspace } from '../../src/workspace/index.ts';
 import { runCli, urlFor } from './cli.ts';
 
 const roles = [
   'anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user',
   'supabase_replication_admin', 'supabase_etl_admin', 'supabase_read_only_user', 'supabase_realtime_admin', 'supabase_functions_admin', 'pgbouncer',
 ];
+/** Login roles of the foreign server that are not superusers (not among `roles`). */
+const nonSuperusers = { plain: 'sp_foreign_plain', createdb: 'sp_foreign_createdb' } as const;
 let server: PostgresServer;
 let project: string;
 let url: string;
@@ -33,11 +39,50 @@ beforeAll(async () => {
   mkdirSync(join(project, 'supabase/migrations'), { recursive: true });
   writeFileSync(join(project, 'supabase/config.toml'), 'project_id = "foreign"\n');
   writeFileSync(join(project, 'supabase/migrations/20240101000000_notes.sql'), 'create table public.notes (id bigint primary key, body text);\nalter table public.notes enable row level security;\n');
+  await server.admin().query(sql`create role ${sql.ident(nonSuperusers.plain)} login`);
+  await server.admin().query(sql`create role ${sql.ident(nonSuperusers.createdb)} login createdb`);
 });
 
 afterAll(async () => {
   await server.stop();
   rmSync(project, { recursive: true, force: true });
+});
+
+/** A postgres:// URL for `role` on the foreign server. */
+function urlAs(role: string): string {
+  return urlFor({ ...server.target('postgres'), user: role });
+}
+
+async function codeOf(attempt: Promise<Workspace>): Promise<string | null> {
+  try {
+    await (await attempt).close();
+    return null;
+  } catch (error) {
+    return error instanceof SchemaproofError ? error.code : `not ours: ${String(error)}`;
+  }
+}
+
+function workspaceAs(role: string, installShim = false): Promise<Workspace> {
+  return openWorkspace({ databaseUrl: urlAs(role), sqlDir: 'supabase/migrations', policiesDir: 'supabase/policies', root: project, naming: 'supabase', installShim });
+}
+
+describe('--database-url: privileges first, then the roles, each named once', () => {
+  it('a role without CREATEDB hears about CREATEDB, not about the absent roles', async () => {
+    expect(await codeOf(workspaceAs(nonSuperusers.plain))).toBe('database_privilege_missing');
+  });
+
+  it('a role with CREATEDB hears about the absent roles, not about membership in them', async () => {
+    expect(await codeOf(workspaceAs(nonSuperusers.createdb))).toBe('shim_roles_missing');
+  });
+
+  it('--install-shim as a non-superuser is refused before any role is created', async () => {
+    const result = await runCli(project, ['--database-url', urlAs(nonSuperusers.createdb), '--install-shim', 'migrate']);
+    expect(result.code).toBe(4);
+    const lines = result.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/error\[database_privilege_missing\]/);
+    expect(await presentRoles()).toEqual([]);
+  });
 });
 
 describe('--database-url: roles required, --install-shim creates them', () => {
