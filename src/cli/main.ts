@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodes, type ExitCode } from '../errors/index.ts';
+import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerTest } from './commands/test.ts';
@@ -16,6 +17,8 @@ import { registerVerify } from './commands/verify.ts';
 export interface GlobalOptions {
   readonly config?: string;
   readonly databaseUrl?: string;
+  /** On a server schemaproof did not start: create the missing Supabase roles (printing each) instead of failing. */
+  readonly installShim?: boolean;
   readonly debug?: boolean;
 }
 
@@ -25,12 +28,21 @@ export type CommandAction = (globals: GlobalOptions) => Promise<ExitCode>;
 export function runAction(program: Command, action: CommandAction): () => Promise<void> {
   return async () => {
     const globals = program.opts<GlobalOptions>();
+    const stopListening = onInterrupt((signal) => process.stderr.write(`schemaproof: interrupted by ${signal}; stopping and removing what this run created\n`));
     try {
       process.exitCode = await action(globals);
     } catch (error) {
+      const signal = interruptedBy();
+      if (signal !== null) {
+        // The failure is the interruption's doing (connections closed, processes stopped): not worth a line.
+        process.exitCode = signalExitStatus(signal);
+        return;
+      }
       const rendered = renderFailure(error, globals.debug === true);
       for (const line of rendered.lines) process.stderr.write(`${line}\n`);
       process.exitCode = rendered.exitCode;
+    } finally {
+      stopListening();
     }
   };
 }
@@ -40,6 +52,7 @@ export function buildProgram(): Command {
     .description('Prove a schema-as-code Postgres project: migrations, pgTAP, RLS properties, plans, lints, report.')
     .addOption(new Option('-c, --config <file>', 'config file (schemaproof.config.ts or .json)'))
     .addOption(new Option('--database-url <url>', 'use an existing server instead of a throwaway cluster').env('DATABASE_URL'))
+    .option('--install-shim', 'with --database-url: create the missing Supabase roles (cluster-wide; each one is printed) instead of failing')
     .option('--debug', 'print stack traces')
     .exitOverride()
     .showHelpAfterError();

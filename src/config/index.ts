@@ -8,6 +8,21 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SchemaproofError } from '../errors/index.ts';
+import {
+  detectPreset,
+  expandSeedPatterns,
+  migrationNamings,
+  pgtapIsolations,
+  presetDefaults,
+  presets,
+  readSupabaseSeedConfig,
+  supabaseDir,
+  type MigrationNaming,
+  type PgtapIsolation,
+  type Preset,
+} from './layout.ts';
+
+export { presets, presetDefaults, detectPreset, supabaseDir, migrationNamings, pgtapIsolations, type Preset, type MigrationNaming, type PgtapIsolation } from './layout.ts';
 
 export const severities = ['error', 'warn', 'off'] as const;
 export type Severity = (typeof severities)[number];
@@ -23,9 +38,21 @@ const suppressionSchema = z.object({
 }).strict();
 
 export const rawConfigSchema = z.object({
-  sqlDir: z.string().default('sql'),
+  /** Conventions: `supabase` (chosen when a Supabase CLI folder holds the migrations) or `schemaproof`. */
+  preset: z.enum(presets).optional(),
+  /** Default: the preset's (supabase/migrations or sql). */
+  sqlDir: z.string().optional(),
+  /** How migration files are named and ordered (default: the preset's). */
+  migrationNaming: z.enum(migrationNamings).optional(),
   policiesDir: z.string().default('policies'),
-  pgtapDir: z.string().default('tests/pgtap'),
+  /** Default: the preset's (supabase/tests or tests/pgtap). */
+  pgtapDir: z.string().optional(),
+  /** Seed files applied after the migrations to the database pgTAP runs on (Supabase preset: supabase/config.toml [db.seed]). */
+  seed: z.object({
+    enabled: z.boolean().optional(),
+    /** File paths or globs (`*`, `?`, `[...]`), relative to the config file. */
+    paths: z.array(z.string().min(1)).optional(),
+  }).strict().optional(),
   accessSpec: z.string().default('tests/access/access-spec.json'),
   mutantsDir: z.string().default('tests/access/mutants'),
   queryCatalogue: z.string().default('tests/plans/catalogue.json'),
@@ -41,7 +68,15 @@ export const rawConfigSchema = z.object({
   pgtap: z.object({
     jobs: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().default(60_000),
-  }).strict().default({ timeoutMs: 60_000 }),
+    /** `file`: each file in its own database; `shared`: all files in order on one database, as pg_prove (default: the preset's). */
+    isolation: z.enum(pgtapIsolations).optional(),
+    /** File extensions that are pgTAP files (default: the preset's). */
+    extensions: z.array(z.string().regex(/^\.[A-Za-z0-9]+$/, 'an extension such as .sql')).min(1).optional(),
+    /** No pgTAP file at all is a failure (nothing was tested) unless this is true. */
+    passWithNoTests: z.boolean().default(false),
+    /** The pgTAP files (or directories) the restore drill re-runs on the restored copy, relative to the project root; default: every pgTAP file. An empty set fails the restore gate. */
+    restoreFiles: z.array(z.string().min(1)).optional(),
+  }).strict().default({ timeoutMs: 60_000, passWithNoTests: false }),
   rls: z.object({
     /** Random worlds per property (each world is hundreds of cases). */
     runs: z.number().int().positive().default(25),
@@ -104,10 +139,25 @@ export type RawConfig = z.input<typeof rawConfigSchema>;
 type Parsed = z.output<typeof rawConfigSchema>;
 
 /** Fully resolved settings: every path absolute, every default filled. */
-export interface Settings extends Omit<Parsed, 'bench'> {
+export interface Settings extends Omit<Parsed, 'bench' | 'preset' | 'sqlDir' | 'pgtapDir' | 'migrationNaming' | 'seed' | 'pgtap'> {
   readonly root: string;
   readonly configFile: string | null;
+  readonly preset: Preset;
+  readonly sqlDir: string;
+  readonly pgtapDir: string;
+  readonly migrationNaming: MigrationNaming;
+  /** Seed files (absolute, in order) and whether they are applied. */
+  readonly seed: { readonly enabled: boolean; readonly paths: readonly string[] };
+  readonly pgtap: Omit<Parsed['pgtap'], 'isolation' | 'extensions'> & { readonly isolation: PgtapIsolation; readonly extensions: readonly string[] };
   readonly bench: Omit<Parsed['bench'], 'fecDir' | 'baseline'> & { readonly fecDir: string | null; readonly baseline: string | null };
+}
+
+function resolveSeed(value: Parsed['seed'], preset: Preset, root: string): Settings['seed'] {
+  if (value?.paths) return { enabled: value.enabled ?? true, paths: expandSeedPatterns(root, value.paths) };
+  if (preset !== 'supabase') return { enabled: value?.enabled ?? false, paths: [] };
+  const dir = supabaseDir(root) ?? resolve(root, 'supabase');
+  const fromCli = readSupabaseSeedConfig(dir);
+  return { enabled: value?.enabled ?? fromCli.enabled, paths: expandSeedPatterns(dir, fromCli.paths) };
 }
 
 /** For `schemaproof.config.ts`: typed authoring help, no behaviour. */
@@ -126,13 +176,20 @@ export function resolveSettings(raw: unknown, root: string, configFile: string |
   }
   const value = parsed.data;
   const abs = (path: string): string => (isAbsolute(path) ? path : resolve(root, path));
+  const preset = value.preset ?? detectPreset(root, value.sqlDir);
+  const defaults = presetDefaults[preset];
   return {
     ...value,
     root,
     configFile,
-    sqlDir: abs(value.sqlDir),
+    preset,
+    sqlDir: abs(value.sqlDir ?? defaults.sqlDir),
+    migrationNaming: value.migrationNaming ?? defaults.migrationNaming,
     policiesDir: abs(value.policiesDir),
-    pgtapDir: abs(value.pgtapDir),
+    pgtapDir: abs(value.pgtapDir ?? defaults.pgtapDir),
+    seed: resolveSeed(value.seed, preset, root),
+    pgtap: { ...value.pgtap, isolation: value.pgtap.isolation ?? defaults.pgtapIsolation, extensions: value.pgtap.extensions ?? defaults.pgtapExtensions },
+    lint: { ...value.lint, severities: { ...defaults.severities, ...value.lint.severities } },
     accessSpec: abs(value.accessSpec),
     mutantsDir: abs(value.mutantsDir),
     queryCatalogue: abs(value.queryCatalogue),

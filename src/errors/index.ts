@@ -20,6 +20,16 @@ export interface CatalogueQueryFailure {
   readonly message: string;
 }
 
+/** A statement refused in a migration or policy file before anything runs (see src/migrate/refused.ts). */
+export interface RefusedStatementDetail {
+  readonly location: SourceLocation;
+  /** As named in messages: `COMMIT`, `CREATE INDEX CONCURRENTLY`, `\i`, ... */
+  readonly statement: string;
+  readonly kind: 'transaction_control' | 'not_in_transaction' | 'psql_meta_command';
+  readonly why: string;
+  readonly remedy: string;
+}
+
 export type ErrorDetail =
   | { readonly code: 'config_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'config_not_found'; readonly file: string }
@@ -30,20 +40,28 @@ export type ErrorDetail =
   | { readonly code: 'port_in_use'; readonly port: number }
   | { readonly code: 'disk_full'; readonly path: string; readonly detail: string }
   | { readonly code: 'directory_missing'; readonly path: string; readonly role: string }
-  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[] }
+  | { readonly code: 'migration_filename_invalid'; readonly files: readonly string[]; readonly detail?: string }
   | { readonly code: 'migration_duplicate_index'; readonly files: readonly string[] }
   | { readonly code: 'migration_edited'; readonly file: string }
   | { readonly code: 'migration_file_missing'; readonly file: string }
   | { readonly code: 'migration_order_changed'; readonly unapplied: readonly string[]; readonly applied: readonly string[] }
   | { readonly code: 'migration_concurrent'; readonly detail: string }
   | { readonly code: 'migration_record_mismatch'; readonly detail: string }
+  | { readonly code: 'migration_statement_refused'; readonly statements: readonly RefusedStatementDetail[] }
   | {
       readonly code: 'sql_error';
-      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture';
+      readonly phase: 'migration' | 'policy' | 'shim' | 'fixture' | 'seed' | 'pgtap';
       readonly sqlstate: string;
       readonly message: string;
       readonly location: SourceLocation | null;
       readonly file: string;
+      /** What Postgres said beyond the message (null when it said nothing). */
+      readonly detail: string | null;
+      readonly hint: string | null;
+      /** Postgres' CONTEXT (the `where` field): e.g. the PL/pgSQL line or the SQL function that failed. */
+      readonly context: string | null;
+      /** The server's error position: 1-based, in characters of the text that was sent. */
+      readonly position: number | null;
     }
   | { readonly code: 'access_spec_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
@@ -53,7 +71,13 @@ export type ErrorDetail =
   | { readonly code: 'input_invalid'; readonly file: string; readonly line: number; readonly detail: string }
   | { readonly code: 'baseline_invalid'; readonly file: string; readonly detail: string }
   | { readonly code: 'tool_missing'; readonly tool: string; readonly hint: string }
-  | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number };
+  | { readonly code: 'shim_roles_missing'; readonly roles: readonly string[]; readonly server: string }
+  | { readonly code: 'extension_unavailable'; readonly extension: string; readonly location: SourceLocation | null; readonly file: string; readonly hint: string }
+  | { readonly code: 'timeout'; readonly what: string; readonly timeoutMs: number }
+  | { readonly code: 'socket_path_too_long'; readonly path: string; readonly bytes: number; readonly maxBytes: number }
+  | { readonly code: 'cache_dir_unsafe'; readonly path: string; readonly reason: string }
+  | { readonly code: 'database_privilege_missing'; readonly target: string; readonly role: string; readonly missing: string; readonly hint: string }
+  | { readonly code: 'interrupted'; readonly signal: string };
 
 export type ErrorCode = ErrorDetail['code'];
 
@@ -71,6 +95,40 @@ export class SchemaproofError extends Error {
 
 export function isSchemaproofError(value: unknown): value is SchemaproofError {
   return value instanceof SchemaproofError;
+}
+
+/** The fields of a Postgres error (node-postgres' DatabaseError, kept by @databases) the harness keeps. */
+export interface PostgresErrorFields {
+  readonly sqlstate: string;
+  readonly message: string;
+  readonly detail: string | null;
+  readonly hint: string | null;
+  readonly context: string | null;
+  readonly position: number | null;
+}
+
+export function postgresErrorFields(error: unknown): PostgresErrorFields {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown; where?: unknown; position?: unknown };
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  const position = Number(fields.position);
+  return {
+    sqlstate: typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code) ? fields.code : 'XX000',
+    // @databases appends a code frame to the message after a blank line; the first line is Postgres' own
+    message: (text(fields.message) ?? String(error)).split('\n')[0] ?? 'error',
+    detail: text(fields.detail),
+    hint: text(fields.hint),
+    context: text(fields.where),
+    position: Number.isInteger(position) && position > 0 ? position : null,
+  };
+}
+
+/** DETAIL, HINT and CONTEXT of a SQL error as labelled lines (empty when Postgres sent none). */
+export function postgresNotes(detail: { readonly detail: string | null; readonly hint: string | null; readonly context: string | null }): string[] {
+  const notes: string[] = [];
+  if (detail.detail) notes.push(`DETAIL: ${detail.detail}`);
+  if (detail.hint) notes.push(`HINT: ${detail.hint}`);
+  if (detail.context) notes.push(`CONTEXT: ${detail.context.replace(/\n/g, ' / ')}`);
+  return notes;
 }
 
 function where(location: SourceLocation | null, file: string): string {
@@ -95,11 +153,13 @@ export function describeError(detail: ErrorDetail): string {
     case 'port_in_use':
       return `port ${detail.port} is already in use; stop the other server or choose another port`;
     case 'disk_full':
-      return `no space left on device at ${detail.path} (${detail.detail}); free some disk space and retry`;
+      return `no space left on device at ${detail.path} (${detail.detail}); free some space, or point SCHEMAPROOF_TMPDIR at a larger disk, and retry`;
     case 'directory_missing':
       return `${detail.role} directory ${detail.path} does not exist; create it or point the config at the right place`;
     case 'migration_filename_invalid':
-      return `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
+      return detail.detail
+        ? `migration file names: ${detail.detail}: ${detail.files.join(', ')}`
+        : `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
     case 'migration_duplicate_index':
       return `two migrations share one number: ${detail.files.join(', ')}; renumber one of them`;
     case 'migration_edited':
@@ -112,8 +172,16 @@ export function describeError(detail: ErrorDetail): string {
       return `another migration run changed this database at the same time (${detail.detail}); retry when it has finished`;
     case 'migration_record_mismatch':
       return `the database's record of applied migrations does not match the files: ${detail.detail}`;
-    case 'sql_error':
-      return `${where(detail.location, detail.file)}: ${detail.phase} failed: ${detail.message} (SQLSTATE ${detail.sqlstate})`;
+    case 'migration_statement_refused': {
+      const first = detail.statements[0];
+      if (!first) return 'a statement was refused in a migration or policy file; nothing was run';
+      const more = detail.statements.slice(1).map((entry) => `${entry.location.file}:${entry.location.line}:${entry.location.column} ${entry.statement}`);
+      return `${first.location.file}:${first.location.line}:${first.location.column}: ${first.statement} is not allowed in a migration or policy file: ${first.why}; ${first.remedy}${more.length > 0 ? ` (also: ${more.join(', ')})` : ''}; nothing was run`;
+    }
+    case 'sql_error': {
+      const notes = postgresNotes(detail);
+      return `${where(detail.location, detail.file)}: ${detail.phase} failed: ${detail.message} (SQLSTATE ${detail.sqlstate})${notes.length > 0 ? ` — ${notes.join('; ')}` : ''}`;
+    }
     case 'access_spec_invalid':
       return `${detail.file}: invalid access spec: ${detail.problems.join('; ')}`;
     case 'catalogue_invalid':
@@ -132,6 +200,18 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.tool} is not available: ${detail.hint}`;
     case 'timeout':
       return `${detail.what} did not finish within ${detail.timeoutMs} ms`;
+    case 'socket_path_too_long':
+      return `the server's unix socket path ${detail.path} would be ${detail.bytes} bytes, over the ${detail.maxBytes}-byte limit; set SCHEMAPROOF_TMPDIR to a shorter directory (e.g. /tmp)`;
+    case 'cache_dir_unsafe':
+      return `cache directory ${detail.path} is not private (${detail.reason}); remove it, or set SCHEMAPROOF_CACHE_DIR to a directory only you can write`;
+    case 'database_privilege_missing':
+      return `role ${detail.role} on ${detail.target} lacks ${detail.missing}; ${detail.hint}`;
+    case 'interrupted':
+      return `interrupted by ${detail.signal}`;
+    case 'shim_roles_missing':
+      return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
+    case 'extension_unavailable':
+      return `${where(detail.location, detail.file)}: extension "${detail.extension}" is not available on this PostgreSQL; ${detail.hint}`;
   }
 }
 
@@ -149,6 +229,8 @@ export const exitCodes = {
   input: 6,
   environment: 7,
   internal: 70,
+  /** 128 + SIGINT: a run stopped by Ctrl-C (other signals end the process with 128 + their number). */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
@@ -162,6 +244,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'postgres_start_failed':
     case 'database_unreachable':
     case 'port_in_use':
+    case 'database_privilege_missing':
       return exitCodes.postgres;
     case 'migration_filename_invalid':
     case 'migration_duplicate_index':
@@ -170,8 +253,12 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'migration_order_changed':
     case 'migration_concurrent':
     case 'migration_record_mismatch':
-    case 'sql_error':
+    case 'migration_statement_refused':
+    case 'extension_unavailable':
       return exitCodes.migration;
+    case 'sql_error':
+      // SQLSTATE 53100 (disk_full): the server could not write, whatever the SQL.
+      return detail.sqlstate === diskFullSqlstate ? exitCodes.environment : exitCodes.migration;
     case 'access_spec_invalid':
     case 'catalogue_invalid':
     case 'unknown_query':
@@ -185,15 +272,27 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'disk_full':
     case 'tool_missing':
     case 'timeout':
+    case 'socket_path_too_long':
+    case 'cache_dir_unsafe':
+    case 'shim_roles_missing':
       return exitCodes.environment;
+    case 'interrupted':
+      return exitCodes.interrupted;
   }
 }
 
-/** Translate a low-level OS error into our kinds where we can recognise it. */
+/** SQLSTATE disk_full ("could not extend file ...: No space left on device"). */
+export const diskFullSqlstate = '53100';
+
+/**
+ * Translate a low-level error into our kinds where we can recognise it: an
+ * OS ENOSPC, or a server's disk_full SQLSTATE.
+ */
 export function fromSystemError(error: unknown, path: string): SchemaproofError | null {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ENOSPC') return new SchemaproofError({ code: 'disk_full', path, detail: String((error as { message?: unknown }).message) });
+    const message = String((error as { message?: unknown }).message).split('\n')[0] ?? '';
+    if (code === 'ENOSPC' || code === diskFullSqlstate) return new SchemaproofError({ code: 'disk_full', path, detail: message });
   }
   return null;
 }

@@ -1,10 +1,12 @@
 /**
  * Lints: security and performance lints on a migrated schema (catalog
- * queries), safety lints on the migration files (squawk, policy_in_migrations).
+ * queries), safety lints on the migration files (squawk, policy_in_migrations,
+ * transaction_control_in_migration).
  * Each lint is one unit with its doc; severities and suppressions come from
  * the config; suppressed findings stay in the result, flagged.
  */
-export { runLints, runSchemaLints, runFileLints, lintCatalogue, lintTemplate, type LintOptions, type CandidateFinding } from './run.ts';
+export { runLints, runSchemaLints, runFileLints, lintCatalogue, lintTemplate, lintProjectFiles, type LintOptions, type CandidateFinding } from './run.ts';
+export { refusedStatementLint } from './files/refused-statements.ts';
 export { schemaLints } from './rules/index.ts';
 export { policyInMigrations, findPolicyStatements, type PolicyStatement } from './files/policy-in-migrations.ts';
 export { squawkLint, runSquawk, findSquawkBinary, parseSquawkReport, defaultSquawkLevel, squawkRemediation, type SquawkRun, type SquawkViolation, type SquawkOptions } from './files/squawk.ts';

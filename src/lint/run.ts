@@ -7,8 +7,10 @@ import { sql, type Queryable } from '@databases/pg';
 import type { Settings, Severity } from '../config/index.ts';
 import { withClone, type Template } from '../postgres/index.ts';
 import { SchemaproofError } from '../errors/index.ts';
-import { readMigrationFiles } from '../migrate/files.ts';
+import { readMigrationFiles, readPolicyFiles, type MigrationNaming } from '../migrate/files.ts';
+import { findRefusedStatements } from '../migrate/refused.ts';
 import { policyInMigrations, findPolicyStatements } from './files/policy-in-migrations.ts';
+import { refusedStatementLint } from './files/refused-statements.ts';
 import { defaultSquawkLevel, runSquawk, squawkLint, squawkRemediation } from './files/squawk.ts';
 import { schemaLints } from './rules/index.ts';
 import { applyLintParameters, defaultScope, type LintScope } from './scope.ts';
@@ -21,13 +23,17 @@ function docOf(lint: LintDoc): LintDoc {
 }
 
 /** Every lint with its doc, in report order: schema lints, then file lints. */
-export const lintCatalogue: readonly LintDoc[] = [...schemaLints, policyInMigrations, squawkLint].map(docOf);
+export const lintCatalogue: readonly LintDoc[] = [...schemaLints, policyInMigrations, refusedStatementLint, squawkLint].map(docOf);
 
 export interface LintOptions {
   /** A migrated database (use a clone: nothing is written, but nothing should share it). Null runs the file lints only. */
   readonly db: Queryable | null;
   /** Absolute path of the migrations directory. */
   readonly sqlDir: string;
+  /** How the migration files are named (default `numbered`). */
+  readonly migrationNaming?: MigrationNaming;
+  /** Absolute path of the policies directory (its files are checked for refused statements too); absent: not checked. */
+  readonly policiesDir?: string;
   /** Project root: file paths in findings are relative to it; `.squawk.toml` is looked up here. */
   readonly root: string;
   /** `settings.lint.severities`: lint name (or `squawk/<rule>`, or `squawk` for all its rules) → error | warn | off. */
@@ -126,9 +132,9 @@ export async function runSchemaLints(db: Queryable, scope: LintScope, enabled: (
   return [];
 }
 
-/** Run the file lints (policy_in_migrations, squawk) on the migration files. */
+/** Run the file lints (policy_in_migrations, transaction_control_in_migration, squawk) on the migration (and policy) files. */
 export async function runFileLints(options: LintOptions, enabled: (name: string) => boolean): Promise<{ findings: CandidateFinding[]; squawk: LintResult['squawk'] }> {
-  const files = readMigrationFiles(options.sqlDir, options.root);
+  const files = readMigrationFiles(options.sqlDir, options.root, options.migrationNaming);
   const findings: CandidateFinding[] = [];
   if (enabled(policyInMigrations.name)) {
     for (const file of files) {
@@ -141,6 +147,22 @@ export async function runFileLints(options: LintOptions, enabled: (name: string)
           detail: `\`${statement.statement}\` in a migration; row-level security belongs in policies/`,
           remediation: policyInMigrations.remediation,
           location: { file: file.displayPath, line: statement.line, column: statement.column },
+        });
+      }
+    }
+  }
+  if (enabled(refusedStatementLint.name)) {
+    const policies = options.policiesDir ? readPolicyFiles(options.policiesDir, options.root) : [];
+    for (const file of [...files, ...policies]) {
+      for (const refused of findRefusedStatements(file.script)) {
+        findings.push({
+          lint: refusedStatementLint.name,
+          defaultLevel: refusedStatementLint.level,
+          categories: refusedStatementLint.categories,
+          object: `${file.displayPath}:${refused.line}`,
+          detail: `\`${refused.statement}\`: ${refused.why}`,
+          remediation: refused.remedy,
+          location: { file: file.displayPath, line: refused.line, column: refused.column },
         });
       }
     }
@@ -231,6 +253,24 @@ export async function runLints(options: LintOptions): Promise<LintResult> {
 }
 
 /**
+ * The file lints alone (no database): what `lint` can still report when the
+ * migrations cannot be applied, e.g. because `migrate` refused a statement.
+ */
+export function lintProjectFiles(settings: Settings, options: { readonly squawk?: boolean } = {}): Promise<LintResult> {
+  return runLints({
+    db: null,
+    sqlDir: settings.sqlDir,
+    migrationNaming: settings.migrationNaming,
+    policiesDir: settings.policiesDir,
+    root: settings.root,
+    severities: settings.lint.severities,
+    suppressions: settings.lint.suppressions,
+    squawk: settings.lint.squawk && options.squawk !== false,
+    configFile: settings.configFile,
+  });
+}
+
+/**
  * The configured lints on a fresh clone of a migrated template (the schema
  * lints read it; nothing is written) plus the file lints on settings.sqlDir.
  * `squawk: false` turns squawk off even when the config enables it.
@@ -240,6 +280,8 @@ export function lintTemplate(template: Template, settings: Settings, options: { 
     runLints({
       db,
       sqlDir: settings.sqlDir,
+      migrationNaming: settings.migrationNaming,
+      policiesDir: settings.policiesDir,
       root: settings.root,
       severities: settings.lint.severities,
       suppressions: settings.lint.suppressions,

@@ -1,27 +1,39 @@
 /**
- * Apply `sql/` migrations (through @databases/pg-migrations) and then every
- * policy file, all in ONE transaction: a failure anywhere leaves the target
- * database exactly as it was. After applying, the applied list is re-read
- * from the database and checked against the files ourselves.
+ * Apply `sql/` migrations (bookkeeping by @databases/pg-migrations) and then
+ * every policy file, all in ONE transaction on one connection: a failure
+ * anywhere leaves the target database exactly as it was. Each file reaches
+ * the server exactly as written, as one simple-protocol query (see
+ * session.ts for why nothing is split); statements that would end the
+ * transaction or cannot run inside one are refused before anything runs
+ * (refused.ts). After applying, the applied list is re-read from the
+ * database and checked against the files ourselves.
  */
-import { sql, type ConnectionPool, type ConnectionPoolConfig, type SQLQuery, type Transaction } from '@databases/pg';
-import { runCommand, applyMigrations, type MigrationError } from '@databases/migrations-base';
+import { sql, type ConnectionPool, type SQLQuery } from '@databases/pg';
+import { DirectoryContext, Result, runCommand, applyMigrations, type MigrationError } from '@databases/migrations-base';
 import PostgresDatabaseEngineModule from '@databases/pg-migrations/lib/PostgresDatabaseEngine.js';
-import { SchemaproofError, type ErrorDetail } from '../errors/index.ts';
-import { installSupabaseShim, shimFile, type ShimResult } from '../postgres/shim.ts';
-import { readMigrationFiles, readPolicyFiles, sha256, type SqlFile } from './files.ts';
-import { locateInFile } from './sql-position.ts';
+import { SchemaproofError, postgresErrorFields, type ErrorDetail, type RefusedStatementDetail } from '../errors/index.ts';
+import { connectTarget, installSupabaseShim, shimFile, type ConnectionTarget, type ShimResult, type ShimRoles } from '../postgres/index.ts';
+import { unavailableExtensionError } from '../postgres/platform-extensions.ts';
+import { checkRecordedOrder } from './bookkeeping.ts';
+import { excerpt } from '../sql/index.ts';
+import { readMigrationFiles, readPolicyFiles, sha256, type MigrationNaming, type SqlFile } from './files.ts';
+import { findRefusedStatements } from './refused.ts';
+import { openSession, ScriptError, type Session } from './session.ts';
+import { locateInScript, sentText } from './sql-position.ts';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-export { readMigrationFiles, readPolicyFiles, sha256, migrationNamePattern, type SqlFile } from './files.ts';
-export { locateInFile, locationAt, excerpt } from './sql-position.ts';
+export { readMigrationFiles, readPolicyFiles, listMigrationFiles, sha256, migrationNamePattern, migrationNamings, type SqlFile, type MigrationNaming, type MigrationSet, type SkippedFile } from './files.ts';
+export { locateInScript, locationAt, sentText } from './sql-position.ts';
+export { excerpt } from '../sql/index.ts';
+export { findRefusedStatements, type RefusedStatement, type RefusalKind } from './refused.ts';
 
 type EngineConstructor = new (connection: unknown, config: unknown) => EngineLike;
 // CommonJS interop differs between runtimes (tsx hands us module.exports, vite may hand us exports.default).
 const engineModule = PostgresDatabaseEngineModule as unknown as EngineConstructor | { default: EngineConstructor };
 const PostgresDatabaseEngine: EngineConstructor = 'default' in engineModule ? engineModule.default : engineModule;
 interface EngineLike {
-  readonly directory: unknown;
+  directory: unknown;
 }
 
 /** Where the migration bookkeeping lives: its own schema, never `public`. */
@@ -29,9 +41,8 @@ export const bookkeepingSchema = 'schemaproof';
 const versionTable = `${bookkeepingSchema}.migrations_version`;
 const appliedTable = `${bookkeepingSchema}.migrations_applied`;
 
-export interface MigrationTarget {
-  connect(options?: Partial<ConnectionPoolConfig>): ConnectionPool;
-}
+/** The database to migrate. */
+export type MigrationTarget = ConnectionTarget;
 
 export interface MigrateOptions {
   readonly sqlDir: string;
@@ -42,7 +53,11 @@ export interface MigrateOptions {
   readonly dryRun?: boolean;
   /** Install the Supabase shim first where missing (default true). */
   readonly installShim?: boolean;
-  /** `lock_timeout` for the whole run (default 10 000 ms). */
+  /** What the shim does about its cluster-wide roles (default `create`; see shim.ts). */
+  readonly shimRoles?: ShimRoles;
+  /** How migration files are named (default `numbered`; see files.ts). */
+  readonly naming?: MigrationNaming;
+  /** `lock_timeout` for the whole run (default 10 000 ms); running into it ends the run with the `timeout` error. */
   readonly lockTimeoutMs?: number;
 }
 
@@ -60,23 +75,24 @@ export interface MigrateResult {
   readonly durationMs: number;
 }
 
-class DryRunRollback extends Error {}
+const defaultLockTimeoutMs = 10_000;
 
-interface FailingStatement {
-  text: string | null;
-  error: unknown;
-}
-
-function pgErrorFields(error: unknown): { code: string; message: string; position: number | null } {
-  const fields = error as { code?: string; message?: string; position?: string };
-  const message = String(fields.message ?? error).split('\n')[0] ?? 'error';
-  return { code: fields.code ?? 'XX000', message, position: fields.position ? Number(fields.position) : null };
-}
-
-function sqlError(phase: 'migration' | 'policy' | 'shim', file: string, fileText: string, failing: FailingStatement | null, error: unknown): SchemaproofError {
-  const fields = pgErrorFields(error);
-  const location = locateInFile(file, fileText, failing?.text ?? null, fields.position);
-  return new SchemaproofError({ code: 'sql_error', phase, sqlstate: fields.code, message: fields.message, location, file }, { cause: error });
+/** A Postgres error while running `script` (a file's text), as our error kinds. */
+function scriptError(phase: 'migration' | 'policy' | 'shim', file: string, script: string, error: unknown, lockTimeoutMs: number): SchemaproofError {
+  const completed = error instanceof ScriptError ? error.completed : null;
+  const cause = error instanceof ScriptError ? error.error : error;
+  const fields = postgresErrorFields(cause);
+  const location = locateInScript(file, script, fields.position, completed);
+  const unavailable = unavailableExtensionError(fields, file, location);
+  if (unavailable) return unavailable;
+  if (fields.sqlstate === '55P03' && /lock timeout/i.test(fields.message)) {
+    const where = location ? `${location.file}:${location.line}:${location.column}` : file;
+    return new SchemaproofError({ code: 'timeout', what: `${phase} ${where} waiting for a lock another session holds (lock_timeout)`, timeoutMs: lockTimeoutMs }, { cause });
+  }
+  return new SchemaproofError(
+    { code: 'sql_error', phase, sqlstate: fields.sqlstate, message: fields.message, location, file, detail: fields.detail, hint: fields.hint, context: fields.context, position: fields.position },
+    { cause },
+  );
 }
 
 function libraryError(error: MigrationError): ErrorDetail {
@@ -104,8 +120,12 @@ interface AppliedRow {
   readonly script: string;
 }
 
-async function readApplied(db: Transaction | ConnectionPool): Promise<AppliedRow[] | null> {
-  const exists = await db.query(sql`select to_regclass(${appliedTable}) is not null as present`);
+interface Reader {
+  query(query: SQLQuery): Promise<unknown[]>;
+}
+
+async function readApplied(db: Reader): Promise<AppliedRow[] | null> {
+  const exists = (await db.query(sql`select to_regclass(${appliedTable}) is not null as present`)) as { present?: boolean }[];
   if (exists[0]?.present !== true) return null;
   return (await db.query(sql`
     select index, name, script from ${sql.ident(bookkeepingSchema, 'migrations_applied')}
@@ -127,75 +147,105 @@ function checkRecorded(applied: readonly AppliedRow[], files: readonly SqlFile[]
   if (problems.length > 0) throw new SchemaproofError({ code: 'migration_record_mismatch', detail: problems.join('; ') });
 }
 
+/** Refused statements in the files this run would send, as one error (exit 5), before anything runs. */
+export function refusedStatementsIn(files: readonly SqlFile[]): RefusedStatementDetail[] {
+  const refused: RefusedStatementDetail[] = [];
+  for (const file of files) {
+    for (const found of findRefusedStatements(file.script)) {
+      refused.push({
+        location: { file: file.displayPath, line: found.line, column: found.column, excerpt: excerpt(file.script, found.line, found.column) },
+        statement: found.statement,
+        kind: found.kind,
+        why: found.why,
+        remedy: found.remedy,
+      });
+    }
+  }
+  return refused;
+}
+
+/**
+ * @databases/pg-migrations sees exactly our files (names, text) and applies
+ * one by sending its text whole through `Session.runScript`, never through
+ * `sql.file` (which would split it).
+ */
+function directoryOf(dir: string, files: readonly SqlFile[], apply: (file: SqlFile, session: Session) => Promise<void>): unknown {
+  const byName = new Map(files.map((file) => [file.name, file]));
+  const context = new DirectoryContext<(session: Session) => Promise<void>>(dir, (path: string) => {
+    // Files are served under their bookkeeping names (Supabase files: `<position>-<file name>`).
+    const file = files.find((candidate) => candidate.path === path || join(dir, candidate.name) === path) ?? byName.get(path);
+    if (!file) throw new Error(`migration ${path} is not among the files read`);
+    return Result.ok((session: Session) => apply(file, session));
+  });
+  return Object.assign(context, {
+    listFiles: async () => files.map((file) => file.name),
+    read: async (name: string) => {
+      const file = byName.get(name);
+      if (!file) throw new Error(`migration ${name} is not among the files read`);
+      return file.script;
+    },
+  });
+}
+
+class Rollback extends Error {}
+
 export async function migrate(target: MigrationTarget, options: MigrateOptions): Promise<MigrateResult> {
   const started = performance.now();
   const root = options.root ?? process.cwd();
-  const files = readMigrationFiles(options.sqlDir, root);
+  const files = readMigrationFiles(options.sqlDir, root, options.naming);
   const policies = readPolicyFiles(options.policiesDir, root);
-  let failing: FailingStatement | null = null;
-  const db = target.connect({
-    poolSize: 1,
-    onQueryError: (_query: SQLQuery, formatted: { text: string }, error: Error) => {
-      failing = { text: formatted.text, error };
-    },
-  });
+  const lockTimeoutMs = options.lockTimeoutMs ?? defaultLockTimeoutMs;
+  const { session, close } = await openSession(target);
   let result: MigrateResult | null = null;
   try {
-    await db.tx(async (tx) => {
+    await session.query(sql`begin`);
+    try {
       // Serialise concurrent runs against the same database.
-      await tx.query(sql`select pg_advisory_xact_lock(hashtext('schemaproof.migrate'))`);
+      await session.query(sql`select pg_advisory_xact_lock(hashtext('schemaproof.migrate'))`);
       // Never queue forever behind an application's lock: fail the run (and roll back) instead.
-      await tx.query(sql`select set_config('lock_timeout', ${`${options.lockTimeoutMs ?? 10_000}ms`}, true)`);
+      await session.query(sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`);
+      const before = (await readApplied(session)) ?? [];
+      checkRecordedOrder(before, files);
+      const pending = files.filter((file) => !before.some((row) => row.index === file.index));
+      const refused = refusedStatementsIn([...pending, ...policies]);
+      if (refused.length > 0) throw new SchemaproofError({ code: 'migration_statement_refused', statements: refused });
       let shim: ShimResult | null = null;
       if (options.installShim !== false) {
         try {
-          shim = await installSupabaseShim(tx);
+          shim = await installSupabaseShim(session as never, { roles: options.shimRoles ?? 'create' });
         } catch (error) {
-          throw sqlError('shim', shimFile, readFileSync(shimFile, 'utf8'), failing, error);
+          if (error instanceof SchemaproofError) throw error;
+          throw scriptError('shim', shimFile, readFileSync(shimFile, 'utf8'), error, lockTimeoutMs);
         }
       }
-      await tx.query(sql`create schema if not exists ${sql.ident(bookkeepingSchema)}`);
-      await tx.query(sql`revoke all on schema ${sql.ident(bookkeepingSchema)} from public`);
-      const before = (await readApplied(tx)) ?? [];
+      await session.query(sql`create schema if not exists ${sql.ident(bookkeepingSchema)}`);
+      await session.query(sql`revoke all on schema ${sql.ident(bookkeepingSchema)} from public`);
       const applying: SqlFile[] = [];
-      let current: SqlFile | null = null;
-      const engine = new PostgresDatabaseEngine(tx, {
+      const engine = new PostgresDatabaseEngine(session, {
         versionTableName: versionTable,
         appliedMigrationsTableName: appliedTable,
         migrationsDirectory: options.sqlDir,
       });
-      failing = null;
-      let outcome: Awaited<ReturnType<typeof runCommand>>;
-      try {
-        outcome = await runCommand(engine as never, applyMigrations(), { ignored_errors: [] }, {
-          handleError: async (error: MigrationError) => ({ ok: false, reason: error }) as never,
-          beforeOperation: async (operation) => {
-            if (operation.kind === 'apply') {
-              current = files.find((file) => file.name === operation.value.name) ?? null;
-              failing = null;
-            }
-            return undefined;
-          },
-          afterOperation: async (operation) => {
-            if (operation.kind === 'apply' && current) applying.push(current);
-          },
-        });
-      } catch (error) {
-        if (error instanceof SchemaproofError) throw error;
-        const file = current as SqlFile | null;
-        if (file) throw sqlError('migration', file.displayPath, file.script, failing, error);
-        throw error;
-      }
+      engine.directory = directoryOf(options.sqlDir, files, async (file, tx) => {
+        try {
+          await tx.runScript(sentText(file.script).text);
+        } catch (error) {
+          throw scriptError('migration', file.displayPath, file.script, error, lockTimeoutMs);
+        }
+        applying.push(file);
+      });
+      const outcome = await runCommand(engine as never, applyMigrations(), { ignored_errors: [] }, {
+        handleError: async (error: MigrationError) => ({ ok: false, reason: error }) as never,
+      });
       if (!outcome.ok) throw new SchemaproofError(libraryError(outcome.reason as MigrationError));
       for (const policy of policies) {
-        failing = null;
         try {
-          await tx.query(sql.file(policy.path));
+          await session.runScript(sentText(policy.script).text);
         } catch (error) {
-          throw sqlError('policy', policy.displayPath, policy.script, failing, error);
+          throw scriptError('policy', policy.displayPath, policy.script, error, lockTimeoutMs);
         }
       }
-      const recorded = await readApplied(tx);
+      const recorded = await readApplied(session);
       checkRecorded(recorded ?? [], files);
       const appliedNames = new Set(applying.map((file) => file.name));
       result = {
@@ -208,12 +258,14 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
         shim,
         durationMs: 0,
       };
-      if (options.dryRun) throw new DryRunRollback();
-    });
-  } catch (error) {
-    if (!(error instanceof DryRunRollback)) throw error;
+      if (options.dryRun) throw new Rollback();
+      await session.query(sql`commit`);
+    } catch (error) {
+      await session.query(sql`rollback`).catch(() => undefined);
+      if (!(error instanceof Rollback)) throw error;
+    }
   } finally {
-    await db.dispose();
+    await close();
   }
   if (!result) throw new Error('migrate finished without a result');
   return { ...(result as MigrateResult), durationMs: performance.now() - started };
@@ -232,9 +284,9 @@ export interface StatusResult {
   readonly upToDate: boolean;
 }
 
-export async function migrationStatus(target: MigrationTarget, options: Pick<MigrateOptions, 'sqlDir' | 'root'>): Promise<StatusResult> {
-  const files = readMigrationFiles(options.sqlDir, options.root ?? process.cwd());
-  const db = target.connect({ poolSize: 1 });
+export async function migrationStatus(target: MigrationTarget, options: Pick<MigrateOptions, 'sqlDir' | 'root' | 'naming'>): Promise<StatusResult> {
+  const files = readMigrationFiles(options.sqlDir, options.root ?? process.cwd(), options.naming);
+  const db: ConnectionPool = connectTarget(target, { poolSize: 1 });
   try {
     const applied = (await readApplied(db)) ?? [];
     const migrations: MigrationStatus[] = files.map((file) => {

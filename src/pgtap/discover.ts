@@ -13,14 +13,16 @@ export interface DiscoverOptions {
   readonly paths?: readonly string[];
   /** Base for relative `paths` (default: process.cwd()). */
   readonly cwd?: string;
+  /** File extensions that are pgTAP files (default `.sql`; the Supabase CLI also runs `.pg`). */
+  readonly extensions?: readonly string[];
 }
 
-function sqlFilesUnder(dir: string): string[] {
+function sqlFilesUnder(dir: string, extensions: readonly string[]): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...sqlFilesUnder(path));
-    else if (entry.isFile() && entry.name.endsWith('.sql')) found.push(path);
+    if (entry.isDirectory()) found.push(...sqlFilesUnder(path, extensions));
+    else if (entry.isFile() && extensions.some((extension) => entry.name.endsWith(extension))) found.push(path);
   }
   return found;
 }
@@ -29,11 +31,12 @@ function sqlFilesUnder(dir: string): string[] {
 export function discoverPgtapFiles(options: DiscoverOptions): readonly string[] {
   const cwd = options.cwd ?? process.cwd();
   const paths = options.paths ?? [];
+  const extensions = options.extensions ?? ['.sql'];
   if (paths.length === 0) {
     if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) {
       throw new SchemaproofError({ code: 'directory_missing', path: options.dir, role: 'pgTAP tests' });
     }
-    return [...new Set(sqlFilesUnder(options.dir))].sort();
+    return [...new Set(sqlFilesUnder(options.dir, extensions))].sort();
   }
   const files: string[] = [];
   for (const given of paths) {
@@ -41,7 +44,7 @@ export function discoverPgtapFiles(options: DiscoverOptions): readonly string[] 
     if (!existsSync(path)) {
       throw new SchemaproofError({ code: 'input_invalid', file: path, line: 0, detail: 'no such pgTAP test file or directory' });
     }
-    if (statSync(path).isDirectory()) files.push(...sqlFilesUnder(path).sort());
+    if (statSync(path).isDirectory()) files.push(...sqlFilesUnder(path, extensions).sort());
     else files.push(path);
   }
   return [...new Set(files)];

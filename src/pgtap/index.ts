@@ -17,6 +17,7 @@ export {
   formatJunit,
   formatJson,
   formatDuration,
+  noFilesMessage,
   headline,
   location,
   detailLines,

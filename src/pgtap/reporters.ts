@@ -96,9 +96,23 @@ export function formatTotals(result: PgtapRunResult): string {
 }
 
 /** Every failure: what, where, how to replay. */
+/** What to say when there was no pgTAP file to run: a failure (nothing was tested) unless allowed. Null when there were files. */
+export function noFilesMessage(result: PgtapRunResult): string | null {
+  if (!result.noFiles) return null;
+  const where = result.noFiles.searched.length > 0 ? result.noFiles.searched.join(', ') : 'the given paths';
+  return result.noFiles.allowed
+    ? `no pgTAP files found in ${where} (allowed by --pass-with-no-tests / pgtap.passWithNoTests)`
+    : `no pgTAP files found in ${where}: nothing was tested; add *.sql pgTAP files there, point pgtapDir at them, or pass --pass-with-no-tests (pgtap.passWithNoTests in the config) if having none is intended`;
+}
+
 export function formatFailures(result: PgtapRunResult): readonly string[] {
   const lines: string[] = [];
   let count = 0;
+  const noFiles = noFilesMessage(result);
+  if (noFiles && !result.ok) {
+    count += 1;
+    lines.push(`${count}) ${noFiles}`);
+  }
   for (const file of result.files) {
     for (const error of file.errors) {
       count += 1;
@@ -117,6 +131,8 @@ export function formatSummary(result: PgtapRunResult, options: { readonly fileLi
   if (options.fileLines !== false) for (const file of result.files) lines.push(formatFileLine(file));
   if (lines.length > 0) lines.push('');
   lines.push(formatTotals(result));
+  const noFiles = noFilesMessage(result);
+  if (noFiles && result.ok) lines.push(noFiles);
   const failures = formatFailures(result);
   if (failures.length > 0) lines.push('', 'Failures:', ...failures);
   return `${lines.join('\n')}\n`;
@@ -125,6 +141,8 @@ export function formatSummary(result: PgtapRunResult, options: { readonly fileLi
 /** Every file's TAP stream, each under a `# file:` header, plus file-level problems as comments. */
 export function formatTap(result: PgtapRunResult): string {
   const parts: string[] = [];
+  const noFiles = noFilesMessage(result);
+  if (noFiles) parts.push(result.ok ? `1..0 # SKIP ${noFiles}` : `Bail out! ${noFiles}`);
   for (const file of result.files) {
     parts.push(`# file: ${file.displayPath} (${file.status}, ${formatDuration(file.durationMs)})`);
     if (file.rawTap) parts.push(file.rawTap.replace(/\n$/, ''));
@@ -176,12 +194,19 @@ export function formatJunit(result: PgtapRunResult, options: { readonly suiteNam
   const fileProblems = (file: PgtapFileResult) => file.errors.filter((error) => error.kind !== 'assertion_failed');
   const failuresOf = (file: PgtapFileResult) => file.assertions.filter((assertion) => !assertion.ok && assertion.todo === null).length;
   const testsOf = (file: PgtapFileResult) => file.assertions.length + fileProblems(file).length;
-  const totalTests = result.files.reduce((sum, file) => sum + testsOf(file), 0);
+  const noFiles = noFilesMessage(result);
+  const noFilesError = noFiles !== null && !result.ok ? 1 : 0;
+  const totalTests = result.files.reduce((sum, file) => sum + testsOf(file), noFilesError);
   const totalFailures = result.files.reduce((sum, file) => sum + failuresOf(file), 0);
-  const totalErrors = result.files.reduce((sum, file) => sum + fileProblems(file).length, 0);
+  const totalErrors = result.files.reduce((sum, file) => sum + fileProblems(file).length, noFilesError);
   lines.push(
     `<testsuites${attributes({ name: options.suiteName ?? 'pgTAP', tests: totalTests, failures: totalFailures, errors: totalErrors, time: seconds(result.durationMs), timestamp: result.startedAt })}>`,
   );
+  if (noFiles && noFilesError) {
+    lines.push(`  <testsuite${attributes({ name: 'pgTAP files', tests: 1, failures: 0, errors: 1, skipped: 0, time: '0' })}>`);
+    lines.push(`    <testcase${attributes({ classname: 'pgtap', name: 'pgTAP files found', time: '0' })}><error${attributes({ type: 'no_files', message: noFiles })}/></testcase>`);
+    lines.push('  </testsuite>');
+  }
   for (const file of result.files) {
     const skipped = file.assertions.filter((assertion) => assertion.skip !== null || (assertion.todo !== null && !assertion.ok)).length;
     lines.push(

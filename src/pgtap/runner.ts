@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { sql, type ConnectionPool } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
+import { diskFullCause } from '../postgres/disk-full.ts';
 import type { CloneStrategy, PostgresServer, Template } from '../postgres/index.ts';
 import { scanSql, type SqlSource } from './sql-source.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
@@ -36,6 +37,17 @@ export interface RunPgtapOptions {
   readonly root?: string;
   /** Clones prepared ahead of the files that will use them, so cloning overlaps running (default 1; 0 clones on demand). */
   readonly prefetch?: number;
+  /**
+   * `file` (default): each file in its own fresh clone, `jobs` at a time.
+   * `shared`: every file in order on one clone, one at a time, as
+   * `pg_prove` runs a suite (what `supabase test db` does): a file may rely
+   * on what an earlier file committed.
+   */
+  readonly isolation?: 'file' | 'shared';
+  /** No file to run is a failure (nothing was tested) unless this is true (`--pass-with-no-tests`, `pgtap.passWithNoTests`). */
+  readonly passWithNoTests?: boolean;
+  /** Where the files were looked for (folders or paths), named in the result when there are none. */
+  readonly searched?: readonly string[];
 }
 
 export function defaultJobs(): number {
@@ -148,6 +160,29 @@ function runPsql(
   });
 }
 
+/**
+ * A file that could not run because the server's disk is full says nothing
+ * about the schema: the run is `disk_full` (exit 7), not a failed check.
+ * Seen as SQLSTATE 53100, or as an errored file while the cluster's disk is
+ * full (a WAL write that fails makes the server restart: psql only sees the
+ * connection drop).
+ */
+function diskFullIn(files: readonly PgtapFileResult[]): SchemaproofError | null {
+  for (const file of files) {
+    for (const error of file.errors) {
+      if (error.kind === 'sql_error') {
+        const failure = Object.assign(new Error(`${file.displayPath}:${error.line}: ${error.message}`), { code: error.sqlstate });
+        const cause = diskFullCause(failure);
+        if (cause) return cause;
+      } else if (error.kind === 'psql_failed') {
+        const cause = diskFullCause(new Error(`${file.displayPath}: ${error.stderr.split('\n')[0] ?? ''}`));
+        if (cause) return cause;
+      }
+    }
+  }
+  return null;
+}
+
 function totalsOf(files: readonly PgtapFileResult[]): PgtapTotals {
   const assertions = files.flatMap((file) => file.assertions);
   return {
@@ -184,7 +219,8 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
   const started = performance.now();
   const { server } = options;
   const templateName = typeof options.template === 'string' ? options.template : options.template.name;
-  const jobs = Math.max(1, Math.min(options.jobs ?? defaultJobs(), Math.max(1, options.files.length)));
+  const shared = options.isolation === 'shared';
+  const jobs = shared ? 1 : Math.max(1, Math.min(options.jobs ?? defaultJobs(), Math.max(1, options.files.length)));
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const strategy = options.cloneStrategy ?? 'file_copy';
   const root = options.root ?? process.cwd();
@@ -208,7 +244,20 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
   try {
     progress({ type: 'start', files: options.files, jobs });
     if (options.files.length === 0) {
-      return { ok: true, files: [], totals: totalsOf([]), durationMs: performance.now() - started, jobs, timeoutMs, cloneStrategy: strategy, template: templateName, pgtapSchema: 'extensions', startedAt: startedAt.toISOString() };
+      const allowed = options.passWithNoTests === true;
+      return {
+        ok: allowed,
+        noFiles: { searched: (options.searched ?? []).map((path) => relative(root, path) || path), allowed },
+        files: [],
+        totals: totalsOf([]),
+        durationMs: performance.now() - started,
+        jobs,
+        timeoutMs,
+        cloneStrategy: strategy,
+        template: templateName,
+        pgtapSchema: 'extensions',
+        startedAt: startedAt.toISOString(),
+      };
     }
     // The first clone doubles as the probe for pgTAP (connecting to the template itself would block other clones).
     const first = await createClone();
@@ -224,7 +273,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
     const dropLater = (name: string): void => {
       drops.push(dropClone(name).catch(() => undefined));
     };
-    const pool = new ClonePool(createClone, options.files.length - 1, Math.max(0, options.prefetch ?? 1));
+    const pool = new ClonePool(createClone, shared ? 0 : options.files.length - 1, shared ? 0 : Math.max(0, options.prefetch ?? 1));
     const quoted = /^[a-z_][a-z0-9_]*$/.test(pgtapSchema) ? pgtapSchema : `"${pgtapSchema.replace(/"/g, '""')}"`;
     const searchPath = pgtapSchema === 'public' ? 'public' : `public,${quoted}`.replace(/[\\ ]/g, (char) => `\\${char}`);
     const inherited = process.env.PGOPTIONS ? `${process.env.PGOPTIONS} ` : '';
@@ -265,7 +314,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
           database: clone.name,
         };
       } finally {
-        dropLater(clone.name);
+        if (!shared) dropLater(clone.name);
       }
     };
 
@@ -275,7 +324,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
     try {
       files = await mapConcurrently(options.files, jobs, async (file, index) => {
         const clone = premade;
-        premade = null;
+        if (!shared) premade = null;
         const result = await runFile(file, index, clone);
         done += 1;
         progress({ type: 'file_end', result, index, done, total: options.files.length });
@@ -286,9 +335,12 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
       for (const unused of await pool.leftovers()) dropLater(unused.name);
       await Promise.all(drops);
     }
+    const diskFull = diskFullIn(files);
+    if (diskFull) throw diskFull;
     const totals = totalsOf(files);
     return {
       ok: files.every((file) => file.status === 'passed'),
+      noFiles: null,
       files,
       totals,
       durationMs: performance.now() - started,

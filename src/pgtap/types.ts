@@ -89,8 +89,10 @@ export interface PgtapTotals {
 }
 
 export interface PgtapRunResult {
-  /** True when every file passed. */
+  /** True when every file passed; with no files, only when `passWithNoTests` was given. */
   readonly ok: boolean;
+  /** Set when there was no file to run: where they were looked for, and whether that was allowed. */
+  readonly noFiles: { readonly searched: readonly string[]; readonly allowed: boolean } | null;
   readonly files: readonly PgtapFileResult[];
   readonly totals: PgtapTotals;
   /** Wall time of the whole run. */

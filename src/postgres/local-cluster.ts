@@ -1,32 +1,26 @@
 /**
  * A throwaway PostgreSQL cluster from local binaries: a temp directory, a unix
  * socket inside it (no TCP port, so concurrent runs never collide), started
- * from a cached pristine `initdb` copy, stopped and removed on exit, on
- * SIGINT/SIGTERM, and reaped by the next run if this process was killed.
+ * from a verified cached pristine `initdb` copy with a verified copy of the
+ * installation tree (installation.ts), stopped and removed on exit,
+ * on SIGINT/SIGTERM/SIGHUP/SIGQUIT, and reaped by the next run if this
+ * process was killed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  chownSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statfsSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SchemaproofError, fromSystemError } from '../errors/index.ts';
 import type { PgBinaries } from './binaries.ts';
+import { registerCleanup } from './exit-cleanup.ts';
+import { forgetRunDir, watchRunDir } from './disk-full.ts';
+import { copyTree, pristineDataDir, type OsUser } from './initdb-cache.ts';
+import { prepareInstallation, type Installation, type InstallationOptions } from './installation.ts';
+import { currentProcess, isAlive } from './processes.ts';
+import { ownerFile, reapStaleClusters as reapIn, runDirPrefix, stopPostmasterSync, type RunMarker } from './reaper.ts';
+import { mentionsDiskFull, runTool, toolFailure } from './tool.ts';
 
-export const runDirPrefix = 'schemaproof-run-';
+export { runDirPrefix } from './reaper.ts';
 
 /** tmpfs is used for the throwaway cluster when it has at least this much room. */
 const minimumShmBytes = 8 * 1024 ** 3;
@@ -38,7 +32,7 @@ const minimumShmBytes = 8 * 1024 ** 3;
  * temp dir.
  */
 export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SCHEMAPROOF_TMPDIR) return env.SCHEMAPROOF_TMPDIR;
+  if (env.SCHEMAPROOF_TMPDIR) return resolve(env.SCHEMAPROOF_TMPDIR);
   try {
     const stats = statfsSync('/dev/shm');
     if (stats.bavail * stats.bsize >= minimumShmBytes) {
@@ -50,7 +44,23 @@ export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env): string {
   }
   return tmpdir();
 }
-const ownerFile = 'schemaproof-owner.json';
+
+/**
+ * The longest unix socket path the kernel accepts (sun_path is 108 bytes on
+ * Linux, NUL included); Postgres refuses longer ones at start.
+ */
+export const maxSocketPathBytes = 107;
+/** What the run dir name adds to the base dir: `/schemaproof-run-XXXXXX`, then `/.s.PGSQL.5432`. */
+const socketSuffix = `/${runDirPrefix}XXXXXX/.s.PGSQL.5432`;
+
+/** Refuse a base dir whose socket path would be too long, before anything is created. */
+export function checkSocketPath(baseDir: string): void {
+  const socketPath = `${baseDir}${socketSuffix}`;
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes > maxSocketPathBytes) {
+    throw new SchemaproofError({ code: 'socket_path_too_long', path: socketPath, bytes, maxBytes: maxSocketPathBytes });
+  }
+}
 
 export interface LocalClusterOptions {
   readonly binaries: PgBinaries;
@@ -59,6 +69,14 @@ export interface LocalClusterOptions {
   /** Where run directories live; default: `defaultBaseDir()` (tmpfs when it has room). */
   readonly baseDir?: string;
   readonly startTimeoutMs?: number;
+  /** Environment for the cache location (SCHEMAPROOF_CACHE_DIR, XDG_CACHE_HOME, HOME); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Told, in one line, when something was repaired on the way (an initdb
+   * cache or installation tree rebuilt, a cache folder tightened). Default:
+   * written to stderr.
+   */
+  readonly onNotice?: (message: string) => void;
 }
 
 export interface LocalCluster {
@@ -91,12 +109,6 @@ const defaultSettings: Readonly<Record<string, string>> = {
   max_locks_per_transaction: '256',
 };
 
-interface OsUser {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
-}
-
 /** When running as root, the server must run as an unprivileged OS user. */
 function serverUser(): OsUser | null {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
@@ -116,159 +128,16 @@ function serverUser(): OsUser | null {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped by us) answers kill(0) but is gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true;
-  }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function postmasterPidOf(dataDir: string): number | null {
-  try {
-    const first = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
-    const pid = Number(first);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-function killAndWaitSync(pid: number, timeoutMs: number): void {
-  try {
-    process.kill(pid, 'SIGQUIT');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) sleepSync(10);
-  if (isAlive(pid)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    while (isAlive(pid) && Date.now() < deadline + 2000) sleepSync(10);
-  }
-}
-
 /**
- * Remove run directories whose owning process is gone (a run that was
- * SIGKILLed never got to clean up). Returns the directories removed.
+ * Remove run directories this user can prove are its own and whose run is
+ * gone (see reaper.ts). Returns the directories removed.
  */
 export function reapStaleClusters(baseDirs: string | readonly string[] = [defaultBaseDir(), tmpdir()]): string[] {
-  const removed: string[] = [];
-  for (const baseDir of new Set(typeof baseDirs === 'string' ? [baseDirs] : baseDirs)) removed.push(...reapIn(baseDir));
-  return removed;
+  return reapIn(baseDirs);
 }
 
-function reapIn(baseDir: string): string[] {
-  const removed: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(baseDir);
-  } catch {
-    return removed;
-  }
-  for (const name of entries) {
-    if (!name.startsWith(runDirPrefix)) continue;
-    const dir = join(baseDir, name);
-    let ownerPid: number | null = null;
-    try {
-      ownerPid = (JSON.parse(readFileSync(join(dir, ownerFile), 'utf8')) as { pid?: number }).pid ?? null;
-    } catch {
-      ownerPid = null;
-    }
-    if (ownerPid !== null && isAlive(ownerPid)) continue;
-    const postmaster = postmasterPidOf(join(dir, 'data'));
-    if (postmaster !== null && isAlive(postmaster)) killAndWaitSync(postmaster, 5000);
-    try {
-      rmSync(dir, { recursive: true, force: true });
-      removed.push(dir);
-    } catch {
-      // another run may be reaping the same directory
-    }
-  }
-  return removed;
-}
-
-const liveClusters = new Set<{ dir: string; pid: number }>();
-let handlersInstalled = false;
-
-function cleanupAllSync(): void {
-  for (const cluster of liveClusters) {
-    killAndWaitSync(cluster.pid, 5000);
-    try {
-      rmSync(cluster.dir, { recursive: true, force: true });
-    } catch {
-      // best effort at exit
-    }
-  }
-  liveClusters.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  cleanupAllSync();
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  // Re-raise so the process ends the way the signal intended (exit 130/143).
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function installCleanupHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', cleanupAllSync);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-}
-
-function chownRecursive(path: string, user: OsUser): void {
-  execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, path]);
-}
-
-/** A pristine initdb output, cached per server version and OS user; copied per run. */
-function pristineDataDir(binaries: PgBinaries, user: OsUser | null): { dir: string; fromCache: boolean } {
-  const uid = user?.uid ?? (typeof process.getuid === 'function' ? process.getuid() : 0);
-  const cacheRoot = process.env.SCHEMAPROOF_CACHE_DIR ?? join(tmpdir(), `schemaproof-cache-${uid}`);
-  const key = `initdb-${binaries.version.replace(/[^0-9A-Za-z.]+/g, '_')}`;
-  const finalDir = join(cacheRoot, key);
-  if (existsSync(join(finalDir, 'PG_VERSION'))) return { dir: finalDir, fromCache: true };
-  mkdirSync(cacheRoot, { recursive: true });
-  if (user) chownSync(cacheRoot, user.uid, user.gid);
-  const building = mkdtempSync(join(cacheRoot, 'building-'));
-  if (user) chownSync(building, user.uid, user.gid);
-  const dataDir = join(building, 'data');
-  try {
-    execFileSync(
-      binaries.initdb,
-      ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions'],
-      { stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) },
-    );
-  } catch (error) {
-    rmSync(building, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
-    throw new SchemaproofError({ code: 'postgres_start_failed', detail: `initdb failed: ${stderr.trim().split('\n').pop() ?? ''}`, logTail: stderr });
-  }
-  try {
-    renameSync(dataDir, finalDir);
-  } catch {
-    // a concurrent run won the race; its copy is as good as ours
-  }
-  rmSync(building, { recursive: true, force: true });
-  return { dir: finalDir, fromCache: false };
+function defaultNotice(message: string): void {
+  process.stderr.write(`schemaproof: ${message}\n`);
 }
 
 async function waitForReady(dataDir: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
@@ -282,7 +151,8 @@ async function waitForReady(dataDir: string, child: ChildProcess, logFile: strin
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
       const portInUse = /could not bind|Address already in use/.exec(log);
       if (portInUse) throw new SchemaproofError({ code: 'port_in_use', port: 5432 });
-      if (/No space left on device/.test(log)) throw new SchemaproofError({ code: 'disk_full', path: dataDir, detail: 'postgres could not write' });
+      const diskFull = log.split('\n').find(mentionsDiskFull);
+      if (diskFull) throw new SchemaproofError({ code: 'disk_full', path: dataDir, detail: diskFull.trim() });
       throw new SchemaproofError({ code: 'postgres_start_failed', detail: `postgres exited with code ${exited}`, logTail: log.trim().split('\n').slice(-5).join('\n') });
     }
     try {
@@ -298,48 +168,102 @@ async function waitForReady(dataDir: string, child: ChildProcess, logFile: strin
   }
 }
 
+/**
+ * The run directory: 0700, our marker (owned by us, so the server user cannot
+ * forge one for the reaper), the pristine copy owned by the server user, and
+ * a verified copy of the installation tree, ours and read-only to the server
+ * user (the private cache it comes from is not reachable by it).
+ */
+async function prepareRunDir(dir: string, pristine: string, user: OsUser | null, installing: InstallationOptions): Promise<Installation> {
+  const marker: RunMarker = { ...currentProcess(), serverUid: user?.uid ?? (typeof process.geteuid === 'function' ? process.geteuid() : 0), startedAt: new Date().toISOString() };
+  writeFileSync(join(dir, ownerFile), JSON.stringify(marker), { mode: 0o600 });
+  await copyTree(pristine, join(dir, 'data'));
+  const installation = prepareInstallation(dir, installing);
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    const result = await runTool('chown', ['-R', `${user.uid}:${user.gid}`, join(dir, 'data')]);
+    const failure = toolFailure(result, dir, (line) => new SchemaproofError({ code: 'postgres_start_failed', detail: `chown failed: ${line}`, logTail: '' }));
+    if (failure) throw failure;
+  }
+  return installation;
+}
+
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-  const baseDir = options.baseDir ?? defaultBaseDir();
+  const baseDir = resolve(options.baseDir ?? defaultBaseDir());
+  checkSocketPath(baseDir);
+  if (!existsSync(baseDir)) throw new SchemaproofError({ code: 'directory_missing', path: baseDir, role: 'run (SCHEMAPROOF_TMPDIR)' });
   reapStaleClusters([baseDir, tmpdir()]);
-  installCleanupHandlers();
   const user = serverUser();
+  const notice = options.onNotice ?? defaultNotice;
   const initStarted = performance.now();
-  const pristine = pristineDataDir(options.binaries, user);
+  const pristine = await pristineDataDir({
+    binaries: options.binaries,
+    serverUser: user,
+    buildBaseDir: baseDir,
+    ...(options.env ? { env: options.env } : {}),
+    onNotice: notice,
+  });
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
-    writeFileSync(join(dir, ownerFile), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
-    execFileSync('cp', ['-a', pristine.dir, join(dir, 'data')]);
-    if (user) chownRecursive(dir, user);
   } catch (error) {
     throw fromSystemError(error, baseDir) ?? error;
+  }
+  // From here on the run dir goes away on every path: errors below, signals, exit.
+  // pid of our postmaster; `exited` once Node has reaped it (from then on the pid may belong to anyone).
+  const handle = { dir, pid: -1, exited: false };
+  watchRunDir(dir, join(dir, 'postgres.log'));
+  const ourUid = typeof process.geteuid === 'function' ? process.geteuid() : 0;
+  const server = { dataDir: join(dir, 'data'), uids: [ourUid, ...(user ? [user.uid] : [])] };
+  const removeRunDir = (): void => {
+    if (handle.pid > 0) stopPostmasterSync(handle.pid, server, 10_000, () => !handle.exited && isAlive(handle.pid));
+    forgetRunDir(dir);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  };
+  const unregister = registerCleanup({ sync: removeRunDir });
+  const fail = (error: unknown): never => {
+    unregister();
+    removeRunDir();
+    throw fromSystemError(error, dir) ?? error;
+  };
+  let installation: Installation;
+  try {
+    installation = await prepareRunDir(dir, pristine.dataDir, user, { binaries: options.binaries, ...(options.env ? { env: options.env } : {}), onNotice: notice });
+  } catch (error) {
+    return fail(error);
   }
   const initMs = performance.now() - initStarted;
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
-  const logFd = openSync(logFile, 'a');
-  if (user) chownSync(logFile, user.uid, user.gid);
   const settings = { ...defaultSettings, ...options.settings, unix_socket_directories: `'${dir}'` };
   const args = ['-D', dataDir, '-p', '5432'];
   for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value.replace(/^'(.*)'$/, '$1')}`);
   const startStarted = performance.now();
-  const child = spawn(options.binaries.postgres, args, {
-    stdio: ['ignore', logFd, logFd],
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-  });
-  closeSync(logFd);
+  let child: ChildProcess;
+  try {
+    const logFd = openSync(logFile, 'a');
+    if (user) chownSync(logFile, user.uid, user.gid);
+    child = spawn(installation.postgres, args, {
+      stdio: ['ignore', logFd, logFd],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    closeSync(logFd);
+  } catch (error) {
+    return fail(error);
+  }
   // Resolves once Node has reaped the postmaster: only then is its pid gone
   // (an exited but unreaped child still answers kill(pid, 0)).
-  const reaped = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const handle = { dir, pid: child.pid ?? -1 };
-  liveClusters.add(handle);
+  const reaped = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      handle.exited = true;
+      resolve();
+    }),
+  );
+  handle.pid = child.pid ?? -1;
   try {
     await waitForReady(dataDir, child, logFile, options.startTimeoutMs ?? 30_000);
   } catch (error) {
-    liveClusters.delete(handle);
-    if (child.pid) killAndWaitSync(child.pid, 5000);
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
+    fail(error);
   }
   child.unref();
   const startMs = performance.now() - startStarted;
@@ -356,17 +280,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     async stop() {
       if (stopped) return;
       stopped = true;
-      liveClusters.delete(handle);
       try {
-        process.kill(handle.pid, 'SIGQUIT');
+        if (!handle.exited) process.kill(handle.pid, 'SIGQUIT');
       } catch {
         // already gone
       }
       const deadline = Date.now() + 10_000;
-      while (isAlive(handle.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      if (isAlive(handle.pid)) killAndWaitSync(handle.pid, 2000);
+      while (!handle.exited && isAlive(handle.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
       await Promise.race([reaped, new Promise((resolve) => setTimeout(resolve, 2000))]);
-      rmSync(dir, { recursive: true, force: true });
+      unregister();
+      removeRunDir();
     },
   };
 }

@@ -8,11 +8,13 @@ import { existsSync } from 'node:fs';
 import { SchemaproofError } from '../errors/index.ts';
 import { findPgBinaries, type PgBinaries } from './binaries.ts';
 import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
+import { registerCleanup } from './exit-cleanup.ts';
+import { checkServerPrivileges, type ServerRequirements } from './privileges.ts';
+import { currentRunTag, dropDatabases, dropDeadRunDatabases } from './run-databases.ts';
 import {
   clientEnvFor,
   connectTarget,
   lazyAdminPool,
-  newRunTag,
   uniqueDatabaseName,
   type ConnectionTarget,
   type PostgresServer,
@@ -26,6 +28,10 @@ export interface ProvisionOptions {
   /** Try Docker when no local binaries exist (default true). */
   readonly allowDocker?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** What the run will ask of a server it did not start; checked first (`database_privilege_missing`, exit 4). */
+  readonly requires?: ServerRequirements;
+  /** Told, in one line, when something was repaired on the way (e.g. the initdb cache rebuilt). Default: stderr. */
+  readonly onNotice?: (message: string) => void;
 }
 
 /**
@@ -39,9 +45,13 @@ function assembleServer(parts: {
   readonly binaries: PgBinaries | null;
   readonly maintenanceDatabase: string;
   readonly target: (database: string) => ConnectionTarget;
-  readonly teardown: (runTag: string) => Promise<void>;
+  /** Undo the server side; gets every database name this server handed out. */
+  readonly teardown: (names: readonly string[]) => Promise<void>;
+  /** Where the handed-out names are recorded (shared with a signal cleanup); default a private list. */
+  readonly names?: string[];
 }): PostgresServer {
-  const runTag = newRunTag();
+  const runTag = currentRunTag();
+  const names = parts.names ?? [];
   const admin = lazyAdminPool(() => connectTarget(parts.target(parts.maintenanceDatabase), { poolSize: 2 }));
   return {
     kind: parts.kind,
@@ -52,10 +62,14 @@ function assembleServer(parts: {
     target: parts.target,
     connect: (database, options) => connectTarget(parts.target(database), options),
     clientEnv: (database) => clientEnvFor(parts.target(database)),
-    uniqueName: (purpose) => uniqueDatabaseName(purpose, runTag),
+    uniqueName: (purpose) => {
+      const name = uniqueDatabaseName(purpose, runTag);
+      names.push(name);
+      return name;
+    },
     stop: async () => {
       await admin.close();
-      await parts.teardown(runTag);
+      await parts.teardown(names);
     },
   };
 }
@@ -95,40 +109,60 @@ function redact(target: ConnectionTarget): string {
   return `postgres://${target.user}@${target.host}:${target.port}/${target.database}`;
 }
 
+/** Drop those of `names` that exist on the server at `base` (templates unmarked first). */
+async function dropExisting(base: ConnectionTarget, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const admin = connectTarget(base, { poolSize: 1, connectionTimeoutMilliseconds: 5000 });
+  try {
+    const rows = await admin.query(sql`select datname from pg_database where datname = any(${[...names]}::text[])`);
+    await dropDatabases(admin, rows.map((row) => String(row.datname)));
+  } finally {
+    await admin.dispose();
+  }
+}
+
 /**
  * A server we reach by connection parameters and did not start: we create
- * and drop only our own databases (named sp_<runTag>_...) and never others.
+ * and drop only our own databases (named sp_<run tag>_...) and never others.
+ * They are dropped when the server is stopped, and also when the process is
+ * stopped by a signal.
  */
 export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null, kind: PostgresServer['kind'] = 'url'): PostgresServer {
+  const names: string[] = [];
+  const unregister = registerCleanup({ async: () => dropExisting(base, names) });
   return assembleServer({
     kind,
     description: `existing server ${redact(base)}`,
     binaries,
     maintenanceDatabase: base.database,
     target: (database) => ({ ...base, database }),
-    // Drop exactly the databases this run created (named sp_<runTag>_...); never others.
-    teardown: async (runTag) => {
-      const admin = connectTarget(base, { poolSize: 1 });
+    names,
+    // Drop exactly the databases this server handed out names for; never others.
+    teardown: async (handedOut) => {
       try {
-        const rows = await admin.query(sql`select datname from pg_database where starts_with(datname, ${`sp_${runTag}_`})`);
-        for (const row of rows) {
-          await admin.query(sql`alter database ${sql.ident(row.datname)} with is_template false`);
-          await admin.query(sql`drop database if exists ${sql.ident(row.datname)} with (force)`);
-        }
+        await dropExisting(base, handedOut);
       } finally {
-        await admin.dispose();
+        unregister();
       }
     },
   });
 }
 
-export async function urlServer(url: string, binaries: PgBinaries | null): Promise<PostgresServer> {
+/**
+ * An existing server: reachable, the role has what the run requires
+ * (preflight), and what dead runs of this host left there is dropped.
+ */
+export async function urlServer(url: string, binaries: PgBinaries | null, requires: ServerRequirements = {}): Promise<PostgresServer> {
   const base = parseUrl(url);
   const probe = connectTarget(base, { poolSize: 1, connectionTimeoutMilliseconds: 5000 });
   try {
-    await probe.query(sql`select 1`);
-  } catch (error) {
-    throw new SchemaproofError({ code: 'database_unreachable', target: redact(base), detail: (error as Error).message.split('\n')[0] ?? 'error' }, { cause: error });
+    try {
+      await probe.query(sql`select 1`);
+    } catch (error) {
+      throw new SchemaproofError({ code: 'database_unreachable', target: redact(base), detail: (error as Error).message.split('\n')[0] ?? 'error' }, { cause: error });
+    }
+    await checkServerPrivileges(probe, redact(base), requires);
+    await dropDeadRunDatabases(probe);
   } finally {
     await probe.dispose();
   }
@@ -179,9 +213,14 @@ export async function provisionPostgres(options: ProvisionOptions = {}): Promise
     notFound = error;
   }
   const url = options.databaseUrl ?? env.DATABASE_URL;
-  if (url) return urlServer(url, binaries);
+  if (url) return urlServer(url, binaries, options.requires);
   if (binaries) {
-    const cluster = await startLocalCluster({ binaries, ...(options.settings ? { settings: options.settings } : {}) });
+    const cluster = await startLocalCluster({
+      binaries,
+      env,
+      ...(options.settings ? { settings: options.settings } : {}),
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+    });
     return localServer(cluster, binaries);
   }
   if (options.allowDocker !== false && dockerAvailable(env)) return dockerServer(binaries);

@@ -2,7 +2,6 @@ import pgModule, { type ConnectionPool, type ConnectionPoolConfig, sql } from '@
 
 // @databases/pg is CommonJS with `exports.default`; under NodeNext the default import is the module object.
 const createConnectionPool = pgModule.default;
-import { randomBytes } from 'node:crypto';
 import type { PgBinaries } from './binaries.ts';
 
 /** How to reach one database on a server, in the shapes our clients need. */
@@ -61,15 +60,15 @@ export function clientEnvFor(target: ConnectionTarget): Record<string, string> {
 }
 
 let nameCounter = 0;
-/** sp_<pid>_<random>_<n>_<purpose>: recognisably ours, unique across concurrent runs. */
+/**
+ * sp_<run tag>_<n>_<purpose>: recognisably ours, unique across concurrent
+ * runs (the tag names this host, boot, pid and start time: run-databases.ts),
+ * and unique within the process (n counts every name handed out).
+ */
 export function uniqueDatabaseName(purpose: string, runTag: string): string {
   nameCounter += 1;
   const clean = purpose.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
   return `sp_${runTag}_${nameCounter}_${clean}`;
-}
-
-export function newRunTag(): string {
-  return `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
 export async function serverVersion(db: ConnectionPool): Promise<string> {

@@ -3,7 +3,7 @@
  * migrated database, pg_restore it into a fresh one, and compare the two
  * inventories (policies, grants, FORCE flags, partitions, triggers,
  * functions, comments). The restored database is handed back as a template
- * so the caller can re-run structural pgTAP suites and RLS properties on it.
+ * so the caller can re-run the pgTAP suites and RLS properties on it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -120,12 +120,16 @@ export async function readCatalog(db: Queryable, exposedSchemas: readonly string
 
 const qualified = (relation: { schema: string; name: string }): string => `${relation.schema}.${relation.name}`;
 
+/** The Supabase platform's own schemas: their tables (storage.objects is granted to anon there) are the project's only when the spec names them. */
+const platformSchemas: ReadonlySet<string> = new Set(['auth', 'storage', 'realtime', 'vault', 'graphql', 'graphql_public', 'extensions', 'supabase_functions', 'net', 'pgbouncer']);
+
 export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFinding[] {
   const findings: CoverageFinding[] = [];
   const byName = new Map(catalog.relations.map((relation) => [qualified(relation), relation]));
   const specNames = new Map(Object.entries(spec.relations).map(([name, relation]) => [`${relation.schema}.${name}`, relation]));
   for (const relation of catalog.relations) {
     if (!relation.reachable) continue;
+    if (platformSchemas.has(relation.schema) && !specNames.has(qualified(relation))) continue;
     const name = qualified(relation);
     const grants = [...relation.anonPrivileges.map((p) => `anon:${p}`), ...relation.authenticatedPrivileges.map((p) => `authenticated:${p}`)];
     const grantText = grants.length > 0 ? `grants ${grants.join(', ')}` : 'no table grants';
@@ -163,7 +167,9 @@ export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFindi
     if (!fn.searchPathFixed) {
       findings.push({ kind: 'definer_without_search_path', object: fn.signature, detail: 'SECURITY DEFINER without a fixed search_path: a caller can shadow the objects it uses' });
     }
-    if (fn.executableByApi && !listed.has(fn.signature)) {
+    // The platform's own (supabase_functions.http_request(), pgbouncer.get_auth()) are the project's only when the spec lists them.
+    const platformOwn = platformSchemas.has(fn.signature.slice(0, fn.signature.indexOf('.')));
+    if (fn.executableByApi && !listed.has(fn.signature) && !platformOwn) {
       findings.push({ kind: 'unlisted_definer_function', object: fn.signature, detail: 'SECURITY DEFINER function anon/authenticated may execute, not reviewed in the access spec (securityDefinerFunctions)' });
     }
   }

@@ -2,12 +2,13 @@
  * Adapters from each checker's typed result to the report's sections and to
  * gate outcomes. One function per gate; the orchestrator runs them in order.
  */
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import type { Settings } from '../config/index.ts';
 import type { Failure, GateId, Status, VerificationReport } from '../report/model.ts';
 import type { Template } from '../postgres/index.ts';
 import { addPgtap, type Workspace } from '../workspace/index.ts';
-import { detailLines, discoverPgtapFiles, headline, location, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
+import { detailLines, discoverPgtapFiles, headline, location, noFilesMessage, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
 import { lintTemplate } from '../lint/index.ts';
 import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
 import { describeDeterministicGates, describeTimingGates, runBench, type BenchGates } from '../plans/index.ts';
@@ -39,7 +40,7 @@ function statusOf(ok: boolean): Status {
 /** pgTAP: every suite in its own clone of the pgTAP template. */
 export const pgtapGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
-  const files = discoverPgtapFiles({ dir: settings.pgtapDir, cwd: settings.root });
+  const files = discoverPgtapFiles({ dir: settings.pgtapDir, cwd: settings.root, extensions: settings.pgtap.extensions });
   const template = await workspace.pgtapTemplate();
   const result = await runPgtap({
     server: workspace.server,
@@ -47,18 +48,30 @@ export const pgtapGate: GateRunner = async (context) => {
     files,
     timeoutMs: settings.pgtap.timeoutMs,
     root: settings.root,
+    isolation: settings.pgtap.isolation,
+    passWithNoTests: settings.pgtap.passWithNoTests,
+    searched: [settings.pgtapDir],
     ...(settings.pgtap.jobs ? { jobs: settings.pgtap.jobs } : {}),
   });
-  // The restore drill re-runs the structural suites on the restored copy.
-  const structural = files.filter((file) => /structure/.test(file));
+  // The restore drill re-runs pgTAP on the restored copy (restorePgtapFiles); none is a failure
+  // unless the project has no pgTAP file at all and says that is fine.
   context.restoreFollowUps = [
     ...(context.restoreFollowUps ?? []),
     async (restored) => {
-      const withPgtap = await addPgtap(workspace.server, restored);
+      const withPgtap = await addPgtap(workspace.server, restored, { files: settings.seed.enabled ? settings.seed.paths : [], root: settings.root });
       try {
-        const rerun = await runPgtap({ server: workspace.server, template: withPgtap, files: structural, timeoutMs: settings.pgtap.timeoutMs, root: settings.root });
+        const rerun = await runPgtap({
+          server: workspace.server,
+          template: withPgtap,
+          files: restorePgtapFiles(settings, files),
+          timeoutMs: settings.pgtap.timeoutMs,
+          root: settings.root,
+          passWithNoTests: settings.pgtap.passWithNoTests && files.length === 0,
+          isolation: settings.pgtap.isolation,
+          searched: (settings.pgtap.restoreFiles ?? [settings.pgtapDir]).map((path) => resolve(settings.root, path)),
+        });
         const outcome = summarisePgtap(context, rerun, 'restore');
-        return { summary: `structural pgTAP on the restored copy: ${rerun.totals.passedAssertions}/${rerun.totals.assertions} assertions in ${rerun.files.length} file(s)`, failures: outcome.failures };
+        return { summary: `pgTAP on the restored copy: ${rerun.totals.passedAssertions}/${rerun.totals.assertions} assertions in ${rerun.files.length} file(s)`, failures: outcome.failures };
       } finally {
         await withPgtap.drop();
       }
@@ -67,8 +80,15 @@ export const pgtapGate: GateRunner = async (context) => {
   return summarisePgtap(context, result, 'pgtap');
 };
 
+/** The pgTAP files the restore drill re-runs: `pgtap.restoreFiles` (files or directories under the project root), default every pgTAP file. */
+export function restorePgtapFiles(settings: Settings, allFiles: readonly string[]): readonly string[] {
+  return settings.pgtap.restoreFiles ? discoverPgtapFiles({ dir: settings.pgtapDir, paths: settings.pgtap.restoreFiles, cwd: settings.root, extensions: settings.pgtap.extensions }) : allFiles;
+}
+
 export function summarisePgtap(context: GateContext, result: PgtapRunResult, gate: 'pgtap' | 'restore'): GateOutcome {
   const failures: Failure[] = [];
+  const noFiles = noFilesMessage(result);
+  if (noFiles && !result.ok) failures.push({ gate, what: noFiles, where: result.noFiles?.searched.join(', ') ?? '', replay: gate === 'pgtap' ? 'schemaproof test' : 'schemaproof verify' });
   for (const file of result.files) {
     for (const error of file.errors) failures.push({ gate, what: `${file.displayPath}: ${headline(error)}`, where: location(file, error), replay: replayCommand(file) });
   }
@@ -91,7 +111,7 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
   const totals = result.totals;
   return {
     status: statusOf(result.ok),
-    summary: `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, each file in its own database (${result.jobs} at a time)`,
+    summary: noFiles ?? `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
     failures,
   };
 }
@@ -228,6 +248,7 @@ function timingGates(gates: BenchGates): { enabled: boolean; reason: string | nu
 export const plansGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
+  if (!existsSync(settings.queryCatalogue)) return { status: 'skipped', summary: `no query catalogue at ${settings.queryCatalogue}: nothing to benchmark (write one to gate plans and timings)`, failures: [] };
   const report = await runBench({ settings, workspace, baselineFile: null, uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000), onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
   const notes: string[] = [];
   if (report.generation) notes.push(`Data generated in ${(report.generation.durationMs / 1000).toFixed(1)} s (scale ${settings.bench.scale}, seed ${settings.bench.seed}).`);

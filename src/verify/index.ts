@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultComplianceMap, type Settings } from '../config/index.ts';
-import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
+import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode, type SchemaproofError } from '../errors/index.ts';
 import { inventoryScope, readInventory, type SchemaInventory } from '../inventory/index.ts';
 import { loadCatalogue } from '../plans/index.ts';
 import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
-import { serverVersion, withClone } from '../postgres/index.ts';
+import { diskFullCause, serverVersion, withClone } from '../postgres/index.ts';
 import { writeReport, reportSchemaVersion, type ComplianceSection, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
@@ -27,6 +27,8 @@ export { compareReports, readBaseline } from './baseline.ts';
 export interface VerifyOptions {
   readonly settings: Settings;
   readonly databaseUrl?: string | undefined;
+  /** On a server schemaproof did not start: create the missing Supabase roles (--install-shim). */
+  readonly installShim?: boolean;
   /** An earlier verification.json to compare against. */
   readonly baseline?: string | null;
   readonly onProgress?: (message: string) => void;
@@ -64,7 +66,9 @@ function toolVersion(): string {
 
 function errorOutcome(id: GateId, error: unknown): GateOutcome {
   const what = isSchemaproofError(error) ? describeError(error.detail) : `internal error: ${(error as Error).message?.split('\n')[0] ?? String(error)}`;
-  const where = isSchemaproofError(error) && error.detail.code === 'sql_error' && error.detail.location ? `${error.detail.location.file}:${error.detail.location.line}:${error.detail.location.column}` : id;
+  const detail = isSchemaproofError(error) ? error.detail : null;
+  const located = detail?.code === 'sql_error' ? detail.location : detail?.code === 'migration_statement_refused' ? (detail.statements[0]?.location ?? null) : null;
+  const where = located ? `${located.file}:${located.line}:${located.column}` : id;
   return { status: 'error', summary: what, failures: [{ gate: id, what, where, replay: `schemaproof ${id === 'migrations' ? 'migrate' : id}` }] };
 }
 
@@ -101,17 +105,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   let workspace: Workspace | null = null;
   let fatal: unknown = null;
-  // A gate that could not run because of invalid project input (e.g. a catalogue query the server refuses) makes the exit code 6.
-  let inputError: unknown = null;
+  /** The first gate that could not run for a reason with its own exit code (disk full, invalid input, ...). */
+  let couldNotRun: SchemaproofError | null = null;
   const migrateStarted = performance.now();
   progress('migrations: provisioning Postgres and building the migrated template');
   try {
-    workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
+    workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl, { installShim: options.installShim === true });
+    for (const line of workspace.shim.created) if (options.installShim) progress(`migrations: --install-shim created ${line}`);
     const migration = workspace.migration;
     record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
   } catch (error) {
-    fatal = error;
-    record('migrations', errorOutcome('migrations', error), performance.now() - migrateStarted);
+    fatal = diskFullCause(error) ?? error;
+    record('migrations', errorOutcome('migrations', fatal), performance.now() - migrateStarted);
   }
 
   try {
@@ -136,8 +141,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         try {
           outcome = await runner(context);
         } catch (error) {
-          outcome = errorOutcome(id, error);
-          if (isSchemaproofError(error) && exitCodeFor(error.detail) === exitCodes.input) inputError ??= error;
+          const cause = diskFullCause(error) ?? error;
+          if (isSchemaproofError(cause)) couldNotRun ??= cause;
+          outcome = errorOutcome(id, cause);
         }
         record(id, outcome, performance.now() - gateStarted);
       }
@@ -150,7 +156,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         try {
           outcome = await runRestoreGate(context);
         } catch (error) {
-          outcome = errorOutcome('restore', error);
+          const cause = diskFullCause(error) ?? error;
+          if (isSchemaproofError(cause)) couldNotRun ??= cause;
+          outcome = errorOutcome('restore', cause);
         }
         record('restore', outcome, performance.now() - restoreStarted);
       }
@@ -162,7 +170,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   }
 
   const files = [
-    ...safeFiles(() => readMigrationFiles(settings.sqlDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'migration' as const, sha256: file.sha256 }))),
+    ...safeFiles(() => readMigrationFiles(settings.sqlDir, settings.root, settings.migrationNaming).map((file) => ({ file: file.displayPath, kind: 'migration' as const, sha256: file.sha256 }))),
     ...safeFiles(() => readPolicyFiles(settings.policiesDir, settings.root).map((file) => ({ file: file.displayPath, kind: 'policy' as const, sha256: file.sha256 }))),
   ];
   let report: VerificationReport = {
@@ -226,8 +234,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const written = options.write === false ? null : writeReport(report, settings.reportsDir);
   let exitCode: ExitCode = failed ? exitCodes.checksFailed : exitCodes.ok;
   // A compliance map naming checks that do not exist is invalid input (exit 6), found only once the checks ran.
-  if (mapInvalid || inputError !== null) exitCode = exitCodes.input;
-  if (fatal !== null) exitCode = isSchemaproofError(fatal) ? exitCodeFor(fatal.detail) : exitCodes.internal;
+  if (mapInvalid) exitCode = exitCodes.input;
+  // A gate that could not run (full disk, invalid input, pgTAP missing) is not a verdict on the schema: its own code.
+  const stopped = fatal ?? couldNotRun;
+  if (stopped !== null) exitCode = isSchemaproofError(stopped) ? exitCodeFor(stopped.detail) : exitCodes.internal;
   return { report, written, exitCode };
 }
 

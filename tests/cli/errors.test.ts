@@ -18,10 +18,47 @@ describe('error rendering', () => {
       message: 'syntax error at or near "tabel"',
       file: 'sql/00001-a.sql',
       location: { file: 'sql/00001-a.sql', line: 2, column: 8, excerpt: '> 2 | create tabel x\n    |        ^' },
+      detail: null,
+      hint: null,
+      context: null,
+      position: 24,
     };
     const rendered = renderFailure(new SchemaproofError(detail), false);
     expect(rendered.lines[0]).toContain('sql/00001-a.sql:2:8');
     expect(rendered.lines[1]).toContain('create tabel');
+  });
+
+  it("keeps Postgres' DETAIL, HINT and CONTEXT in the rendered failure and in the one-line description", () => {
+    const detail: ErrorDetail = {
+      code: 'sql_error',
+      phase: 'migration',
+      sqlstate: '23502',
+      message: 'null value in column "a" violates not-null constraint',
+      file: 'sql/00001-a.sql',
+      location: null,
+      detail: 'Failing row contains (null).',
+      hint: 'give it a value',
+      context: 'SQL statement "insert into t values (null)"',
+      position: null,
+    };
+    const rendered = renderFailure(new SchemaproofError(detail), false).lines.join('\n');
+    for (const value of ['Failing row contains (null).', 'give it a value', 'SQL statement "insert into t values (null)"']) {
+      expect(rendered).toContain(value);
+      expect(new SchemaproofError(detail).message).toContain(value);
+    }
+  });
+
+  it('shows every refused statement with its location, exit 5', () => {
+    const refused = (line: number) => ({
+      location: { file: 'sql/00002-b.sql', line, column: 1, excerpt: `> ${line} | commit;` },
+      statement: 'COMMIT',
+      kind: 'transaction_control' as const,
+      why: 'why',
+      remedy: 'remedy',
+    });
+    const rendered = renderFailure(new SchemaproofError({ code: 'migration_statement_refused', statements: [refused(3), refused(9)] }), false);
+    expect(rendered.exitCode).toBe(exitCodes.migration);
+    expect(rendered.lines.filter((line) => line.startsWith('sql/00002-b.sql:'))).toEqual(['sql/00002-b.sql:3:1: COMMIT', 'sql/00002-b.sql:9:1: COMMIT']);
   });
 
   it('hides stack traces unless debugging', () => {

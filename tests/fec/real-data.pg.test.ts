@@ -3,8 +3,8 @@
  * rejected with a reason, and the tables hold exactly the stored rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { sql } from '@databases/pg';
 import { loadFec, type FecLoadResult } from '../../src/fec/index.ts';
 import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
@@ -52,6 +52,23 @@ describe('loadFec on the real 2020 FEC files (data/fec/2020)', () => {
       transactions: stored.get('itpas2'),
       summaries: stored.get('webk'),
     });
-    expect(duplicates('cn.txt') + duplicates('cm.txt')).toBeGreaterThanOrEqual(0);
+    // cn.txt has 3,937 lines for 3,936 CAND_IDs and cm.txt 11,605 lines for 11,603 CMTE_IDs
+    expect(duplicates('cn.txt') + duplicates('cm.txt')).toBe(3);
+  });
+
+  it('reports exactly the earlier lines of a key repeated in the file as duplicates, read from the file itself', () => {
+    for (const file of ['cn.txt', 'cm.txt']) {
+      const otherwiseRejected = new Set(result.rejected.filter((row) => row.file === file && row.kind !== 'duplicate').map((row) => row.line));
+      const lastLine = new Map<string, number>();
+      const keyed = readFileSync(join(realData, file), 'latin1')
+        .split('\n')
+        .map((text, index) => ({ key: text.split('|')[0] ?? '', line: index + 1, text }))
+        .filter((entry) => entry.text.trim() !== '' && !otherwiseRejected.has(entry.line));
+      for (const entry of keyed) lastLine.set(entry.key, entry.line);
+      const expected = keyed.filter((entry) => lastLine.get(entry.key) !== entry.line).map((entry) => entry.line);
+      const reported = result.rejected.filter((row) => row.file === file && row.kind === 'duplicate').map((row) => row.line).sort((a, b) => a - b);
+      expect(expected.length, file).toBeGreaterThan(0);
+      expect(reported, file).toEqual(expected);
+    }
   });
 });

@@ -33,4 +33,19 @@ describe('schemaproof lint (CLI)', () => {
     ]);
     expect(parsed.errorCount).toBeGreaterThanOrEqual(2);
   });
+
+  it('reports refused statements as a file lint when migrate refuses them, and exits 5 (schema lints could not run)', async () => {
+    const target = inject('pg').maintenance;
+    const url = `postgres://${encodeURIComponent(target.user)}@localhost:${target.port}/${target.database}?host=${encodeURIComponent(target.host)}`;
+    const config = resolve(fixturesDir, 'transaction-control/schemaproof.config.json');
+    const result = await run(['--config', config, '--database-url', url, 'lint', '--format', 'json']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain('migration_statement_refused');
+    const parsed = JSON.parse(result.stdout) as { findings: { lint: string; object: string }[] };
+    expect(parsed.findings.filter((finding) => finding.lint === 'transaction_control_in_migration').map((finding) => finding.object)).toEqual([
+      'policies/notes.sql:2',
+      'sql/00001-notes.sql:4',
+      'sql/00001-notes.sql:5',
+    ]);
+  });
 });

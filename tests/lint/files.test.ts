@@ -39,6 +39,24 @@ describe('policy_in_migrations', () => {
   });
 });
 
+describe('transaction_control_in_migration', () => {
+  it('flags what migrate refuses, in migrations and policy files, with file:line:col; not words in comments, strings or bodies', async () => {
+    const result = await fileLints('transaction-control/sql', { squawk: false, policiesDir: resolve(fixturesDir, 'transaction-control/policies') });
+    const dir = 'tests/lint/fixtures/transaction-control';
+    expect(result.findings.filter((finding) => finding.lint === 'transaction_control_in_migration').map((finding) => [finding.location?.file, finding.location?.line, finding.location?.column, finding.level])).toEqual([
+      [`${dir}/policies/notes.sql`, 2, 1, 'error'],
+      [`${dir}/sql/00001-notes.sql`, 4, 1, 'error'],
+      [`${dir}/sql/00001-notes.sql`, 5, 1, 'error'],
+    ]);
+    expect(result.errorCount).toBe(3);
+  });
+
+  it('finds nothing in a clean project', async () => {
+    const result = await fileLints('policy-moved/sql', { squawk: false, policiesDir: resolve(fixturesDir, 'policy-moved/policies') });
+    expect(result.findings).toEqual([]);
+  });
+});
+
 describe('squawk', () => {
   it('reports an index on an existing table without CONCURRENTLY and a required column with file:line, honouring .squawk.toml', async () => {
     const result = await fileLints('squawk-unsafe/sql');

@@ -90,7 +90,7 @@ describe('function, view and grant lints', () => {
   it('extension_in_public: an extension in the exposed schema, until moved', () =>
     scenario(fresh.db, async (db) => {
       await exec(db, `
-        create schema extensions;
+        create schema if not exists extensions;
         create extension pg_trgm with schema public;`);
       expect(await objects(db, 'extension_in_public')).toEqual(['pg_trgm']);
       await exec(db, 'alter extension pg_trgm set schema extensions;');

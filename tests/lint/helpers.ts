@@ -12,11 +12,17 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 export const fixturesDir = resolve(import.meta.dirname, 'fixtures');
 export const emptySqlDir = resolve(fixturesDir, 'empty-sql');
 
-/** An empty database with the shim, schema private and private.is_admin() (reading app_metadata, as the project's does). */
+/** An empty database with the shim (default privileges in public revoked), schema private and private.is_admin() (reading app_metadata, as the project's does). */
 export async function lintDatabase(purpose: string): Promise<FreshDatabase> {
   const fresh = await emptyDatabase(purpose);
   await installSupabaseShim(fresh.db);
+  // The shim gives the platform's default privileges (new tables in public are
+  // granted to the API roles); revoke them as this project's sql/00002 does, so
+  // each scenario grants exactly what it tests.
   await fresh.db.query(sql`
+    alter default privileges in schema public revoke all on tables from anon, authenticated, service_role;
+    alter default privileges in schema public revoke all on sequences from anon, authenticated, service_role;
+    alter default privileges in schema public revoke all on functions from anon, authenticated, service_role;
     create schema private;
     create function private.is_admin() returns boolean language sql stable set search_path = pg_catalog
       as $$ select coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false) $$;

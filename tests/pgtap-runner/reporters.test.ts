@@ -28,6 +28,7 @@ function fileResult(displayPath: string, rawTap: string, extra: { stderr?: strin
 function run(files: readonly PgtapFileResult[]): PgtapRunResult {
   return {
     ok: files.every((file) => file.status === 'passed'),
+    noFiles: null,
     files,
     totals: {
       files: files.length,

@@ -44,7 +44,7 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boo
 }
 
 describe('cluster cleanup', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
     it(`stops postgres and removes the directory on ${signal}`, async () => {
       const { child, dir, pid } = await startChild();
       expect(alive(pid)).toBe(true);

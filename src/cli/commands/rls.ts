@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
 import { loadAccessSpec, propertyNames, runMutation, runRls, type MatrixCell, type PropertyName } from '../../rls/index.ts';
-import { openProjectWorkspace } from '../../workspace/index.ts';
+import { openCommandWorkspace } from '../workspace.ts';
 import { runAction, type GlobalOptions } from '../main.ts';
 
 const positiveInt = (value: string): number => {
@@ -37,7 +37,7 @@ function formatCell(cell: MatrixCell): string {
 
 async function workspaceFor(globals: GlobalOptions) {
   const settings = await loadSettings({ configPath: globals.config });
-  const workspace = await openProjectWorkspace(settings, globals.databaseUrl ?? settings.databaseUrl);
+  const workspace = await openCommandWorkspace(globals, settings);
   return { settings, workspace };
 }
 

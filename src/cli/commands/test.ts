@@ -18,7 +18,7 @@ import {
   type PgtapReporter,
   type PgtapRunResult,
 } from '../../pgtap/index.ts';
-import { openProjectWorkspace } from '../../workspace/index.ts';
+import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
 
 interface TestOptions {
@@ -26,6 +26,7 @@ interface TestOptions {
   readonly timeoutMs?: number;
   readonly reporter: PgtapReporter;
   readonly output?: string;
+  readonly passWithNoTests?: boolean;
 }
 
 function positiveInteger(value: string): number {
@@ -98,19 +99,19 @@ export function registerTest(program: Command): void {
     .option('-j, --jobs <n>', 'files run at once (default: config pgtap.jobs, else the number of cores)', positiveInteger)
     .option('--timeout-ms <n>', 'per-file timeout in milliseconds (default: config pgtap.timeoutMs, 60000)', positiveInteger)
     .addOption(new Option('--reporter <name>', 'summary (live, then failures), tap, junit or json').choices(reporters).default('summary'))
-    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)');
+    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)')
+    .option('--pass-with-no-tests', 'exit 0 when no pgTAP file is found (default: a failure naming where it looked; config pgtap.passWithNoTests)');
   command.action(
     runAction(program, async (globals) => {
       const options = command.opts<TestOptions>();
       const paths = command.processedArgs[0] as string[] | undefined;
       const settings = await loadSettings({ configPath: globals.config });
-      const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd() });
+      const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd(), extensions: settings.pgtap.extensions });
       const toFile = options.output !== undefined;
       const showSummary = options.reporter === 'summary' || toFile;
       const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
       const printer = progressPrinter(live);
-      const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
-      const workspace = await openProjectWorkspace(settings, databaseUrl);
+      const workspace = await openCommandWorkspace(globals, settings);
       let result: PgtapRunResult;
       try {
         const template = await workspace.pgtapTemplate();
@@ -120,7 +121,10 @@ export function registerTest(program: Command): void {
           files,
           jobs: options.jobs ?? settings.pgtap.jobs ?? defaultJobs(),
           timeoutMs: options.timeoutMs ?? settings.pgtap.timeoutMs,
+          isolation: settings.pgtap.isolation,
           root: settings.root,
+          passWithNoTests: options.passWithNoTests === true || settings.pgtap.passWithNoTests,
+          searched: paths && paths.length > 0 ? paths.map((path) => resolve(process.cwd(), path)) : [settings.pgtapDir],
           ...(showSummary ? { onProgress: printer.onProgress } : {}),
         });
       } finally {

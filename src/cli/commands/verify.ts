@@ -41,6 +41,7 @@ export function registerVerify(program: Command): void {
       const result = await verify({
         settings,
         databaseUrl: globals.databaseUrl,
+        installShim: globals.installShim === true,
         baseline: flags.baseline ?? settings.bench.baseline,
         skip: (flags.skip ?? []) as GateId[],
         onProgress: (message) => {

@@ -3,7 +3,8 @@
  * idempotent, reviewed as one file per area), never in the migrations.
  */
 import type { LintDoc } from '../types.ts';
-import { lineAndColumn, stripSqlNoise } from './strip-sql.ts';
+import { lineAndColumn } from '../../sql/index.ts';
+import { stripSqlNoise } from './strip-sql.ts';
 
 export const policyInMigrations: LintDoc = {
   name: 'policy_in_migrations',

@@ -1,0 +1,12 @@
+begin;
+create extension "basejump-supabase_test_helpers";
+select plan(4);
+create schema helper_rls;
+create table helper_rls.open (id int);
+select check_test(tests.rls_enabled('helper_rls'), false, 'rls_enabled(schema) fails while a table has RLS off');
+select check_test(tests.rls_enabled('helper_rls', 'open'), false, 'rls_enabled(schema, table) fails for that table');
+alter table helper_rls.open enable row level security;
+select check_test(tests.rls_enabled('helper_rls'), true, 'rls_enabled(schema) passes once every table has RLS on');
+select check_test(tests.rls_enabled('helper_rls', 'open'), true, 'rls_enabled(schema, table) passes');
+select * from finish();
+rollback;
