@@ -52,14 +52,15 @@ describe('supabase-blog', () => {
     expect(report.findings.filter((finding) => finding.lint === 'rls_not_forced').every((finding) => finding.level === 'warn')).toBe(true);
   });
 
-  it('verify: migrations, pgTAP and the restore drill (seed re-applied) pass, plans are skipped without a catalogue, lint fails on the open table', async () => {
+  it('verify: migrations, pgTAP and the restore drill (seed re-applied) pass, plans are skipped without a catalogue, lint fails on the open table, RLS cannot run without an access spec', async () => {
     const reports = mkdtempSync(join(tmpdir(), 'sp-fixture-verify-'));
     try {
       const result = await runCli(blog, ['--database-url', urlFor(inject('pg').maintenance), 'verify', '--reports-dir', reports]);
-      expect(result.code).toBe(1);
+      // The project has no access spec: the RLS gates could not run, which is invalid input (6), not a verdict on the schema (1).
+      expect(result.code).toBe(6);
       const report = JSON.parse(readFileSync(join(reports, 'verification.json'), 'utf8')) as { gates: { id: string; status: string }[] };
       const status = Object.fromEntries(report.gates.map((gate) => [gate.id, gate.status]));
-      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', plans: 'skipped', lint: 'fail', restore: 'pass' });
+      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', rls: 'error', mutation: 'error', plans: 'skipped', lint: 'fail', restore: 'pass' });
     } finally {
       rmSync(reports, { recursive: true, force: true });
     }
