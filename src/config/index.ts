@@ -27,6 +27,8 @@ export const rawConfigSchema = z.object({
   accessSpec: z.string().default('tests/access/access-spec.json'),
   mutantsDir: z.string().default('tests/access/mutants'),
   queryCatalogue: z.string().default('tests/plans/catalogue.json'),
+  /** The project's data recipe (docs/data-recipe.md); a missing file means the bench runs on the data the migrations leave. */
+  dataRecipe: z.string().default('tests/data/recipe.json'),
   reportsDir: z.string().default('reports'),
   databaseUrl: z.string().url().optional(),
   postgres: z.object({
@@ -119,6 +121,7 @@ export function resolveSettings(raw: unknown, root: string, configFile: string |
     accessSpec: abs(value.accessSpec),
     mutantsDir: abs(value.mutantsDir),
     queryCatalogue: abs(value.queryCatalogue),
+    dataRecipe: abs(value.dataRecipe),
     reportsDir: abs(value.reportsDir),
     bench: {
       ...value.bench,

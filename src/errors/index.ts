@@ -39,6 +39,7 @@ export type ErrorDetail =
     }
   | { readonly code: 'access_spec_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
+  | { readonly code: 'recipe_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'unknown_query'; readonly id: string; readonly known: readonly string[] }
   | { readonly code: 'input_invalid'; readonly file: string; readonly line: number; readonly detail: string }
   | { readonly code: 'baseline_invalid'; readonly file: string; readonly detail: string }
@@ -108,6 +109,8 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.file}: invalid access spec: ${detail.problems.join('; ')}`;
     case 'catalogue_invalid':
       return `${detail.file}: invalid query catalogue: ${detail.problems.join('; ')}`;
+    case 'recipe_invalid':
+      return `${detail.file}: invalid data recipe (${detail.problems.length} problem${detail.problems.length === 1 ? '' : 's'}): ${detail.problems.join('; ')}`;
     case 'unknown_query':
       return `unknown query "${detail.id}"; known queries: ${detail.known.join(', ')}`;
     case 'input_invalid':
@@ -160,6 +163,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
       return exitCodes.migration;
     case 'access_spec_invalid':
     case 'catalogue_invalid':
+    case 'recipe_invalid':
     case 'unknown_query':
     case 'input_invalid':
     case 'baseline_invalid':

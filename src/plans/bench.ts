@@ -4,10 +4,8 @@
  * synthetic data at a scale, run the catalogue, compare UUID v7 with v4, and
  * compare with a baseline. Returns the typed report; never prints.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Scale, Settings } from '../config/index.ts';
-import { generateData, type GenerateProgress } from '../datagen/index.ts';
+import { generateData, loadRecipe } from '../datagen/index.ts';
 import { loadFec } from '../fec/index.ts';
 import { serverVersion } from '../postgres/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
@@ -24,7 +22,7 @@ export interface BenchOptions {
   readonly queryIds?: readonly string[];
   /** A saved report to compare with (default: settings.bench.baseline). */
   readonly baselineFile?: string | null;
-  /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else data/fec/2020 in the project. */
+  /** FEC bulk directory loaded before the data recipe; null = none; undefined = settings.bench.fecDir. */
   readonly fecDir?: string | null;
   readonly databaseUrl?: string;
   /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison. */
@@ -34,11 +32,9 @@ export interface BenchOptions {
   readonly workspace?: Workspace;
 }
 
-/** Default FEC directory: the setting, else data/fec/2020 in the project (a copy of the real 2020 files), else none. */
+/** FEC files are loaded only when the project says so (bench.fecDir). */
 export function defaultFecDir(settings: Settings): string | null {
-  if (settings.bench.fecDir) return settings.bench.fecDir;
-  const inProject = resolve(settings.root, 'data/fec/2020');
-  return existsSync(inProject) ? inProject : null;
+  return settings.bench.fecDir;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -56,6 +52,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const baselineFile = options.baselineFile === undefined ? settings.bench.baseline : options.baselineFile;
   const baseline = baselineFile ? readBaseline(baselineFile) : null;
   const fecDir = options.fecDir === undefined ? defaultFecDir(settings) : options.fecDir;
+  const recipe = loadRecipe(settings.dataRecipe);
 
   if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
   const workspace = options.workspace ?? await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
@@ -73,13 +70,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       } else {
         progress('no FEC directory: synthetic FEC data only');
       }
-      progress(`generating ${scale} data (seed ${seed})`);
-      const generation = await generateData(db, {
-        scale,
-        seed,
-        onProgress: (event: GenerateProgress) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`),
-      });
-      progress(`generated in ${generation.durationMs} ms`);
+      const generation = recipe
+        ? await generateData(db, { recipe, scale, seed, excludeSchemas: ['schemaproof'], onProgress: (event) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`) })
+        : null;
+      progress(generation ? `generated from ${recipe?.file} in ${generation.durationMs} ms` : `no data recipe (${settings.dataRecipe}): the catalogue runs on the migrated database as it is`);
       const version = await serverVersion(db);
       progress(`running ${queries.length} catalogue queries (${runs} runs each)`);
       const run = await runCatalogue(db, queries, {

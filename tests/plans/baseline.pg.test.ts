@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from '@databases/pg';
-import { generateData } from '../../src/datagen/index.ts';
+import { generateData, loadRecipe, type Recipe } from '../../src/datagen/index.ts';
 import { compareToBaseline, loadCatalogue, readBaseline, runCatalogue, selectQueries } from '../../src/plans/index.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
 
@@ -23,7 +23,8 @@ describe('baseline regression check', () => {
 
   beforeAll(async () => {
     database = await freshDatabase({ purpose: 'baseline' });
-    await generateData(database.db, { scale: 'small', seed: 11, targets: { events: 2_000, pageViews: 500, auditLogs: 300, fecFilings: 100 } });
+    const recipe = loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe;
+    await generateData(database.db, { recipe, scale: 'small', seed: 11, rows: { 'public.analytics_events': 2_000, 'public.analytics_page_views': 500, 'public.privacy_audit_logs': 0, 'fec reports': 77 } });
     const first = await runCatalogue(database.db, queries, options);
     baselineFile = join(mkdtempSync(join(tmpdir(), 'sp-baseline-')), 'bench.json');
     writeFileSync(baselineFile, JSON.stringify({ version: 1, queries: first.queries }));
