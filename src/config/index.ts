@@ -63,6 +63,14 @@ export const rawConfigSchema = z.object({
      * split pages more while the index is small).
      */
     uuidRows: z.number().int().nonnegative().optional(),
+    /**
+     * Generated bench data kept between runs (a stopped data directory per
+     * input hash, in the private cache folder), oldest evicted past maxMiB.
+     */
+    dataCache: z.object({
+      enabled: z.boolean().default(true),
+      maxMiB: z.number().int().positive().default(16_384),
+    }).strict().default({ enabled: true, maxMiB: 16_384 }),
     gates: z.object({
       p95Ms: z.number().positive().default(10),
       aggregateP95Ms: z.number().positive().default(100),
@@ -74,7 +82,7 @@ export const rawConfigSchema = z.object({
       timingsGate: z.boolean().default(true),
     }).strict().default({ p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true }),
   }).strict().default({
-    enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3,
+    enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3, dataCache: { enabled: true, maxMiB: 16_384 },
     gates: { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true },
   }),
   lint: z.object({

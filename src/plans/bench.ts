@@ -1,12 +1,12 @@
 /**
- * `schemaproof bench` as a library function: provision (openProjectWorkspace), clone
- * the migrated template, load the real FEC files through the loader, generate
- * synthetic data at a scale, run the catalogue, compare UUID v7 with v4, and
- * compare with a baseline. Returns the typed report; never prints.
+ * `schemaproof bench` as a library function: provision (openProjectWorkspace),
+ * obtain the loaded database (openBenchData: the project's FEC files and data
+ * recipe, reused from the data cache when nothing that shapes it changed),
+ * run the catalogue, compare UUID v7 with v4, and compare with a baseline.
+ * Returns the typed report; never prints.
  */
 import type { Scale, Settings } from '../config/index.ts';
-import { generateData, loadRecipe } from '../datagen/index.ts';
-import { loadFec } from '../fec/index.ts';
+import { loadRecipe, openBenchData, type BenchData } from '../datagen/index.ts';
 import { serverVersion } from '../postgres/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { loadCatalogue, selectQueries } from './catalogue.ts';
@@ -24,6 +24,10 @@ export interface BenchOptions {
   readonly baselineFile?: string | null;
   /** FEC bulk directory loaded before the data recipe; null = none; undefined = settings.bench.fecDir. */
   readonly fecDir?: string | null;
+  /** Reuse and fill the generated-data cache (default: settings.bench.dataCache.enabled). */
+  readonly dataCache?: boolean;
+  /** Data already being prepared (verify starts it early); default: prepared here and closed after. */
+  readonly data?: Promise<BenchData>;
   readonly databaseUrl?: string;
   /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison. */
   readonly uuidRows?: number;
@@ -52,28 +56,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const baselineFile = options.baselineFile === undefined ? settings.bench.baseline : options.baselineFile;
   const baseline = baselineFile ? readBaseline(baselineFile) : null;
   const fecDir = options.fecDir === undefined ? defaultFecDir(settings) : options.fecDir;
-  const recipe = loadRecipe(settings.dataRecipe);
+  if (!options.data) loadRecipe(settings.dataRecipe);
 
   if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
   const workspace = options.workspace ?? await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
   try {
-    const clone = await workspace.template.clone('bench');
-    const db = clone.connect();
+    const data = await (options.data ?? openBenchData({ settings, workspace, scale, seed, fecDir, ...(options.dataCache !== undefined ? { cache: options.dataCache } : {}), onProgress: progress }));
+    const db = data.db;
     try {
-      let fecLoad: BenchReport['fecLoad'] = null;
-      if (fecDir) {
-        progress(`loading FEC bulk files from ${fecDir}`);
-        const loaded = await loadFec(workspace.server.target(clone.name), { directory: fecDir });
-        const { rejected, ...rest } = loaded;
-        fecLoad = { ...rest, rejectedCount: rejected.length };
-        progress(`FEC: ${loaded.inputRows} rows in ${loaded.durationMs} ms (${loaded.rowsPerSecond} rows/s), ${rejected.length} quarantined`);
-      } else {
-        progress('no FEC directory: synthetic FEC data only');
-      }
-      const generation = recipe
-        ? await generateData(db, { recipe, scale, seed, excludeSchemas: ['schemaproof'], onProgress: (event) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`) })
-        : null;
-      progress(generation ? `generated from ${recipe?.file} in ${generation.durationMs} ms` : `no data recipe (${settings.dataRecipe}): the catalogue runs on the migrated database as it is`);
+      progress(data.summary.description);
       const version = await serverVersion(db);
       progress(`running ${queries.length} catalogue queries (${runs} runs each)`);
       const run = await runCatalogue(db, queries, {
@@ -97,7 +88,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           scale,
           seed,
           serverVersion: version,
-          server: workspace.server.description,
+          server: data.server,
           runs,
           warmup: settings.bench.warmup,
           plannerSettings: {},
@@ -107,16 +98,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         actors: run.actors,
         picked: run.picked,
         queries: results,
-        generation,
-        fecLoad,
+        generation: data.summary,
+        fecLoad: data.fecLoad,
         uuidComparison,
         baseline: comparison,
         passed: results.every((query) => query.passed) && (comparison?.passed ?? true),
         durationMs: Math.round(performance.now() - started),
       };
     } finally {
-      await db.dispose();
-      await clone.drop().catch(() => undefined);
+      await data.close();
     }
   } finally {
     if (!options.workspace) await workspace.close();

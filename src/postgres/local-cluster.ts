@@ -59,6 +59,11 @@ export interface LocalClusterOptions {
   /** Where run directories live; default: `defaultBaseDir()` (tmpfs when it has room). */
   readonly baseDir?: string;
   readonly startTimeoutMs?: number;
+  /**
+   * Start from a copy of this cleanly stopped data directory instead of the
+   * cached initdb output. The caller vouches for it (ownership verified).
+   */
+  readonly dataDirSource?: string;
 }
 
 export interface LocalCluster {
@@ -304,7 +309,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   installCleanupHandlers();
   const user = serverUser();
   const initStarted = performance.now();
-  const pristine = pristineDataDir(options.binaries, user);
+  const pristine = options.dataDirSource ? { dir: options.dataDirSource, fromCache: true } : pristineDataDir(options.binaries, user);
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
