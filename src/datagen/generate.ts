@@ -191,9 +191,12 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
       if (parent.table === null) continue;
       const target = await tableFacts(parent.table, [...base, 'parents', alias, 'table']);
       if (!target) continue;
+      for (const column of parent.orderBy ?? []) {
+        if (!target.columns.has(column)) problems.push(`${keyPath([...base, 'parents', alias, 'orderBy'])}: ${parent.table} has no column ${JSON.stringify(column)}`);
+      }
       const source = parentStep(parent, recipe.steps, step);
       if (source) continue;
-      if (target.primaryKey.length === 0) problems.push(`${keyPath([...base, 'parents', alias, 'table'])}: ${parent.table} has no primary key to rank its rows by`);
+      if (target.primaryKey.length === 0 && !parent.orderBy) problems.push(`${keyPath([...base, 'parents', alias, 'table'])}: ${parent.table} has no primary key to rank its rows by; name columns in "orderBy"`);
       for (const placeholder of [...Object.values(step.lets), ...Object.values(step.columns)].flatMap(valuePlaceholders)) {
         if (placeholder.kind === 'parent' && placeholder.alias === alias && placeholder.column !== 'idx' && !target.columns.has(placeholder.column)) {
           problems.push(`${keyPath([...base, 'parents', alias])}: ${parent.table} has no column ${JSON.stringify(placeholder.column)} (used as {${alias}.${placeholder.column}})`);
@@ -222,9 +225,9 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
     });
   }
   // Where each parent's rows come from: a generated step's kept values, or the table itself.
-  type Source = { readonly kind: 'kept'; readonly step: string } | { readonly kind: 'table'; readonly table: string; readonly columns: Set<string> };
+  type Source = { readonly kind: 'kept'; readonly step: string } | { readonly kind: 'table'; readonly table: string; readonly orderBy: readonly string[] | null; readonly columns: Set<string> };
   const planOf = (name: string): Plan => plans.get(name) as Plan;
-  const tableSources = new Map<string, { table: string; columns: Set<string> }>();
+  const tableSources = new Map<string, { table: string; orderBy: readonly string[] | null; columns: Set<string> }>();
   const sources = new Map<string, Map<string, Source>>();
   for (const step of tableSteps) {
     const perAlias = new Map<string, Source>();
@@ -241,11 +244,12 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
         continue;
       }
       const table = parent.table ?? '';
-      const key = `${qualifiedTable(table).schema}.${qualifiedTable(table).table}`;
-      const entry = tableSources.get(key) ?? { table, columns: new Set<string>() };
+      // One pick list per table and ranking.
+      const key = `${qualifiedTable(table).schema}.${qualifiedTable(table).table}/${(parent.orderBy ?? []).join(',')}`;
+      const entry = tableSources.get(key) ?? { table, orderBy: parent.orderBy, columns: new Set<string>() };
       tableSources.set(key, entry);
       for (const column of columns) entry.columns.add(column);
-      perAlias.set(alias, { kind: 'table', table: entry.table, columns: entry.columns });
+      perAlias.set(alias, { kind: 'table', table: entry.table, orderBy: entry.orderBy, columns: entry.columns });
     }
     sources.set(step.name, perAlias);
   }
@@ -284,16 +288,18 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
   const pickLists = new Map<string, Promise<{ name: string; rows: number }>>();
 
   const tablePickList = (connection: Queryable, source: Extract<Source, { kind: 'table' }>): Promise<{ name: string; rows: number }> => {
-    const key = `${qualifiedTable(source.table).schema}.${qualifiedTable(source.table).table}`;
+    const tableName = `${qualifiedTable(source.table).schema}.${qualifiedTable(source.table).table}`;
+    const key = `${tableName}/${(source.orderBy ?? []).join(',')}`;
     const existing = pickLists.get(key);
     if (existing) return existing;
     const created = (async () => {
-      const target = facts.get(key) as TableFacts;
+      const target = facts.get(tableName) as TableFacts;
+      const ranking = source.orderBy ?? target.primaryKey;
       const name = `table_${pickLists.size}`;
       const columns = [...source.columns].map((column) => sql`t.${sql.ident(column)}`);
       await connection.query(sql`
         create unlogged table ${scratch(name)} as
-        select (row_number() over (order by ${sql.join(target.primaryKey.map((column) => sql`t.${sql.ident(column)}`), sql`, `)}) - 1)::int8 as idx
+        select (row_number() over (order by ${sql.join(ranking.map((column) => sql`t.${sql.ident(column)}`), sql`, `)}) - 1)::int8 as idx
                ${columns.length > 0 ? sql`, ${sql.join(columns, sql`, `)}` : sql``}
           from ${sql.ident(target.schema, target.table)} t`);
       await connection.query(sql`alter table ${scratch(name)} add primary key (idx)`);

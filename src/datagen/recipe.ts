@@ -42,8 +42,10 @@ export type ValueSpec = Nullable & (
 export type Pick = { readonly skew: number };
 
 export interface ParentSpec {
-  /** A table: rows in primary-key order, or in generation order when a step of this recipe generated it. */
+  /** A table: rows in `orderBy` (default primary-key) order, or in generation order when a step of this recipe generated it. */
   readonly table: string | null;
+  /** Columns ranking an existing table's rows (default: its primary key; name a stable key when that is random). */
+  readonly orderBy: readonly string[] | null;
   /** A step of this recipe (a scratch step, or a table step's generated rows). */
   readonly step: string | null;
   /** Rank = floor(N * u^skew): skew 1 is uniform, larger skews favour low ranks. */
@@ -127,6 +129,7 @@ const parentSchema = z.object({
   step: z.string().min(1).optional(),
   pick: z.union([z.literal('uniform'), z.object({ skew: positive }).strict(), z.object({ zipf: z.number().min(0).lt(1) }).strict()]).optional(),
   nullRate: probability.optional(),
+  orderBy: z.array(z.string().min(1)).min(1).optional(),
 }).strict();
 
 const tableStepSchema = z.object({
@@ -206,7 +209,7 @@ const valueSchemas: Readonly<Record<ValueKind, z.ZodType>> = {
 const identifier = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 const defaultScales: Readonly<Record<Scale, number>> = { small: 0.01, medium: 1, large: 10 };
 
-/** A key path as a reader finds it in the file: steps."public.analytics_events".columns.id */
+/** A key path as a reader finds it in the file: steps."shop.orders".columns.id */
 export function keyPath(parts: readonly (string | number)[]): string {
   return parts.map((part, index) => {
     if (typeof part === 'number') return `[${part}]`;
@@ -409,7 +412,8 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
       if ((parent.table === undefined) === (parent.step === undefined)) problems.push(`${keyPath(path)}: give exactly one of "table" or "step"`);
       if (parent.step !== undefined && !seen.has(parent.step)) problems.push(`${keyPath([...path, 'step'])}: no earlier step named ${JSON.stringify(parent.step)}`);
       const pick = parent.pick === undefined || parent.pick === 'uniform' ? { skew: 1 } : 'skew' in parent.pick ? { skew: parent.pick.skew } : { skew: 1 / (1 - parent.pick.zipf) };
-      parents[alias] = { table: parent.table ?? null, step: parent.step ?? null, pick, nullRate: parent.nullRate ?? 0 };
+      if (parent.orderBy && parent.step !== undefined) problems.push(`${keyPath([...path, 'orderBy'])}: a step's rows are ranked in generation order; orderBy ranks an existing table`);
+      parents[alias] = { table: parent.table ?? null, step: parent.step ?? null, orderBy: parent.orderBy ?? null, pick, nullRate: parent.nullRate ?? 0 };
     }
     let each: FanOut | null = null;
     if (step.each) {

@@ -135,12 +135,14 @@ describe('recipe problems found in the database', () => {
       const customers = steps['shop.customers'] as { columns: Record<string, unknown> };
       customers.columns.colour = { const: 'red' };
       customers.columns.tier = { choice: { enum: 'shop.tiers' } };
+      (steps['shop.reviews'] as { parents: Record<string, Record<string, unknown>> }).parents.order = { table: 'shop.orders', orderBy: ['placed'] };
       steps['shop.nope'] = { rows: 1, columns: { a: { const: 1 } } };
     }));
     expect(problems).toEqual(expect.arrayContaining([
       expect.stringMatching(/^steps\."shop\.customers"\.columns\.colour: shop\.customers has no column "colour"/),
       expect.stringMatching(/^steps\."shop\.customers"\.columns\.tier\.choice\.enum: unknown enum type "shop\.tiers"/),
       expect.stringMatching(/^steps\."shop\.nope"\.table: unknown table "shop\.nope"/),
+      expect.stringMatching(/^steps\."shop\.reviews"\.parents\.order\.orderBy: shop\.orders has no column "placed"/),
     ]));
     const rows = await database.db.query(sql`select count(*)::int as n from shop.customers`);
     expect(rows[0]?.n).toBe(0);
