@@ -320,7 +320,7 @@ export async function openBenchData(options: BenchDataOptions): Promise<BenchDat
   }
   try {
     const storeStarted = performance.now();
-    const stored = storeEntry({ cacheDir, key, inputs, dataDir: join(cluster.dir, 'data'), walSegment: segment, maxBytes: settings.bench.dataCache.maxMiB * 1048576, payload: prepared });
+    const stored = await storeEntry({ cacheDir, key, inputs, dataDir: join(cluster.dir, 'data'), walSegment: segment, maxBytes: settings.bench.dataCache.maxMiB * 1048576, payload: prepared });
     const storeMs = Math.round(performance.now() - storeStarted);
     let result: { data: BenchData; copyAndStartMs: number } | null = null;
     let entry = stored.entry;

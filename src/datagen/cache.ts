@@ -13,11 +13,14 @@
  * as the postgres OS user when this process is root). No symlinks.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /**
  * The private cache root of the harness. The ONE place this module looks it
@@ -262,7 +265,7 @@ function safeReaddir(dir: string): string[] {
  * needs; the recycled segments were most of the directory). Files end up
  * owned by this user, 0600/0700. Returns the entry, or why it was not kept.
  */
-export function storeEntry<T>(options: {
+export async function storeEntry<T>(options: {
   readonly cacheDir: string;
   readonly key: string;
   readonly inputs: CacheInputs;
@@ -271,7 +274,7 @@ export function storeEntry<T>(options: {
   readonly walSegment: string;
   readonly maxBytes: number;
   readonly payload: T;
-}): { readonly entry: CacheEntry<T> | null; readonly note: string | null; readonly evicted: readonly string[] } {
+}): Promise<{ readonly entry: CacheEntry<T> | null; readonly note: string | null; readonly evicted: readonly string[] }> {
   const { cacheDir, key } = options;
   const problem = ensurePrivateDir(cacheDir);
   if (problem) return { entry: null, note: `not cached: ${problem}`, evicted: [] };
@@ -281,9 +284,9 @@ export function storeEntry<T>(options: {
     const data = join(building, 'data');
     mkdirSync(data, { mode: 0o700 });
     const names = readdirSync(options.dataDir).filter((name) => name !== 'pg_wal' && name !== 'postmaster.pid');
-    if (names.length > 0) execFileSync('cp', ['-R', '--preserve=mode,timestamps', ...names.map((name) => join(options.dataDir, name)), data]);
+    if (names.length > 0) await run('cp', ['-R', '--preserve=mode,timestamps', ...names.map((name) => join(options.dataDir, name)), data]);
     mkdirSync(join(data, 'pg_wal', 'archive_status'), { recursive: true, mode: 0o700 });
-    execFileSync('cp', ['--preserve=mode,timestamps', join(options.dataDir, 'pg_wal', options.walSegment), join(data, 'pg_wal', options.walSegment)]);
+    await run('cp', ['--preserve=mode,timestamps', join(options.dataDir, 'pg_wal', options.walSegment), join(data, 'pg_wal', options.walSegment)]);
     const bytes = bytesOf(data);
     if (bytes > options.maxBytes) {
       rmSync(building, { recursive: true, force: true });

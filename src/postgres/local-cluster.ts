@@ -4,7 +4,7 @@
  * from a cached pristine `initdb` copy, stopped and removed on exit, on
  * SIGINT/SIGTERM, and reaped by the next run if this process was killed.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   constants,
@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SchemaproofError, fromSystemError } from '../errors/index.ts';
 import type { PgBinaries } from './binaries.ts';
 
@@ -314,7 +315,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));
     writeFileSync(join(dir, ownerFile), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
-    execFileSync('cp', ['-a', pristine.dir, join(dir, 'data')]);
+    // Asynchronous: a cached bench data directory is a gigabyte, and the
+    // event loop keeps serving other work while it is copied.
+    await promisify(execFile)('cp', ['-a', pristine.dir, join(dir, 'data')]);
     if (user) chownRecursive(dir, user);
   } catch (error) {
     throw fromSystemError(error, baseDir) ?? error;

@@ -106,9 +106,9 @@ function fakeDataDir(): string {
 describe('cache entries', () => {
   const inputs = inputsOf(...Object.values(projectCopy()) as [string, string]);
 
-  it('stores a data directory with only the checkpoint WAL segment, privately, and finds it again', () => {
+  it('stores a data directory with only the checkpoint WAL segment, privately, and finds it again', async () => {
     const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
-    const stored = storeEntry({ cacheDir, key: 'k1', inputs, dataDir: fakeDataDir(), walSegment: '000000010000000000000004', maxBytes: 10 * 1048576, payload: { database: 'db' } });
+    const stored = await storeEntry({ cacheDir, key: 'k1', inputs, dataDir: fakeDataDir(), walSegment: '000000010000000000000004', maxBytes: 10 * 1048576, payload: { database: 'db' } });
     expect(stored.note).toBeNull();
     expect(readdirSync(join(stored.entry?.dataDir ?? '', 'pg_wal')).sort()).toEqual(['000000010000000000000004', 'archive_status']);
     expect(stored.entry?.manifest.bytes).toBe(64 * 1024 + 3 + 16 * 1024);
@@ -118,18 +118,18 @@ describe('cache entries', () => {
     expect(lookupEntry(cacheDir, 'k2').kind).toBe('miss');
   });
 
-  it('keeps nothing larger than the limit', () => {
+  it('keeps nothing larger than the limit', async () => {
     const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
-    const stored = storeEntry({ cacheDir, key: 'big', inputs, dataDir: fakeDataDir(), walSegment: '000000010000000000000003', maxBytes: 1024, payload: {} });
+    const stored = await storeEntry({ cacheDir, key: 'big', inputs, dataDir: fakeDataDir(), walSegment: '000000010000000000000003', maxBytes: 1024, payload: {} });
     expect(stored.entry).toBeNull();
     expect(stored.note).toMatch(/exceeds bench\.dataCache\.maxMiB/);
     expect(listEntries(cacheDir)).toEqual([]);
   });
 
-  it('evicts the least recently used entries to make room', () => {
+  it('evicts the least recently used entries to make room', async () => {
     const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
     const data = fakeDataDir();
-    for (const key of ['old', 'middle', 'new']) storeEntry({ cacheDir, key, inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
+    for (const key of ['old', 'middle', 'new']) await storeEntry({ cacheDir, key, inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
     const now = Date.now() / 1000;
     utimesSync(join(cacheDir, 'old/entry.json'), now - 300, now - 300);
     utimesSync(join(cacheDir, 'middle/entry.json'), now - 200, now - 200);
@@ -141,10 +141,10 @@ describe('cache entries', () => {
     expect(listEntries(cacheDir).map((entry) => entry.dir.split('/').pop())).toEqual(['old', 'new']);
   });
 
-  it('does not trust an entry another user could have written', () => {
+  it('does not trust an entry another user could have written', async () => {
     const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
     const data = fakeDataDir();
-    for (const key of ['writable', 'linked', 'foreign']) storeEntry({ cacheDir, key, inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
+    for (const key of ['writable', 'linked', 'foreign']) await storeEntry({ cacheDir, key, inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
     chmodSync(join(cacheDir, 'writable/data/PG_VERSION'), 0o666);
     symlinkSync('/etc/passwd', join(cacheDir, 'linked/data/base/1/2619'));
     const writable = lookupEntry(cacheDir, 'writable');
