@@ -201,149 +201,168 @@ function describe(prepared: Prepared, recipe: Recipe | null, settings: Settings,
   return parts.length > 0 ? parts.join(' and ') : `no data recipe (${settings.dataRecipe} does not exist)`;
 }
 
-export async function openBenchData(options: BenchDataOptions): Promise<BenchData> {
-  const started = performance.now();
-  const { settings, workspace, scale, seed } = options;
-  const progress = options.onProgress ?? (() => undefined);
-  const recipe = loadRecipe(settings.dataRecipe);
-  const fecDir = options.fecDir === undefined ? settings.bench.fecDir : options.fecDir;
-  const anchor = options.anchor ?? (recipe ? anchorFor(recipe) : new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000));
-  const context = { ...options, fecDir, anchor };
-  const server = workspace.server;
-  const summaryOf = (prepared: Prepared, source: DataSummary['source'], description: string, cache: DataSummary['cache']): DataSummary => ({
+/** What every path of openBenchData shares. */
+interface Run {
+  readonly options: BenchDataOptions;
+  readonly started: number;
+  readonly progress: (message: string) => void;
+  readonly recipe: Recipe | null;
+  readonly fecDir: string | null;
+  readonly anchor: Date;
+}
+
+function summaryOf(run: Run, prepared: Prepared, source: DataSummary['source'], description: string, cache: DataSummary['cache']): DataSummary {
+  return {
     source,
     description,
-    recipe: recipe?.file ?? null,
-    scale,
-    seed,
+    recipe: run.recipe?.file ?? null,
+    scale: run.options.scale,
+    seed: run.options.seed,
     anchor: prepared.generation?.anchor ?? null,
     steps: prepared.generation?.steps ?? [],
     counts: prepared.counts,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(performance.now() - run.started),
     generatedMs: prepared.generation?.durationMs ?? null,
     cache,
-  });
-  const inPlace = async (note: string | null): Promise<BenchData> => {
-    const clone = await workspace.template.clone('bench');
-    try {
-      const prepared = await prepare(server, clone, recipe, context);
-      const db = clone.connect();
-      const none = !recipe && !fecDir;
-      const description = none
-        ? `No data recipe (${settings.dataRecipe} does not exist) and no FEC files: the catalogue ran on the migrated database as its migrations left it (${Object.values(prepared.counts).reduce((sum, n) => sum + n, 0)} rows in ${Object.keys(prepared.counts).length} tables).`
-        : `Generated this run from ${describe(prepared, recipe, settings, fecDir)} in ${(prepared.preparedMs / 1000).toFixed(1)} s${note ? ` (${note})` : ''}.`;
-      return {
-        db,
-        target: server.target(clone.name),
-        server: server.description,
-        summary: summaryOf(prepared, none ? 'none' : 'generated', description, note && !none ? { key: '', hit: false, dir: null, note, copyAndStartMs: null, storeMs: null } : null),
-        fecLoad: prepared.fecLoad,
-        close: once(async () => {
-          await db.dispose();
-          await clone.drop().catch(() => undefined);
-        }),
-      };
-    } catch (error) {
-      await clone.drop().catch(() => undefined);
-      throw error;
-    }
   };
+}
 
-  if (!recipe && !fecDir) return inPlace(null);
-  const enabled = options.cache ?? settings.bench.dataCache.enabled;
-  if (!enabled) return inPlace('data cache off');
-  if (server.kind !== 'local' || !server.binaries) return inPlace('data cache not used on a server the harness did not start');
-  const binaries = server.binaries;
-  const cacheDir = options.cacheDir ?? benchDataCacheDir();
-  const dirProblem = ensurePrivateDir(cacheDir);
-  if (dirProblem) return inPlace(`data cache not used: ${dirProblem}`);
-  const inputs = cacheInputs(settings, recipe, fecDir, scale, seed, anchor, binaries);
-  const key = cacheKey(inputs);
-  const clusterSettings = settings.postgres.settings;
-
-  /** A cluster started from a copy of a stopped data directory holding prepared data. */
-  const startFrom = async (dataDir: string, prepared: Prepared): Promise<{ data: BenchData; copyAndStartMs: number }> => {
-    const copyStarted = performance.now();
-    const cluster = await startLocalCluster({ binaries, settings: clusterSettings, dataDirSource: dataDir });
-    const benchServer = localServer(cluster, binaries);
-    const copyAndStartMs = Math.round(performance.now() - copyStarted);
-    const db = benchServer.connect(prepared.database);
-    const data: BenchData = {
+/** A clone of the migrated template on the run's own server, loaded in place (no cache). */
+async function openInPlace(run: Run, note: string | null): Promise<BenchData> {
+  const { settings, workspace } = run.options;
+  const server = workspace.server;
+  const clone = await workspace.template.clone('bench');
+  try {
+    const prepared = await prepare(server, clone, run.recipe, { ...run.options, fecDir: run.fecDir, anchor: run.anchor });
+    const db = clone.connect();
+    const none = !run.recipe && !run.fecDir;
+    const description = none
+      ? `No data recipe (${settings.dataRecipe} does not exist) and no FEC files: the catalogue ran on the migrated database as its migrations left it (${Object.values(prepared.counts).reduce((sum, n) => sum + n, 0)} rows in ${Object.keys(prepared.counts).length} tables).`
+      : `Generated this run from ${describe(prepared, run.recipe, settings, run.fecDir)} in ${(prepared.preparedMs / 1000).toFixed(1)} s${note ? ` (${note})` : ''}.`;
+    return {
       db,
-      target: benchServer.target(prepared.database),
-      server: benchServer.description,
-      summary: summaryOf(prepared, 'cache', '', null),
+      target: server.target(clone.name),
+      server: server.description,
+      summary: summaryOf(run, prepared, none ? 'none' : 'generated', description, note && !none ? { key: '', hit: false, dir: null, note, copyAndStartMs: null, storeMs: null } : null),
       fecLoad: prepared.fecLoad,
       close: once(async () => {
         await db.dispose();
-        await benchServer.stop();
+        await clone.drop().catch(() => undefined);
       }),
     };
-    return { data, copyAndStartMs };
-  };
-
-  const found = lookupEntry<Prepared>(cacheDir, key);
-  if (found.kind === 'hit') {
-    const { entry } = found;
-    progress(`reusing cached data ${key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, generated ${entry.manifest.createdAt})`);
-    try {
-      const { data, copyAndStartMs } = await startFrom(entry.dataDir, entry.manifest.payload);
-      const payload = entry.manifest.payload;
-      const durationMs = Math.round(performance.now() - started);
-      const description = `Reused cached data: ${describe(payload, recipe, settings, fecDir)}, generated ${entry.manifest.createdAt} in ${(payload.preparedMs / 1000).toFixed(1)} s; ready in ${(durationMs / 1000).toFixed(1)} s (copy and start ${(copyAndStartMs / 1000).toFixed(1)} s).`;
-      return { ...data, summary: { ...data.summary, source: 'cache', description, durationMs, cache: { key, hit: true, dir: entry.dir, note: null, copyAndStartMs, storeMs: null } } };
-    } catch (error) {
-      progress(`cached data ${key.slice(0, 12)} did not start (${(error as Error).message.split('\n')[0]}); discarding it and generating`);
-      discardEntry(entry.dir);
-    }
-  }
-  const untrusted = found.kind === 'untrusted' ? `the cached entry was not trusted (${found.problem}) and is replaced` : null;
-  if (found.kind === 'untrusted') {
-    progress(`cached data ${key.slice(0, 12)} not trusted: ${found.problem}; generating`);
-    discardEntry(join(cacheDir, key));
-  }
-
-  // Miss: an empty cluster of our own, migrated, loaded, generated, stopped cleanly, stored.
-  progress(`no cached data for ${key.slice(0, 12)}: preparing it on a separate cluster`);
-  const cluster = await startLocalCluster({ binaries, settings: clusterSettings });
-  const preparingServer = localServer(cluster, binaries);
-  let prepared: Prepared;
-  let segment: string;
-  try {
-    const database = await createDatabase(preparingServer, 'bench');
-    await migrate({ connect: (connectOptions) => preparingServer.connect(database.name, connectOptions) }, { sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root });
-    prepared = await prepare(preparingServer, database, recipe, context);
-    segment = await shutdownClean(cluster, binaries);
   } catch (error) {
-    await preparingServer.stop().catch(() => undefined);
+    await clone.drop().catch(() => undefined);
     throw error;
   }
+}
+
+/** A cluster of its own started from a copy of a stopped data directory holding prepared data. */
+async function startFrom(run: Run, binaries: PgBinaries, dataDir: string, prepared: Prepared): Promise<{ data: BenchData; copyAndStartMs: number }> {
+  const copyStarted = performance.now();
+  const cluster = await startLocalCluster({ binaries, settings: run.options.settings.postgres.settings, dataDirSource: dataDir });
+  const server = localServer(cluster, binaries);
+  const copyAndStartMs = Math.round(performance.now() - copyStarted);
+  const db = server.connect(prepared.database);
+  const data: BenchData = {
+    db,
+    target: server.target(prepared.database),
+    server: server.description,
+    summary: summaryOf(run, prepared, 'cache', '', null),
+    fecLoad: prepared.fecLoad,
+    close: once(async () => {
+      await db.dispose();
+      await server.stop();
+    }),
+  };
+  return { data, copyAndStartMs };
+}
+
+/**
+ * A miss: an empty cluster of our own, migrated, loaded, generated, stopped
+ * cleanly and stored; then started from the stored entry (every cold run
+ * proves the entry starts), or from its own directory when not stored.
+ */
+async function generateAndStore(run: Run, binaries: PgBinaries, cache: { readonly dir: string; readonly key: string; readonly inputs: CacheInputs; readonly earlierNote: string | null }): Promise<BenchData> {
+  const { settings } = run.options;
+  run.progress(`no cached data for ${cache.key.slice(0, 12)}: preparing it on a separate cluster`);
+  const cluster = await startLocalCluster({ binaries, settings: settings.postgres.settings });
+  const preparing = localServer(cluster, binaries);
   try {
+    const database = await createDatabase(preparing, 'bench');
+    await migrate({ connect: (connectOptions) => preparing.connect(database.name, connectOptions) }, { sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root });
+    const prepared = await prepare(preparing, database, run.recipe, { ...run.options, fecDir: run.fecDir, anchor: run.anchor });
+    const segment = await shutdownClean(cluster, binaries);
     const storeStarted = performance.now();
-    const stored = await storeEntry({ cacheDir, key, inputs, dataDir: join(cluster.dir, 'data'), walSegment: segment, maxBytes: settings.bench.dataCache.maxMiB * 1048576, payload: prepared });
+    const stored = await storeEntry({ cacheDir: cache.dir, key: cache.key, inputs: cache.inputs, dataDir: join(cluster.dir, 'data'), walSegment: segment, maxBytes: settings.bench.dataCache.maxMiB * 1048576, payload: prepared });
     const storeMs = Math.round(performance.now() - storeStarted);
-    let result: { data: BenchData; copyAndStartMs: number } | null = null;
+    const notes = [cache.earlierNote, stored.note].filter((note): note is string => note !== null);
     let entry = stored.entry;
-    const notes = [untrusted, stored.note].filter((note): note is string => note !== null);
+    let started: { data: BenchData; copyAndStartMs: number } | null = null;
     if (entry) {
       try {
-        result = await startFrom(entry.dataDir, prepared);
+        started = await startFrom(run, binaries, entry.dataDir, prepared);
       } catch (error) {
         notes.push(`the stored entry did not start (${(error as Error).message.split('\n')[0]}) and was removed`);
         discardEntry(entry.dir);
         entry = null;
       }
     }
-    result ??= await startFrom(join(cluster.dir, 'data'), prepared);
-    const durationMs = Math.round(performance.now() - started);
-    const cached = entry ? `; cached as ${key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, stored in ${(storeMs / 1000).toFixed(1)} s)` : '';
+    started ??= await startFrom(run, binaries, join(cluster.dir, 'data'), prepared);
+    const durationMs = Math.round(performance.now() - run.started);
+    const cached = entry ? `; cached as ${cache.key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, stored in ${(storeMs / 1000).toFixed(1)} s)` : '';
     const evicted = stored.evicted.length > 0 ? `; evicted ${stored.evicted.length} older entr${stored.evicted.length === 1 ? 'y' : 'ies'}` : '';
-    const description = `Generated this run from ${describe(prepared, recipe, settings, fecDir)} in ${(prepared.preparedMs / 1000).toFixed(1)} s${cached}${evicted}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
+    const description = `Generated this run from ${describe(prepared, run.recipe, settings, run.fecDir)} in ${(prepared.preparedMs / 1000).toFixed(1)} s${cached}${evicted}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
     return {
-      ...result.data,
-      summary: { ...result.data.summary, source: 'generated', description, durationMs, cache: { key, hit: false, dir: entry?.dir ?? null, note: notes.length > 0 ? notes.join('; ') : null, copyAndStartMs: result.copyAndStartMs, storeMs } },
+      ...started.data,
+      summary: { ...started.data.summary, source: 'generated', description, durationMs, cache: { key: cache.key, hit: false, dir: entry?.dir ?? null, note: notes.length > 0 ? notes.join('; ') : null, copyAndStartMs: started.copyAndStartMs, storeMs } },
     };
   } finally {
-    await preparingServer.stop().catch(() => undefined);
+    await preparing.stop().catch(() => undefined);
   }
+}
+
+export async function openBenchData(options: BenchDataOptions): Promise<BenchData> {
+  const { settings, workspace, scale, seed } = options;
+  const recipe = loadRecipe(settings.dataRecipe);
+  const run: Run = {
+    options,
+    started: performance.now(),
+    progress: options.onProgress ?? (() => undefined),
+    recipe,
+    fecDir: options.fecDir === undefined ? settings.bench.fecDir : options.fecDir,
+    anchor: options.anchor ?? (recipe ? anchorFor(recipe) : new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000)),
+  };
+  const server = workspace.server;
+  if (!recipe && !run.fecDir) return openInPlace(run, null);
+  if (!(options.cache ?? settings.bench.dataCache.enabled)) return openInPlace(run, 'data cache off');
+  if (server.kind !== 'local' || !server.binaries) return openInPlace(run, 'data cache not used on a server the harness did not start');
+  const binaries = server.binaries;
+  const cacheDir = options.cacheDir ?? benchDataCacheDir();
+  const dirProblem = ensurePrivateDir(cacheDir);
+  if (dirProblem) return openInPlace(run, `data cache not used: ${dirProblem}`);
+  const inputs = cacheInputs(settings, recipe, run.fecDir, scale, seed, run.anchor, binaries);
+  const key = cacheKey(inputs);
+
+  const found = lookupEntry<Prepared>(cacheDir, key);
+  if (found.kind === 'hit') {
+    const { entry } = found;
+    const payload = entry.manifest.payload;
+    run.progress(`reusing cached data ${key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, generated ${entry.manifest.createdAt})`);
+    try {
+      const { data, copyAndStartMs } = await startFrom(run, binaries, entry.dataDir, payload);
+      const durationMs = Math.round(performance.now() - run.started);
+      const description = `Reused cached data: ${describe(payload, recipe, settings, run.fecDir)}, generated ${entry.manifest.createdAt} in ${(payload.preparedMs / 1000).toFixed(1)} s; ready in ${(durationMs / 1000).toFixed(1)} s (copy and start ${(copyAndStartMs / 1000).toFixed(1)} s).`;
+      return { ...data, summary: { ...data.summary, source: 'cache', description, durationMs, cache: { key, hit: true, dir: entry.dir, note: null, copyAndStartMs, storeMs: null } } };
+    } catch (error) {
+      run.progress(`cached data ${key.slice(0, 12)} did not start (${(error as Error).message.split('\n')[0]}); discarding it and generating`);
+      discardEntry(entry.dir);
+    }
+  }
+  let earlierNote: string | null = null;
+  if (found.kind === 'untrusted') {
+    earlierNote = `the cached entry was not trusted (${found.problem}) and is replaced`;
+    run.progress(`cached data ${key.slice(0, 12)} not trusted: ${found.problem}; generating`);
+    discardEntry(join(cacheDir, key));
+  }
+  return generateAndStore(run, binaries, { dir: cacheDir, key, inputs, earlierNote });
 }

@@ -383,6 +383,7 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
 
   const steps: Step[] = [];
   const seen = new Set<string>();
+  const sqlSteps = new Set<string>();
   for (const [name, rawStep] of Object.entries(top.data.steps)) {
     const base = ['steps', name];
     if (/^\d+$/.test(name)) problems.push(`${keyPath(base)}: a step name cannot be a number (JSON objects reorder such keys)`);
@@ -394,6 +395,7 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
       }
       steps.push({ kind: 'sql', name, sql: parsed.data.sql, expect: parsed.data.expect, after: parsed.data.after ?? null, unlessRowsIn: parsed.data.unlessRowsIn ?? null });
       seen.add(name);
+      sqlSteps.add(name);
       continue;
     }
     const parsed = tableStepSchema.safeParse(rawStep);
@@ -411,6 +413,7 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
       if (!identifier.test(alias) || isReservedName(alias)) problems.push(`${keyPath(path)}: an alias must be an identifier other than ${['i', 'k', 'seed', 'anchor', 'rows', 'param', 'u'].join(', ')}`);
       if ((parent.table === undefined) === (parent.step === undefined)) problems.push(`${keyPath(path)}: give exactly one of "table" or "step"`);
       if (parent.step !== undefined && !seen.has(parent.step)) problems.push(`${keyPath([...path, 'step'])}: no earlier step named ${JSON.stringify(parent.step)}`);
+      if (parent.step !== undefined && sqlSteps.has(parent.step)) problems.push(`${keyPath([...path, 'step'])}: ${parent.step} is a SQL step; a parent step generates rows`);
       const pick = parent.pick === undefined || parent.pick === 'uniform' ? { skew: 1 } : 'skew' in parent.pick ? { skew: parent.pick.skew } : { skew: 1 / (1 - parent.pick.zipf) };
       if (parent.orderBy && parent.step !== undefined) problems.push(`${keyPath([...path, 'orderBy'])}: a step's rows are ranked in generation order; orderBy ranks an existing table`);
       parents[alias] = { table: parent.table ?? null, step: parent.step ?? null, orderBy: parent.orderBy ?? null, pick, nullRate: parent.nullRate ?? 0 };
