@@ -12,6 +12,8 @@ import { SchemaproofError } from '../errors/index.ts';
 export const severities = ['error', 'warn', 'off'] as const;
 export type Severity = (typeof severities)[number];
 export const scales = ['small', 'medium', 'large'] as const;
+/** Where the compliance map is looked for when the config does not say; absent there = the project has none. */
+export const defaultComplianceMap = 'tests/compliance/compliance-map.json';
 export type Scale = (typeof scales)[number];
 
 const suppressionSchema = z.object({
@@ -29,6 +31,10 @@ export const rawConfigSchema = z.object({
   queryCatalogue: z.string().default('tests/plans/catalogue.json'),
   /** The project's data recipe (docs/data-recipe.md); a missing file means the bench runs on the data the migrations leave. */
   dataRecipe: z.string().default('tests/data/recipe.json'),
+  /** Duty → mechanism → the checks that prove it; a project without one gets no compliance section. */
+  complianceMap: z.string().default(defaultComplianceMap),
+  /** Schemas the report's inventory covers besides those the access spec exposes. */
+  inventorySchemas: z.array(z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case schema name')).default([]),
   reportsDir: z.string().default('reports'),
   databaseUrl: z.string().url().optional(),
   postgres: z.object({
@@ -72,18 +78,29 @@ export const rawConfigSchema = z.object({
       maxMiB: z.number().int().positive().default(16_384),
     }).strict().default({ enabled: true, maxMiB: 16_384 }),
     gates: z.object({
+      seqScanRowLimit: z.number().int().positive().default(10_000),
+      /** RLS overhead: the actor's work (and time, when timings are gated) at most this × the RLS-bypassing actor's. */
+      rlsRatio: z.number().positive().default(1.2),
+      /** The RLS work ratio applies only when RLS adds more than this much work (buffers + function calls). */
+      rlsFloorWork: z.number().int().nonnegative().default(100),
+      /** Baseline: a query doing this × its baseline's work (and more than workFloor more) fails. */
+      workFactor: z.number().positive().default(2),
+      workFloor: z.number().int().nonnegative().default(16),
+      /** Wall-time gates depend on the machine's load: off unless the project turns them on and says why. */
+      timingsGate: z.boolean().default(false),
+      timingsGateReason: z.string().min(10, 'say why the wall-time gates are on (at least 10 characters)').nullable().default(null),
       p95Ms: z.number().positive().default(10),
       aggregateP95Ms: z.number().positive().default(100),
-      rlsRatio: z.number().positive().default(1.2),
-      /** The RLS ratio gate applies only when RLS adds more than this at p50 (fixed JWT-parsing cost on sub-ms queries). */
+      /** With timings gated: the time ratio applies only when RLS adds more than this at p50. */
       rlsFloorMs: z.number().nonnegative().default(0.5),
       slowdownFactor: z.number().positive().default(2),
-      seqScanRowLimit: z.number().int().positive().default(10_000),
-      timingsGate: z.boolean().default(true),
-    }).strict().default({ p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true }),
+    }).strict().refine((gates) => !gates.timingsGate || gates.timingsGateReason !== null, {
+      message: 'timingsGate: true needs timingsGateReason (wall times depend on the machine\'s load; the report prints why they gate)',
+      path: ['timingsGateReason'],
+    }).default({ seqScanRowLimit: 10_000, rlsRatio: 1.2, rlsFloorWork: 100, workFactor: 2, workFloor: 16, timingsGate: false, timingsGateReason: null, p95Ms: 10, aggregateP95Ms: 100, rlsFloorMs: 0.5, slowdownFactor: 2 }),
   }).strict().default({
     enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3, dataCache: { enabled: true, maxMiB: 16_384 },
-    gates: { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true },
+    gates: { seqScanRowLimit: 10_000, rlsRatio: 1.2, rlsFloorWork: 100, workFactor: 2, workFloor: 16, timingsGate: false, timingsGateReason: null, p95Ms: 10, aggregateP95Ms: 100, rlsFloorMs: 0.5, slowdownFactor: 2 },
   }),
   lint: z.object({
     severities: z.record(z.string(), z.enum(severities)).default({}),
@@ -130,6 +147,7 @@ export function resolveSettings(raw: unknown, root: string, configFile: string |
     mutantsDir: abs(value.mutantsDir),
     queryCatalogue: abs(value.queryCatalogue),
     dataRecipe: abs(value.dataRecipe),
+    complianceMap: abs(value.complianceMap),
     reportsDir: abs(value.reportsDir),
     bench: {
       ...value.bench,

@@ -16,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql, type ConnectionPool } from '@databases/pg';
+import { sql, type ConnectionPool, type ConnectionPoolConfig } from '@databases/pg';
 import type { Scale, Settings } from '../config/index.ts';
 import { findFecFiles, fileChecksum, loadFec, type FecLoadResult } from '../fec/index.ts';
 import { bookkeepingSchema, migrate, readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
@@ -80,6 +80,8 @@ export interface DataSummary {
 export interface BenchData {
   readonly db: ConnectionPool;
   readonly target: ConnectionTarget;
+  /** Another pool on the same database (the caller disposes it). */
+  connect(options?: Partial<ConnectionPoolConfig>): ConnectionPool;
   /** The server the data is on (report environment). */
   readonly server: string;
   readonly summary: DataSummary;
@@ -242,6 +244,7 @@ async function openInPlace(run: Run, note: string | null): Promise<BenchData> {
     return {
       db,
       target: server.target(clone.name),
+      connect: (options) => clone.connect(options),
       server: server.description,
       summary: summaryOf(run, prepared, none ? 'none' : 'generated', description, note && !none ? { key: '', hit: false, dir: null, note, copyAndStartMs: null, storeMs: null } : null),
       fecLoad: prepared.fecLoad,
@@ -266,6 +269,7 @@ async function startFrom(run: Run, binaries: PgBinaries, dataDir: string, prepar
   const data: BenchData = {
     db,
     target: server.target(prepared.database),
+    connect: (options) => server.connect(prepared.database, options),
     server: server.description,
     summary: summaryOf(run, prepared, 'cache', '', null),
     fecLoad: prepared.fecLoad,

@@ -12,6 +12,14 @@ export interface SourceLocation {
   readonly excerpt: string;
 }
 
+/** A catalogue entry (query, value or actor) the server refused before anything was measured. */
+export interface CatalogueQueryFailure {
+  /** `q07`, `value heavy_user`, `actor admin`, `q07 param user_id`. */
+  readonly id: string;
+  readonly sqlstate: string | null;
+  readonly message: string;
+}
+
 export type ErrorDetail =
   | { readonly code: 'config_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'config_not_found'; readonly file: string }
@@ -41,6 +49,8 @@ export type ErrorDetail =
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'recipe_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'unknown_query'; readonly id: string; readonly known: readonly string[] }
+  | { readonly code: 'catalogue_query_failed'; readonly file: string; readonly failures: readonly CatalogueQueryFailure[] }
+  | { readonly code: 'compliance_map_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'input_invalid'; readonly file: string; readonly line: number; readonly detail: string }
   | { readonly code: 'baseline_invalid'; readonly file: string; readonly detail: string }
   | { readonly code: 'tool_missing'; readonly tool: string; readonly hint: string }
@@ -113,6 +123,10 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.file}: invalid data recipe (${detail.problems.length} problem${detail.problems.length === 1 ? '' : 's'}): ${detail.problems.join('; ')}`;
     case 'unknown_query':
       return `unknown query "${detail.id}"; known queries: ${detail.known.join(', ')}`;
+    case 'catalogue_query_failed':
+      return `${detail.file}: ${detail.failures.length} catalogue entr${detail.failures.length === 1 ? 'y does' : 'ies do'} not run: ${detail.failures.map((failure) => `${failure.id}: ${failure.message}${failure.sqlstate ? ` (SQLSTATE ${failure.sqlstate})` : ''}`).join('; ')}; fix the catalogue (or the schema it describes)`;
+    case 'compliance_map_invalid':
+      return `${detail.file}: invalid compliance map: ${detail.problems.join('; ')}`;
     case 'input_invalid':
       return `${detail.file}:${detail.line}: ${detail.detail}; nothing was loaded`;
     case 'baseline_invalid':
@@ -165,6 +179,8 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'catalogue_invalid':
     case 'recipe_invalid':
     case 'unknown_query':
+    case 'catalogue_query_failed':
+    case 'compliance_map_invalid':
     case 'input_invalid':
     case 'baseline_invalid':
     case 'directory_missing':

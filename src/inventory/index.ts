@@ -6,8 +6,18 @@
  */
 import { sql, type Queryable } from '@databases/pg';
 
-/** Schemas the project owns; everything else (pg_catalog, auth shim, extensions) is context. */
-export const projectSchemas = ['public', 'private'] as const;
+/**
+ * Every schema of the database except the system's own (pg_catalog,
+ * information_schema, pg_toast, temporary schemas): what the restore drill
+ * compares when it is not told which schemas matter.
+ */
+export async function databaseSchemas(db: Queryable): Promise<string[]> {
+  const rows = await db.query(sql`
+    select n.nspname as name from pg_namespace n
+     where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'
+     order by 1`);
+  return rows.map((row) => String(row.name));
+}
 
 export interface ColumnInfo {
   readonly name: string;
@@ -71,7 +81,9 @@ const apiRoles = ['anon', 'authenticated', 'service_role'] as const;
 
 const kinds: Record<string, RelationInfo['kind']> = { r: 'table', p: 'partitioned_table', v: 'view', m: 'materialized_view' };
 
-export async function readInventory(db: Queryable, schemas: readonly string[] = projectSchemas): Promise<SchemaInventory> {
+/** The inventory of `schemas` (default: every schema but the system's, see databaseSchemas). */
+export async function readInventory(db: Queryable, only?: readonly string[]): Promise<SchemaInventory> {
+  const schemas = only ?? await databaseSchemas(db);
   const relations = await db.query(sql`
     select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind as kind,
            obj_description(c.oid, 'pg_class') as comment,
@@ -281,3 +293,5 @@ export function diffInventories(before: SchemaInventory, after: SchemaInventory)
   return differences;
 }
 
+
+export { inventoryScope, specSchemas, type InventoryScope } from './schemas.ts';

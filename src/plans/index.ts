@@ -1,4 +1,4 @@
-/** Query catalogue benchmark: catalogue, plan checks, timings, baselines, UUID comparison. */
+/** Query catalogue benchmark: catalogue, values and actors, plan and work checks, timings, baselines, UUID comparison. */
 export {
   loadCatalogue,
   parseCatalogue,
@@ -8,19 +8,25 @@ export {
   catalogueSchema,
   catalogueQuerySchema,
   catalogueActors,
+  catalogueVersion,
+  defaultActors,
   expectedIndexesAt,
   type Catalogue,
   type CatalogueQuery,
-  type CatalogueActor,
+  type CatalogueActorDefinition,
+  type ClaimTemplate,
+  type ValueSpec,
 } from './catalogue.ts';
-export { pickerNames, pickParams, benchActors, type PickerName } from './params.ts';
-export { catalogFacts, planShape, seqScans, type CatalogFacts, type PlanShape, type PlanScan, type SeqScan } from './explain.ts';
+export { boundQuery, asParameter, ValueResolver, type Resolved } from './values.ts';
+export { checkCatalogueSql, prepareCatalogue, sessionActor, type PreparedCatalogue, type PreparedQuery, type ResolvedActor } from './prepare.ts';
+export { catalogFacts, planShape, planWork, functionCallsIn, seqScans, type CatalogFacts, type PlanShape, type PlanScan, type PlanWork, type SeqScan } from './explain.ts';
 export { summarise, percentile, type TimingSummary } from './stats.ts';
-export { runCatalogue, boundQuery, timeOnce, serverMs, pairedRatio, type RunCatalogueOptions, type QueryBenchResult, type CatalogueRun, type BenchGates } from './run.ts';
+export { runCatalogue, timeOnce, serverMs, pairedRatio, rlsWorkFinding, type RunCatalogueOptions, type QueryBenchResult, type CatalogueRun, type BenchGates } from './run.ts';
 export { compareUuidVersions, type UuidComparison, type UuidVariantResult } from './uuid.ts';
 export {
   readBaseline,
   compareToBaseline,
+  workRegression,
   withBaselineFindings,
   benchReportVersion,
   minimumSlowdownMs,
@@ -28,8 +34,9 @@ export {
   type BenchEnvironment,
   type Baseline,
   type BaselineQuery,
+  type BaselineWork,
   type BaselineComparison,
   type BaselineFinding,
 } from './report.ts';
 export { runBench, defaultFecDir, type BenchOptions } from './bench.ts';
-export { formatBenchTable } from './format.ts';
+export { formatBenchTable, describeGates, describeDeterministicGates, describeTimingGates } from './format.ts';

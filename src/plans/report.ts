@@ -1,7 +1,9 @@
 /**
  * The bench report (JSON, versioned) and the baseline comparison: a later run
  * fails when it loses an index a baseline query used, gains a seq scan, or
- * gets `slowdownFactor` times slower at p50 or p95.
+ * does `workFactor` times the work (buffers + function calls) — all of which
+ * are the same on an idle and a busy machine. Getting `slowdownFactor` times
+ * slower at p50 or p95 fails only when the timing gates are on.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -10,9 +12,10 @@ import type { Scale } from '../config/index.ts';
 import type { GenerateResult } from '../datagen/index.ts';
 import type { FecLoadResult } from '../fec/index.ts';
 import type { BenchGates, QueryBenchResult } from './run.ts';
+import type { ResolvedActor } from './prepare.ts';
 import type { UuidComparison } from './uuid.ts';
 
-export const benchReportVersion = 1;
+export const benchReportVersion = 2;
 
 export interface BenchEnvironment {
   readonly scale: Scale | null;
@@ -27,7 +30,7 @@ export interface BenchEnvironment {
 
 export interface BaselineFinding {
   readonly queryId: string;
-  readonly kind: 'lost_index' | 'new_seq_scan' | 'slowdown' | 'missing_query';
+  readonly kind: 'lost_index' | 'new_seq_scan' | 'more_work' | 'slowdown' | 'missing_query';
   readonly detail: string;
 }
 
@@ -41,8 +44,14 @@ export interface BenchReport {
   readonly version: typeof benchReportVersion;
   readonly environment: BenchEnvironment;
   readonly gates: BenchGates;
-  readonly actors: { readonly heavyUserId: string | null; readonly adminUserId: string | null };
-  readonly picked: Readonly<Record<string, string | null>>;
+  /** The catalogue file the queries came from. */
+  readonly catalogue: string;
+  /** Each actor as it ran: role and resolved claims. */
+  readonly actors: Readonly<Record<string, ResolvedActor>>;
+  readonly bypassActor: string;
+  /** The catalogue's named values as resolved against the data. */
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly functionCallsCounted: boolean;
   readonly queries: readonly QueryBenchResult[];
   readonly generation: GenerateResult | null;
   readonly fecLoad: Omit<FecLoadResult, 'rejected'> & { readonly rejectedCount: number } | null;
@@ -54,19 +63,29 @@ export interface BenchReport {
 
 /** The part of a saved report a baseline comparison needs (validated on read). */
 const timingSchema = z.object({ p50: z.number(), p95: z.number(), max: z.number(), runs: z.number() }).nullable();
+const workSchema = z.object({ buffers: z.number(), rows: z.number(), functionCalls: z.number().nullable(), filterCalls: z.number(), total: z.number() }).nullable();
 const baselineSchema = z.object({
-  version: z.literal(benchReportVersion),
+  version: z.literal(benchReportVersion, { message: `a bench report of version ${benchReportVersion} (work measured as buffers and function calls); save a new baseline with this version` }),
   queries: z.array(z.object({
     id: z.string(),
     planNodes: z.object({ top: z.string(), indexes: z.array(z.string()) }).passthrough(),
     seqScans: z.array(z.object({ relation: z.string(), rows: z.number() })),
+    work: workSchema,
     timings: timingSchema,
   }).passthrough()),
 }).passthrough();
+export interface BaselineWork {
+  readonly buffers: number;
+  readonly rows: number;
+  readonly functionCalls: number | null;
+  readonly filterCalls: number;
+  readonly total: number;
+}
 export interface BaselineQuery {
   readonly id: string;
   readonly planNodes: { readonly top: string; readonly indexes: readonly string[] };
   readonly seqScans: readonly { readonly relation: string; readonly rows: number }[];
+  readonly work: BaselineWork | null;
   readonly timings: { readonly p50: number; readonly p95: number; readonly max: number; readonly runs: number } | null;
 }
 /** What a baseline comparison reads from a saved report (validated by readBaseline). */
@@ -100,10 +119,27 @@ export function readBaseline(file: string): Baseline {
  */
 export const minimumSlowdownMs = 1;
 
+/**
+ * Whether `now` is a work regression against `before`: at least `factor` ×
+ * and more than `floor` units more (deterministic counts, so the floor only
+ * keeps a page or two of drift in tiny queries from failing them). Returns
+ * the reason naming the part that grew, or null.
+ */
+export function workRegression(before: BaselineWork, now: BaselineWork, gates: Pick<BenchGates, 'workFactor' | 'workFloor'>): string | null {
+  if (!(now.total >= before.total * gates.workFactor && now.total - before.total > gates.workFloor)) return null;
+  const parts: [string, number, number][] = [
+    ['buffers', before.buffers, now.buffers],
+    ['function calls', before.functionCalls ?? 0, now.functionCalls ?? 0],
+    ['filter calls', before.filterCalls, now.filterCalls],
+  ];
+  const grew = parts.filter(([, was, is]) => is > was).map(([label, was, is]) => `${label} ${was} → ${is}`);
+  return `${(now.total / Math.max(before.total, 1)).toFixed(1)}× the baseline's work (${before.total} → ${now.total}: ${grew.join(', ')}; rows ${before.rows} → ${now.rows}; limit ${gates.workFactor}×)`;
+}
+
 export function compareToBaseline(
   current: readonly QueryBenchResult[],
   baseline: Baseline,
-  gates: Pick<BenchGates, 'slowdownFactor' | 'timingsGate'>,
+  gates: Pick<BenchGates, 'slowdownFactor' | 'timingsGate' | 'workFactor' | 'workFloor'>,
   file: string,
 ): BaselineComparison {
   const findings: BaselineFinding[] = [];
@@ -121,6 +157,10 @@ export function compareToBaseline(
       if (!scannedBefore.has(scan.relation)) {
         findings.push({ queryId: before.id, kind: 'new_seq_scan', detail: `${before.id} now does a Seq Scan on ${scan.relation} (${scan.rows} rows) that the baseline plan did not` });
       }
+    }
+    if (before.work && now.work) {
+      const regression = workRegression(before.work, now.work, gates);
+      if (regression) findings.push({ queryId: before.id, kind: 'more_work', detail: `${before.id} does ${regression}` });
     }
     if (gates.timingsGate && before.timings && now.timings) {
       for (const key of ['p50', 'p95'] as const) {

@@ -1,9 +1,10 @@
 /**
- * UUID v7 (private.uuid_v7()) vs v4 (gen_random_uuid()) primary keys on
- * analytics_events-shaped rows: two scratch tables of identical shape, the
- * same N rows inserted set-based into each in one run; insert time and the
- * size of the primary-key index. Scratch objects live in their own schema and
- * are dropped afterwards.
+ * UUID v7 (the project's expression, named in its catalogue) vs v4
+ * (gen_random_uuid()) primary keys on event-log-shaped rows (a uuid key, a
+ * uuid reference, two short texts, a small jsonb document, two timestamps):
+ * two scratch tables of identical shape, the same N rows inserted set-based
+ * into each in one run; insert time and the size of the primary-key index.
+ * Scratch objects live in their own schema and are dropped afterwards.
  */
 import { sql, type Queryable } from '@databases/pg';
 
@@ -31,27 +32,31 @@ export interface UuidComparison {
 
 const scratch = 'schemaproof_uuid_bench';
 
-async function variant(db: Queryable, kind: 'v4' | 'v7', rows: number): Promise<UuidVariantResult> {
-  const table = `events_${kind}`;
-  const idDefault = kind === 'v4' ? sql`gen_random_uuid()` : sql`private.uuid_v7()`;
+const v4Expression = 'gen_random_uuid()';
+
+async function variant(db: Queryable, kind: 'v4' | 'v7', rows: number, v7Expression: string): Promise<UuidVariantResult> {
+  const table = `rows_${kind}`;
+  const expression = kind === 'v4' ? v4Expression : v7Expression;
+  // The project's own expression, from its catalogue (checked to be one expression).
+  const idDefault = sql.__dangerous__rawValue(expression);
   await db.query(sql`
     create table ${sql.ident(scratch, table)} (
       id uuid not null default ${idDefault},
-      user_id uuid,
-      session_id text,
-      event_type text not null,
-      event_data jsonb not null default '{}'::jsonb,
-      occurred_at timestamptz not null default now(),
-      created_at timestamptz not null default now(),
+      ref uuid,
+      tag text,
+      kind text not null,
+      body jsonb not null default '{}'::jsonb,
+      happened timestamptz not null default now(),
+      stamped timestamptz not null default now(),
       constraint ${sql.ident(`${table}_pkey`)} primary key (id))`);
   const generateStarted = performance.now();
   await db.query(sql`select count(${idDefault}) from generate_series(1, ${rows}::int)`);
   const generateOnlyMs = performance.now() - generateStarted;
   const started = performance.now();
   await db.query(sql`
-    insert into ${sql.ident(scratch, table)} (user_id, session_id, event_type, event_data, occurred_at)
-    select md5('u' || (i % 5000))::uuid, 's' || (i / 7), 'event_' || (i % 20),
-           jsonb_build_object('campaign', 'c' || (i % 500), 'value', i % 1000),
+    insert into ${sql.ident(scratch, table)} (ref, tag, kind, body, happened)
+    select md5('u' || (i % 5000))::uuid, 's' || (i / 7), 'kind_' || (i % 20),
+           jsonb_build_object('label', 'c' || (i % 500), 'value', i % 1000),
            now() - make_interval(secs => (${rows}::int - i) * 0.01)
       from generate_series(1, ${rows}::int) i`);
   const insertMs = performance.now() - started;
@@ -60,7 +65,7 @@ async function variant(db: Queryable, kind: 'v4' | 'v7', rows: number): Promise<
            pg_relation_size(${`${scratch}.${table}`}::regclass)::bigint as heap`);
   return {
     variant: kind,
-    defaultExpression: kind === 'v4' ? 'gen_random_uuid()' : 'private.uuid_v7()',
+    defaultExpression: expression,
     rows,
     insertMs: Math.round(insertMs),
     rowsPerSecond: Math.round((rows * 1000) / Math.max(insertMs, 1)),
@@ -70,13 +75,13 @@ async function variant(db: Queryable, kind: 'v4' | 'v7', rows: number): Promise<
   };
 }
 
-export async function compareUuidVersions(db: Queryable & { task?: unknown }, options: { readonly rows: number }): Promise<UuidComparison> {
+export async function compareUuidVersions(db: Queryable & { task?: unknown }, options: { readonly rows: number; readonly v7Expression: string }): Promise<UuidComparison> {
   const run = async (conn: Queryable): Promise<UuidComparison> => {
     await conn.query(sql`drop schema if exists ${sql.ident(scratch)} cascade`);
     await conn.query(sql`create schema ${sql.ident(scratch)}`);
     try {
-      const v4 = await variant(conn, 'v4', options.rows);
-      const v7 = await variant(conn, 'v7', options.rows);
+      const v4 = await variant(conn, 'v4', options.rows, options.v7Expression);
+      const v7 = await variant(conn, 'v7', options.rows, options.v7Expression);
       return {
         rows: options.rows,
         v4,

@@ -12,6 +12,10 @@ function ms(value: number | null): string {
   return value === null ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 
+function ratio(value: number | null): string {
+  return value === null ? '—' : value.toFixed(2);
+}
+
 function table(id: string, headers: readonly string[], rows: readonly (readonly string[])[], options: { readonly caption?: string } = {}): string {
   if (rows.length === 0) return '<p class="muted">Nothing to show.</p>';
   return `<table class="sortable" id="${escape(id)}">${options.caption ? `<caption>${escape(options.caption)}</caption>` : ''}<thead><tr>${headers.map((header) => `<th scope="col">${escape(header)}</th>`).join('')}</tr></thead><tbody>${rows.map((row) => `<tr>${row.join('')}</tr>`).join('')}</tbody></table>`;
@@ -107,6 +111,15 @@ export function compactObserved(observed: string): string {
     .join(' · ');
 }
 
+function complianceHtml(report: VerificationReport): string {
+  const compliance = report.compliance;
+  const problems = compliance.problems.length > 0 ? `<div class="failure"><strong>The map names checks that do not exist:</strong><ul>${compliance.problems.map((problem) => `<li>${escape(problem)}</li>`).join('')}</ul></div>` : '';
+  if (compliance.duties.length === 0) return `<p>${escape(compliance.note)}</p>${problems}`;
+  const proofs = (duty: VerificationReport['compliance']['duties'][number]) =>
+    duty.proofs.map((proof) => `${proof.status === 'pass' ? '' : `${badge(proof.status)} `}<code>${escape(proof.check)}</code>${proof.detail ? ` <span class="muted">${escape(proof.detail)}</span>` : ''}`).join('<br>');
+  return `<p>${escape(compliance.note)}</p>${problems}${table('compliance-table', ['duty', 'regulation', 'mechanism', 'proved by (this run)', 'status'], compliance.duties.map((duty) => [td(duty.duty), td(duty.regulation), td(duty.mechanism), tdHtml(proofs(duty)), tdHtml(badge(duty.status), duty.status)]))}`;
+}
+
 function accessMatrixHtml(report: VerificationReport): string {
   if (report.accessMatrix.length === 0) return '<p class="muted">The RLS gate did not run.</p>';
   const actors = [...new Set(report.accessMatrix.map((entry) => entry.actor))];
@@ -153,7 +166,7 @@ export function renderHtml(report: VerificationReport): string {
   if (report.baseline) {
     parts.push(section('baseline', `Changes since baseline`, `<p>Baseline: <code>${escape(report.baseline.file)}</code></p>${table('baseline-table', ['kind', 'what', 'before', 'after', 'regression'], report.baseline.changes.map((change) => [td(change.kind), td(change.what), td(change.before), td(change.after), td(change.regression ? 'yes' : 'no')]))}`));
   }
-  parts.push(section('compliance', 'Compliance map', `<p>Each GDPR/CCPA duty the schema serves, the mechanism that serves it, and the checks in this run that proved it.</p>${table('compliance-table', ['duty', 'regulation', 'mechanism', 'proved by (this run)', 'status'], report.compliance.map((duty) => [td(duty.duty), td(duty.regulation), td(duty.mechanism), tdHtml(duty.evidence.map((item) => `<code>${escape(item)}</code>`).join('<br>') || '—'), tdHtml(badge(duty.status), duty.status)]))}`));
+  parts.push(section('compliance', 'Compliance map', complianceHtml(report)));
   const inventory = report.inventory;
   const tableDetails = inventory.tables
     .filter((entry) => entry.partitionOf === null)
@@ -167,7 +180,7 @@ export function renderHtml(report: VerificationReport): string {
     section(
       'inventory',
       'Schema inventory',
-      `<p>${inventory.tables.length - partitions.length} tables and views, ${partitions.length} partitions, ${inventory.functions.length} functions, ${inventory.enums.length} enum types. Comments double as the data dictionary.</p>${tableDetails}${partitions.length > 0 ? `<details><summary>Partitions (${partitions.length})</summary>${table('partitions-table', ['partition', 'of', 'RLS', 'forced', 'grants'], partitions.map((entry) => [td(entry.name), td(entry.partitionOf), td(entry.rlsEnabled ? 'on' : 'OFF'), td(entry.rlsForced ? 'yes' : 'NO'), td(Object.keys(entry.grants).join(', ') || 'none')]))}</details>` : ''}<details><summary>Functions (${inventory.functions.length})</summary>${table('functions-table', ['function', 'security definer', 'settings', 'comment'], inventory.functions.map((fn) => [td(fn.signature), td(fn.securityDefiner ? 'yes' : 'no'), td(fn.config.join(', ')), td(fn.comment ?? '')]))}</details><details><summary>Enum types (${inventory.enums.length})</summary>${table('enums-table', ['type', 'labels'], inventory.enums.map((entry) => [td(entry.name), td(entry.labels.join(', '))]))}</details>`,
+      `<p>${escape(inventory.note)} ${inventory.tables.length === 0 ? 'They hold no tables or views.' : `${inventory.tables.length - partitions.length} tables and views, ${partitions.length} partitions, ${inventory.functions.length} functions, ${inventory.enums.length} enum types. Comments double as the data dictionary.`}</p>${tableDetails}${partitions.length > 0 ? `<details><summary>Partitions (${partitions.length})</summary>${table('partitions-table', ['partition', 'of', 'RLS', 'forced', 'grants'], partitions.map((entry) => [td(entry.name), td(entry.partitionOf), td(entry.rlsEnabled ? 'on' : 'OFF'), td(entry.rlsForced ? 'yes' : 'NO'), td(Object.keys(entry.grants).join(', ') || 'none')]))}</details>` : ''}<details><summary>Functions (${inventory.functions.length})</summary>${table('functions-table', ['function', 'security definer', 'settings', 'comment'], inventory.functions.map((fn) => [td(fn.signature), td(fn.securityDefiner ? 'yes' : 'no'), td(fn.config.join(', ')), td(fn.comment ?? '')]))}</details><details><summary>Enum types (${inventory.enums.length})</summary>${table('enums-table', ['type', 'labels'], inventory.enums.map((entry) => [td(entry.name), td(entry.labels.join(', '))]))}</details>`,
     ),
   );
   parts.push(section('access', 'Access matrix', accessMatrixHtml(report)));
@@ -193,7 +206,9 @@ export function renderHtml(report: VerificationReport): string {
     section(
       'mutation',
       'Mutation self-test',
-      report.mutation
+      report.mutation && report.mutation.mutants.length === 0
+        ? '<p>No mutant was generated or run: the self-test proved nothing.</p>'
+        : report.mutation
         ? `<p>Score: <strong>${(report.mutation.score * 100).toFixed(0)}%</strong> of deliberately broken policy variants caught by the property tests.</p>${table('mutation-table', ['mutant', 'what it breaks', 'caught by', 'status'], report.mutation.mutants.map((mutant) => [td(mutant.name), td(mutant.description), td(mutant.caughtBy ?? 'SURVIVED'), tdHtml(badge(mutant.status), mutant.status)]))}`
         : '<p class="muted">Did not run.</p>',
     ),
@@ -203,7 +218,7 @@ export function renderHtml(report: VerificationReport): string {
       'plans',
       'Query plans and timings',
       report.plans
-        ? `<p>Scale <code>${escape(report.plans.scale)}</code>, seed <code>${report.plans.seed}</code>. Times are the server's planning + execution time (EXPLAIN ANALYZE with TIMING OFF; sending the result to the client is not included). RLS ratio = median of the run-by-run ratios (as the query's actor ÷ as a role that bypasses RLS, measured back to back).</p>${table('plans-table', ['#', 'query', 'actor', 'plan node', 'indexes', 'p50 ms', 'p95 ms', 'max ms', 'RLS ratio', 'status', 'failures'], report.plans.queries.map((query) => [td(query.id, 'num'), td(query.title), td(query.actor), td(query.planNode), td(query.indexes.join(', ') || '—'), td(ms(query.p50Ms), 'num'), td(ms(query.p95Ms), 'num'), td(ms(query.maxMs), 'num'), td(query.rlsRatio === null ? '—' : query.rlsRatio.toFixed(2), 'num'), tdHtml(badge(query.status), query.status), td(query.failures.join('; '))]))}${report.plans.notes.map((note) => `<p>${escape(note)}</p>`).join('')}`
+        ? `<p>Catalogue <code>${escape(report.plans.catalogue)}</code>, scale <code>${escape(report.plans.scale)}</code>, seed <code>${report.plans.seed}</code>.</p><p><strong>Gated on</strong> (the same verdict on an idle or a busy machine): ${escape(report.plans.gates.deterministic)}.</p><p><strong>Wall times:</strong> ${escape(report.plans.gates.timings.summary)}</p><p>Work: buffers = shared blocks hit + read by the execution; calls = calls of the database's functions + function calls in per-row filters times the rows filtered; RLS work = work as the query's actor ÷ work as the role that bypasses RLS. Times are the server's planning + execution time (EXPLAIN ANALYZE with TIMING OFF); RLS time = median of the run-by-run time ratios.</p>${table('plans-table', ['#', 'query', 'actor', 'plan node', 'indexes', 'buffers', 'rows', 'calls', 'RLS work', 'p50 ms', 'p95 ms', 'max ms', 'RLS time', 'status', 'failures'], report.plans.queries.map((query) => [td(query.id, 'num'), td(query.title), td(query.actor), td(query.planNode), td(query.indexes.join(', ') || '—'), td(query.work?.buffers ?? '—', 'num'), td(query.work?.rows ?? '—', 'num'), td(query.work ? (query.work.functionCalls ?? 0) + query.work.filterCalls : '—', 'num'), td(ratio(query.rlsWorkRatio), 'num'), td(ms(query.p50Ms), 'num'), td(ms(query.p95Ms), 'num'), td(ms(query.maxMs), 'num'), td(ratio(query.rlsTimeRatio), 'num'), tdHtml(badge(query.status), query.status), td(query.failures.join('; '))]))}${report.plans.notes.map((note) => `<p>${escape(note)}</p>`).join('')}`
         : '<p class="muted">Did not run.</p>',
     ),
   );

@@ -17,6 +17,21 @@ function ms(value: number | null): string {
   return value === null ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 
+function ratio(value: number | null): string {
+  return value === null ? '—' : `${value.toFixed(2)}×`;
+}
+
+/** The compliance map: the project's duties with the checks of this run, or one sentence when it has none. */
+function complianceMarkdown(report: VerificationReport): string {
+  const compliance = report.compliance;
+  const lines = ['## Compliance map', '', compliance.note];
+  if (compliance.problems.length > 0) lines.push('', '**The map names checks that do not exist:**', '', ...compliance.problems.map((problem) => `- ${cell(problem)}`));
+  if (compliance.duties.length > 0) {
+    lines.push('', table(['duty', 'regulation', 'mechanism', 'proved by', 'status'], compliance.duties.map((duty) => [duty.duty, duty.regulation, duty.mechanism, duty.proofs.map((proof) => `${proof.status === 'pass' ? '' : `${proof.status.toUpperCase()} `}${proof.check}`).join('; '), `${icon[duty.status]} ${duty.status}`])));
+  }
+  return lines.join('\n');
+}
+
 /**
  * PR-comment sized: verdict, failures, then a summary of each section. When
  * it would exceed the limit it is cut at a section boundary with a pointer to
@@ -44,27 +59,30 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
       [`## Changes since baseline (${report.baseline.file})`, '', report.baseline.changes.length === 0 ? 'No changes.' : table(['kind', 'what', 'before', 'after', 'regression'], report.baseline.changes.map((change) => [change.kind, change.what, change.before, change.after, change.regression ? 'yes' : 'no']))].join('\n'),
     );
   }
-  if (report.compliance.length > 0) {
-    sections.push(['## Compliance map', '', table(['duty', 'regulation', 'mechanism', 'proved by', 'status'], report.compliance.map((duty) => [duty.duty, duty.regulation, duty.mechanism, duty.evidence.join('; ') || '—', `${icon[duty.status]} ${duty.status}`]))].join('\n'));
-  }
+  sections.push(complianceMarkdown(report));
   if (report.plans) {
     sections.push(
       [
         `## Query plans (scale ${report.plans.scale}, seed ${report.plans.seed})`,
         '',
-        'Server planning + execution time (EXPLAIN ANALYZE, TIMING OFF); RLS ratio = median of run-by-run ratios (as the actor ÷ bypassing RLS, back to back).',
+        `Gated on: ${report.plans.gates.deterministic}. ${report.plans.gates.timings.summary}`,
         '',
-        table(['#', 'query', 'actor', 'plan node', 'index', 'p50 ms', 'p95 ms', 'RLS ratio', 'status'], report.plans.queries.map((query) => [query.id, query.title, query.actor, query.planNode, query.indexes.join(', ') || '—', ms(query.p50Ms), ms(query.p95Ms), query.rlsRatio === null ? '—' : `${query.rlsRatio.toFixed(2)}×`, `${icon[query.status]} ${query.status}`])),
+        'Buffers: shared blocks hit + read; calls: function calls + per-row calls in filters; RLS work = work as the actor ÷ bypassing RLS. Times: server planning + execution (EXPLAIN ANALYZE, TIMING OFF); RLS time = median of run-by-run ratios.',
+        '',
+        report.plans.queries.length === 0 ? 'No catalogue query ran.' : table(['#', 'query', 'actor', 'plan node', 'index', 'buffers', 'calls', 'RLS work', 'p50 ms', 'p95 ms', 'RLS time', 'status'], report.plans.queries.map((query) => [query.id, query.title, query.actor, query.planNode, query.indexes.join(', ') || '—', query.work?.buffers ?? '—', query.work ? (query.work.functionCalls ?? 0) + query.work.filterCalls : '—', ratio(query.rlsWorkRatio), ms(query.p50Ms), ms(query.p95Ms), ratio(query.rlsTimeRatio), `${icon[query.status]} ${query.status}`])),
       ].join('\n'),
     );
   }
-  if (report.mutation) {
+  if (report.mutation && report.mutation.mutants.length === 0) sections.push('## Mutation self-test\n\nNo mutant was generated or run: the self-test proved nothing.');
+  if (report.mutation && report.mutation.mutants.length > 0) {
     sections.push([`## Mutation self-test: ${(report.mutation.score * 100).toFixed(0)}% caught`, '', table(['mutant', 'caught by'], report.mutation.mutants.map((mutant) => [mutant.name, mutant.caughtBy ?? '**SURVIVED**']))].join('\n'));
   }
-  if (report.rls) {
+  if (report.rls && report.rls.properties.length === 0) sections.push('## RLS properties\n\nNo property ran.');
+  if (report.rls && report.rls.properties.length > 0) {
     sections.push([`## RLS properties (${report.rls.cases} cases${report.rls.casesPerSecond ? `, ${report.rls.casesPerSecond.toFixed(0)}/s` : ''}, seed ${report.rls.seed ?? '—'})`, '', table(['property', 'runs', 'status'], report.rls.properties.map((property) => [property.name, property.runs, `${icon[property.status]} ${property.status}`]))].join('\n'));
   }
-  if (report.pgtap) {
+  if (report.pgtap && report.pgtap.files.length === 0) sections.push('## pgTAP\n\nNo pgTAP file ran.');
+  if (report.pgtap && report.pgtap.files.length > 0) {
     sections.push([`## pgTAP (${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed)`, '', table(['file', 'status', 'passed', 'failed', 'ms'], report.pgtap.files.map((file) => [file.file, `${icon[file.status]} ${file.status}`, file.passed, file.failed, file.durationMs.toFixed(0)]))].join('\n'));
   }
   if (report.lint) {
@@ -83,6 +101,8 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
   const accessDenied = report.accessMatrix.filter((entry) => entry.status !== 'pass');
   if (report.accessMatrix.length > 0) {
     sections.push(`## Access matrix\n\n${report.accessMatrix.length} cells checked, ${accessDenied.length} mismatch(es).${accessDenied.length > 0 ? `\n\n${table(['table', 'actor', 'operation', 'expected', 'observed'], accessDenied.map((entry) => [entry.table, entry.actor, entry.operation, entry.expected, entry.observed]))}` : ''}`);
+  } else {
+    sections.push('## Access matrix\n\nNo cell was checked (the RLS gate did not run).');
   }
   sections.push(`## Environment\n\n${table(['', ''], Object.entries(report.environment).map(([key, value]) => [key, value]))}`);
   const footer = `\n\n---\nFull report: \`${htmlPath}\` (HTML) and \`reports/verification.json\`.`;

@@ -1,11 +1,11 @@
 /**
- * The verification report's data model: version 1. This is the documented
+ * The verification report's data model: version 2. This is the documented
  * shape of reports/verification.json (see docs/report.md); the HTML,
  * Markdown and JUnit renderings are views of it. The report never talks to
  * Postgres: `src/verify` fills this model from the checkers' results.
  */
 
-export const reportSchemaVersion = 1 as const;
+export const reportSchemaVersion = 2 as const;
 
 export type Status = 'pass' | 'fail' | 'warn' | 'skipped' | 'error';
 
@@ -31,14 +31,33 @@ export interface GateResult {
   readonly failures: readonly Failure[];
 }
 
+/** One check a duty names, with what this run said about it. */
+export interface ComplianceProof {
+  /** `pgTAP tests/x.sql: test name`, `RLS property visibility`, `query q11`, `gate mutation`. */
+  readonly check: string;
+  /** pass/fail as the check ran; skipped = its gate did not run; error = the id matches nothing. */
+  readonly status: Status;
+  readonly detail: string | null;
+}
+
 export interface ComplianceDuty {
   readonly id: string;
   readonly duty: string;
   readonly regulation: string;
   readonly mechanism: string;
-  /** The checks in this run that proved it (pgTAP files/assertions, properties). */
-  readonly evidence: readonly string[];
+  readonly proofs: readonly ComplianceProof[];
+  /** pass = every check ran and passed; fail = one failed; warn = one did not run; error = one matches nothing. */
   readonly status: Status;
+}
+
+export interface ComplianceSection {
+  /** The project's map file, or null when the project has none. */
+  readonly source: string | null;
+  /** One sentence for the reader (what the map is, or that there is none). */
+  readonly note: string;
+  readonly duties: readonly ComplianceDuty[];
+  /** Ids in the map that matched no check of this run (each an error). */
+  readonly problems: readonly string[];
 }
 
 export interface InventoryColumn {
@@ -83,6 +102,8 @@ export interface PgtapFileReport {
   readonly failed: number;
   readonly durationMs: number;
   readonly failures: readonly { readonly what: string; readonly where: string; readonly diagnostics: string }[];
+  /** Every test point as it ran (what the compliance map's test names refer to). */
+  readonly assertions?: readonly { readonly number: number; readonly description: string; readonly ok: boolean }[];
 }
 
 export interface PropertyReport {
@@ -101,18 +122,48 @@ export interface MutantReport {
   readonly status: Status;
 }
 
+/** Work of one execution: counts that do not depend on the machine's load. */
+export interface WorkReport {
+  /** Shared buffers hit + read by the execution. */
+  readonly buffers: number;
+  /** Rows produced or removed by a filter, times loops, over every node. */
+  readonly rows: number;
+  /** Calls of the database's own functions (null: not counted, see plans.notes). */
+  readonly functionCalls: number | null;
+  /** Function calls in per-row filters times the rows they examined. */
+  readonly filterCalls: number;
+  /** buffers + functionCalls + filterCalls. */
+  readonly total: number;
+}
+
 export interface QueryReport {
   readonly id: string;
   readonly title: string;
+  readonly area: string | null;
   readonly actor: string;
   readonly planNode: string;
   readonly indexes: readonly string[];
+  readonly seqScans: readonly { readonly relation: string; readonly rows: number }[];
+  /** As the actor; null when the query did not run. */
+  readonly work: WorkReport | null;
+  /** The same statement as the RLS-bypassing actor. */
+  readonly bypassWork: WorkReport | null;
+  /** work.total ÷ bypassWork.total: the deterministic RLS overhead. */
+  readonly rlsWorkRatio: number | null;
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;
   readonly maxMs: number | null;
-  readonly rlsRatio: number | null;
+  /** Median of the run-by-run time ratios (reported; gated only with the timing gates). */
+  readonly rlsTimeRatio: number | null;
   readonly status: Status;
   readonly failures: readonly string[];
+}
+
+export interface PlansGates {
+  /** The gates that decide the verdict: plan shape, indexes, work. */
+  readonly deterministic: string;
+  /** Whether wall times gate, and the project's reason when they do. */
+  readonly timings: { readonly enabled: boolean; readonly reason: string | null; readonly summary: string };
 }
 
 export interface LintDocReport {
@@ -134,7 +185,7 @@ export interface LintFindingReport {
 }
 
 export interface BaselineChange {
-  readonly kind: 'new_access' | 'lost_access' | 'lost_index' | 'slower_query' | 'new_lint' | 'fixed_lint' | 'other';
+  readonly kind: 'new_access' | 'lost_access' | 'lost_index' | 'more_work' | 'slower_query' | 'new_lint' | 'fixed_lint' | 'other';
   readonly what: string;
   readonly before: string;
   readonly after: string;
@@ -148,8 +199,8 @@ export interface VerificationReport {
   readonly durationMs: number;
   readonly verdict: 'pass' | 'fail';
   readonly gates: readonly GateResult[];
-  readonly compliance: readonly ComplianceDuty[];
-  readonly inventory: { readonly tables: readonly InventoryTable[]; readonly functions: readonly { readonly signature: string; readonly securityDefiner: boolean; readonly config: readonly string[]; readonly comment: string | null }[]; readonly enums: readonly { readonly name: string; readonly labels: readonly string[] }[] };
+  readonly compliance: ComplianceSection;
+  readonly inventory: { readonly schemas: readonly string[]; readonly note: string; readonly tables: readonly InventoryTable[]; readonly functions: readonly { readonly signature: string; readonly securityDefiner: boolean; readonly config: readonly string[]; readonly comment: string | null }[]; readonly enums: readonly { readonly name: string; readonly labels: readonly string[] }[] };
   readonly accessMatrix: readonly AccessCell[];
   readonly pgtap: { readonly files: readonly PgtapFileReport[]; readonly assertions: number; readonly failedAssertions: number } | null;
   readonly rls: { readonly properties: readonly PropertyReport[]; readonly cases: number; readonly casesPerSecond: number | null; readonly seed: number | null } | null;
@@ -157,6 +208,8 @@ export interface VerificationReport {
   readonly plans: {
     readonly scale: string;
     readonly seed: number;
+    readonly catalogue: string;
+    readonly gates: PlansGates;
     readonly queries: readonly QueryReport[];
     readonly notes: readonly string[];
   } | null;

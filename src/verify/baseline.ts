@@ -1,9 +1,11 @@
 /**
  * Compare this run's report with an accepted earlier one: new access, lost
- * indexes, slower queries, new lint findings. Regressions fail `verify`.
+ * indexes, queries doing more work, new lint findings (and slower queries
+ * when the timing gates are on). Regressions fail `verify`.
  */
 import { readFileSync } from 'node:fs';
 import { SchemaproofError } from '../errors/index.ts';
+import { workRegression, type BenchGates } from '../plans/index.ts';
 import { reportSchemaVersion, type BaselineChange, type VerificationReport } from '../report/model.ts';
 
 export function readBaseline(file: string): VerificationReport {
@@ -22,7 +24,7 @@ export function readBaseline(file: string): VerificationReport {
 
 const deniedWords = new Set(['none', 'denied', '-', 'no']);
 
-export function compareReports(before: VerificationReport, after: VerificationReport, options: { readonly slowdownFactor: number }): BaselineChange[] {
+export function compareReports(before: VerificationReport, after: VerificationReport, options: Pick<BenchGates, 'slowdownFactor' | 'timingsGate' | 'workFactor' | 'workFloor'>): BaselineChange[] {
   const changes: BaselineChange[] = [];
   const cellKey = (cell: { table: string; actor: string; operation: string }) => `${cell.table} · ${cell.actor} · ${cell.operation}`;
   const beforeCells = new Map(before.accessMatrix.map((cell) => [cellKey(cell), cell]));
@@ -40,7 +42,10 @@ export function compareReports(before: VerificationReport, after: VerificationRe
     if (lost.length > 0 || (previous.planNode !== query.planNode && /Seq Scan/.test(query.planNode))) {
       changes.push({ kind: 'lost_index', what: `query ${query.id} (${query.title})`, before: `${previous.planNode} using ${previous.indexes.join(', ') || '—'}`, after: `${query.planNode} using ${query.indexes.join(', ') || '—'}`, regression: true });
     }
+    const more = previous.work && query.work ? workRegression(previous.work, query.work, options) : null;
+    if (more) changes.push({ kind: 'more_work', what: `query ${query.id} (${query.title})`, before: `${previous.work?.total} units of work`, after: more, regression: true });
     for (const [label, old, now] of [['p50', previous.p50Ms, query.p50Ms], ['p95', previous.p95Ms, query.p95Ms]] as const) {
+      if (!options.timingsGate) break;
       if (old !== null && now !== null && old > 0 && now >= old * options.slowdownFactor) {
         changes.push({ kind: 'slower_query', what: `query ${query.id} ${label}`, before: `${old.toFixed(2)} ms`, after: `${now.toFixed(2)} ms (${(now / old).toFixed(1)}×)`, regression: true });
       }

@@ -1,54 +1,148 @@
 /**
- * The compliance map: each GDPR/CCPA duty the schema serves, the mechanism
- * that serves it, and which checks of THIS run prove it. Evidence is matched
- * against the run's actual results (pgTAP assertions by file and description,
- * RLS properties by name), so a duty whose tests did not run or failed shows
- * as such — the map is never a static claim.
+ * The compliance map is project data (tests/compliance/compliance-map.json,
+ * config key `complianceMap`): each duty the schema serves, the mechanism
+ * that serves it, and the checks whose results prove it — pgTAP tests (file,
+ * and optionally the exact test name), RLS properties, catalogue queries,
+ * whole gates. The harness knows no duty: it validates the map (an id that
+ * matches nothing is an error, exit 6) and marks each duty with what THIS
+ * run's checks said, so a duty whose checks did not run or failed shows as
+ * such — the map is never a static claim. A project without a map gets one
+ * sentence instead of a section.
  */
-import type { ComplianceDuty, Status } from '../report/model.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { SchemaproofError } from '../errors/index.ts';
+import { gateIds, type ComplianceDuty, type ComplianceProof, type GateId, type Status, type VerificationReport } from '../report/model.ts';
 
-export interface EvidenceItem {
-  /** e.g. `tests/pgtap/privacy_requests.sql #12 due date is 30 days for GDPR` */
-  readonly label: string;
-  /** Text matched against the duty's patterns. */
-  readonly haystack: string;
-  readonly ok: boolean;
+const proofSchema = z.union([
+  z.object({ pgtap: z.string().min(1), test: z.string().min(1).optional() }).strict(),
+  z.object({ property: z.string().min(1) }).strict(),
+  z.object({ bench: z.string().min(1) }).strict(),
+  z.object({ gate: z.enum(gateIds) }).strict(),
+]);
+export type ProofSpec = z.output<typeof proofSchema>;
+
+const dutySchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'duty ids are lower-case identifiers'),
+  duty: z.string().min(3),
+  regulation: z.string().default(''),
+  mechanism: z.string().min(3),
+  provedBy: z.array(proofSchema).min(1, 'every duty names at least one check that proves it'),
+}).strict();
+
+export const complianceMapSchema = z.object({
+  $schema: z.string().optional(),
+  version: z.literal(1),
+  description: z.string().optional(),
+  duties: z.array(dutySchema),
+}).strict();
+export type ComplianceMap = z.output<typeof complianceMapSchema>;
+
+export interface LoadComplianceOptions {
+  /** The project root: pgTAP paths in the map are relative to it. */
+  readonly root: string;
+  /** False when the path is only the default: a missing file then means "no map". */
+  readonly required: boolean;
+  /** Catalogue query ids, when the catalogue could be read (bench proofs are checked against them). */
+  readonly queryIds?: readonly string[] | null;
 }
 
-interface DutyDefinition {
-  readonly id: string;
-  readonly duty: string;
-  readonly regulation: string;
-  readonly mechanism: string;
-  /** Each pattern must match at least one evidence item for the duty to count as proved. */
-  readonly patterns: readonly RegExp[];
+/** Read and check the map before anything runs; null when the project has none. */
+export function loadComplianceMap(file: string, options: LoadComplianceOptions): ComplianceMap | null {
+  if (!existsSync(file)) {
+    if (!options.required) return null;
+    throw new SchemaproofError({ code: 'compliance_map_invalid', file, problems: ['file not found (config key complianceMap)'] });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SchemaproofError({ code: 'compliance_map_invalid', file, problems: [`cannot be read as JSON: ${(error as Error).message.split('\n')[0]}`] });
+  }
+  const parsed = complianceMapSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new SchemaproofError({ code: 'compliance_map_invalid', file, problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) });
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const duty of parsed.data.duties) {
+    if (seen.has(duty.id)) problems.push(`duty ${duty.id}: duplicate id`);
+    seen.add(duty.id);
+    for (const proof of duty.provedBy) {
+      if ('pgtap' in proof && !existsSync(resolve(options.root, proof.pgtap))) problems.push(`duty ${duty.id}: pgTAP file ${proof.pgtap} does not exist`);
+      if ('bench' in proof && options.queryIds && !options.queryIds.includes(proof.bench)) problems.push(`duty ${duty.id}: query ${proof.bench} is not in the catalogue (known: ${options.queryIds.join(', ')})`);
+    }
+  }
+  if (problems.length > 0) throw new SchemaproofError({ code: 'compliance_map_invalid', file, problems });
+  return parsed.data;
 }
 
-export const duties: readonly DutyDefinition[] = [
-  { id: 'consent_proof', duty: 'Proof of consent (who, what, which policy version, when, how)', regulation: 'GDPR Art. 7(1); CCPA §1798.120', mechanism: 'privacy_consent_records: append-only history with consent_version, legal_basis, source; privacy_current_consents view; every decision audited', patterns: [/privacy_consent\.sql.*(owner|service|users) cannot (update|delete)/i, /privacy_consent\.sql.*current consent per type is her latest decision/i, /privacy_consent\.sql.*every consent record has its consent_.* audit event/i] },
-  { id: 'access', duty: 'Right of access / right to know', regulation: 'GDPR Art. 15; CCPA §1798.110 (ccpa_know)', mechanism: 'export_user_data(user) returns everything held about the user in one document', patterns: [/compliance_export_erase\.sql.*the export holds every row the schema has about the user/i, /compliance_export_erase\.sql.*the export holds nothing about anyone else/i] },
-  { id: 'rectification', duty: 'Right to rectification / to correct', regulation: 'GDPR Art. 16; CPRA §1798.106 (ccpa_correct)', mechanism: 'privacy_data_requests (rectification, ccpa_correct) through the enforced state machine; owners update their own rows under RLS', patterns: [/privacy_requests\.sql.*-> .* is refused/i, /privacy_requests\.sql.*an admin verifies a request/i] },
-  { id: 'erasure', duty: 'Right to erasure / to delete', regulation: 'GDPR Art. 17; CCPA §1798.105 (ccpa_delete)', mechanism: 'erase_user_data(user): deletes or pseudonymises personal data, de-identifies audit rows through the one sanctioned path, logs the erasure', patterns: [/compliance_export_erase\.sql.*after erasure every section of the export is empty/i, /compliance_export_erase\.sql.*no audit row names the erased person/i, /compliance_export_erase\.sql.*verify_audit_chain\(\) passes after the erasure/i] },
-  { id: 'restriction_objection', duty: 'Restriction of processing and objection', regulation: 'GDPR Art. 18, 21', mechanism: 'request types restriction and objection, tracked with deadlines and audited transitions', patterns: [/privacy_structure\.sql.*privacy_request_type/i, /privacy_requests\.sql.*full history of a request is in the audit log/i] },
-  { id: 'portability', duty: 'Data portability', regulation: 'GDPR Art. 20', mechanism: 'export_user_data returns one versioned, machine-readable JSON document; access/portability requests carry an expiring export link', patterns: [/compliance_export_erase\.sql.*one versioned document/i, /privacy_requests\.sql.*an access request gets an export link/i] },
-  { id: 'records_of_processing', duty: 'Records of processing; tamper-evident audit trail', regulation: 'GDPR Art. 5(2), 30', mechanism: 'privacy_audit_logs written only by triggers and one SECURITY DEFINER function, hash-chained over pseudonyms; verify_audit_chain(); UPDATE/DELETE/TRUNCATE refused for every role', patterns: [/privacy_audit\.sql.*(an edited details object is found|a deleted row in the middle is found)/i, /privacy_audit\.sql.*the owner cannot (update|delete) audit rows/i] },
-  { id: 'storage_limitation', duty: 'Storage limitation (retention periods)', regulation: 'GDPR Art. 5(1)(e); CPRA §1798.100(a)(3)', mechanism: 'run_retention(now) with periods in private.retention_policies (analytics 13 months, ingestion logs 90 days, audit 6 years), dropping expired partitions, logged', patterns: [/compliance_retention\.sql.*removes exactly the expired rows/i, /compliance_retention\.sql.*verify_audit_chain\(\) passes after pruning/i] },
-  { id: 'deadlines', duty: 'Response deadlines: 30 days (GDPR), 45 days (CCPA), extensions with reason', regulation: 'GDPR Art. 12(3); CCPA §1798.130(a)(2)', mechanism: 'due_at generated from submitted_at and the regulation; extensions recorded separately with a reason and bounded', patterns: [/privacy_requests\.sql.*due_at = submitted_at \+ 30 days/i, /privacy_requests\.sql.*extension/i] },
-  { id: 'ccpa_opt_out', duty: 'Opt-out of sale/sharing; limit use of sensitive PI', regulation: 'CCPA §1798.120, §1798.121 (ccpa_opt_out, ccpa_limit)', mechanism: 'consent type sale_or_sharing_of_personal_information; request types ccpa_opt_out and ccpa_limit', patterns: [/privacy_structure\.sql.*privacy_(consent|request)_type/i] },
-  { id: 'security_of_processing', duty: 'Security of processing: access limited to the data subject and authorised staff', regulation: 'GDPR Art. 25, 32; CCPA §1798.150', mechanism: 'RLS enabled and forced on every table and partition, least-privilege grants, admin only from app_metadata; proved by the property tests and the mutation self-test', patterns: [/^rls property/i, /^mutation/i] },
-  { id: 'minimisation', duty: 'Data minimisation in analytics', regulation: 'GDPR Art. 5(1)(c), 25', mechanism: 'ip_truncated CHECK (/24, /48), device fingerprint stored only as a hash', patterns: [/analytics_behaviour\.sql.*a full IPv4 address is refused/i, /analytics_behaviour\.sql.*raw \(non-hash\) fingerprint is refused/i] },
-];
+/** What a run produced that a proof can point at (the report's sections, before compliance). */
+export interface ComplianceInputs {
+  readonly pgtap: VerificationReport['pgtap'];
+  readonly rls: VerificationReport['rls'];
+  readonly plans: VerificationReport['plans'];
+  readonly gates: readonly { readonly id: GateId; readonly status: Status }[];
+}
 
-export function complianceMap(evidence: readonly EvidenceItem[]): ComplianceDuty[] {
-  return duties.map((duty) => {
-    const matchedPerPattern = duty.patterns.map((pattern) => evidence.filter((item) => pattern.test(item.haystack)));
-    const matched = [...new Set(matchedPerPattern.flat())];
-    let status: Status;
-    if (matchedPerPattern.some((items) => items.length === 0)) status = 'warn';
-    else if (matched.some((item) => !item.ok)) status = 'fail';
-    else status = 'pass';
-    const shown = matched.slice(0, 6).map((item) => `${item.ok ? '' : 'FAILED '}${item.label}`);
-    if (matched.length > shown.length) shown.push(`… and ${matched.length - shown.length} more`);
-    return { id: duty.id, duty: duty.duty, regulation: duty.regulation, mechanism: duty.mechanism, evidence: shown, status };
+interface Judged {
+  readonly proof: ComplianceProof;
+  /** Set when the id matches nothing the run had (an error in the map). */
+  readonly problem: string | null;
+}
+
+const incomplete = new Set<Status>(['error']);
+
+function judge(proof: ProofSpec, inputs: ComplianceInputs): Judged {
+  const gateStatus = (id: GateId) => inputs.gates.find((gate) => gate.id === id)?.status ?? 'skipped';
+  if ('pgtap' in proof) {
+    const check = proof.test ? `pgTAP ${proof.pgtap}: ${proof.test}` : `pgTAP ${proof.pgtap}`;
+    if (!inputs.pgtap) return { proof: { check, status: 'skipped', detail: `the pgtap gate ${gateStatus('pgtap') === 'skipped' ? 'was skipped' : 'did not run'}` }, problem: null };
+    const file = inputs.pgtap.files.find((entry) => entry.file === proof.pgtap || entry.file.endsWith(`/${proof.pgtap}`) || proof.pgtap.endsWith(`/${entry.file}`));
+    if (!file) return { proof: { check, status: 'error', detail: 'no pgTAP file of this run has this path' }, problem: `pgTAP file ${proof.pgtap} was not among the files this run ran` };
+    if (!proof.test) return { proof: { check, status: file.status, detail: `${file.passed} passed, ${file.failed} failed` }, problem: null };
+    const matching = (file.assertions ?? []).filter((assertion) => assertion.description === proof.test);
+    if (matching.length === 0) {
+      if (incomplete.has(file.status)) return { proof: { check, status: 'fail', detail: 'the file did not run to the end' }, problem: null };
+      return { proof: { check, status: 'error', detail: 'no test of this name in the file' }, problem: `pgTAP ${proof.pgtap} has no test named "${proof.test}"` };
+    }
+    const ok = matching.every((assertion) => assertion.ok);
+    return { proof: { check, status: ok ? 'pass' : 'fail', detail: matching.map((assertion) => `#${assertion.number} ${assertion.ok ? 'ok' : 'not ok'}`).join(', ') }, problem: null };
+  }
+  if ('property' in proof) {
+    const check = `RLS property ${proof.property}`;
+    if (!inputs.rls) return { proof: { check, status: 'skipped', detail: 'the rls gate did not run' }, problem: null };
+    const property = inputs.rls.properties.find((entry) => entry.name === proof.property);
+    if (!property) return { proof: { check, status: 'error', detail: 'no property of this name' }, problem: `RLS property ${proof.property} does not exist (this run had: ${inputs.rls.properties.map((entry) => entry.name).join(', ')})` };
+    return { proof: { check, status: property.status, detail: `${property.runs} worlds` }, problem: null };
+  }
+  if ('bench' in proof) {
+    const check = `query ${proof.bench}`;
+    if (!inputs.plans) return { proof: { check, status: 'skipped', detail: 'the plans gate did not run' }, problem: null };
+    const query = inputs.plans.queries.find((entry) => entry.id === proof.bench);
+    if (!query) return { proof: { check, status: 'error', detail: 'no query of this id ran' }, problem: `query ${proof.bench} did not run in the plans gate` };
+    return { proof: { check, status: query.status, detail: query.title }, problem: null };
+  }
+  const status = gateStatus(proof.gate);
+  return { proof: { check: `gate ${proof.gate}`, status: status === 'warn' ? 'pass' : status, detail: null }, problem: null };
+}
+
+function dutyStatus(proofs: readonly ComplianceProof[]): Status {
+  if (proofs.some((proof) => proof.status === 'error')) return 'error';
+  if (proofs.some((proof) => proof.status === 'fail')) return 'fail';
+  if (proofs.some((proof) => proof.status === 'skipped')) return 'warn';
+  return 'pass';
+}
+
+/** Each duty with the status of every check it names, in this run; and the map's ids that matched nothing. */
+export function evaluateCompliance(map: ComplianceMap, inputs: ComplianceInputs): { readonly duties: ComplianceDuty[]; readonly problems: string[] } {
+  const problems: string[] = [];
+  const duties = map.duties.map((duty) => {
+    const judged = duty.provedBy.map((proof) => judge(proof, inputs));
+    for (const entry of judged) if (entry.problem) problems.push(`duty ${duty.id}: ${entry.problem}`);
+    const proofs = judged.map((entry) => entry.proof);
+    return { id: duty.id, duty: duty.duty, regulation: duty.regulation, mechanism: duty.mechanism, proofs, status: dutyStatus(proofs) };
   });
+  return { duties, problems };
 }

@@ -2,15 +2,15 @@
  * Adapters from each checker's typed result to the report's sections and to
  * gate outcomes. One function per gate; the orchestrator runs them in order.
  */
+import { relative } from 'node:path';
 import type { Settings } from '../config/index.ts';
 import type { Failure, GateId, Status, VerificationReport } from '../report/model.ts';
 import type { Template } from '../postgres/index.ts';
 import { addPgtap, type Workspace } from '../workspace/index.ts';
-import type { EvidenceItem } from './compliance.ts';
 import { detailLines, discoverPgtapFiles, headline, location, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
 import { lintTemplate } from '../lint/index.ts';
 import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
-import { runBench } from '../plans/index.ts';
+import { describeDeterministicGates, describeTimingGates, runBench, type BenchGates } from '../plans/index.ts';
 import type { BenchData } from '../datagen/index.ts';
 
 export interface GateOutcome {
@@ -25,8 +25,6 @@ export interface GateContext {
   readonly settings: Settings;
   readonly workspace: Workspace;
   readonly progress: (message: string) => void;
-  /** Gates append what they proved, for the compliance map. */
-  readonly evidence: EvidenceItem[];
   /** Gates fill their report sections. */
   readonly sections: Sections;
   /** The plan benchmark's data, prepared while the earlier gates run (started by the orchestrator). */
@@ -62,7 +60,7 @@ export const pgtapGate: GateRunner = async (context) => {
       const withPgtap = await addPgtap(workspace.server, restored);
       try {
         const rerun = await runPgtap({ server: workspace.server, template: withPgtap, files: structural, timeoutMs: settings.pgtap.timeoutMs, root: settings.root });
-        const outcome = summarisePgtap({ ...context, evidence: [] }, rerun, 'restore');
+        const outcome = summarisePgtap(context, rerun, 'restore');
         return { summary: `structural pgTAP on the restored copy: ${rerun.totals.passedAssertions}/${rerun.totals.assertions} assertions in ${rerun.files.length} file(s)`, failures: outcome.failures };
       } finally {
         await withPgtap.drop();
@@ -76,9 +74,6 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
   const failures: Failure[] = [];
   for (const file of result.files) {
     for (const error of file.errors) failures.push({ gate, what: `${file.displayPath}: ${headline(error)}`, where: location(file, error), replay: replayCommand(file) });
-    for (const assertion of file.assertions) {
-      context.evidence.push({ label: `${file.displayPath} #${assertion.number} ${assertion.description}`, haystack: `${file.displayPath} ${assertion.description}`, ok: assertion.ok || assertion.todo !== null });
-    }
   }
   if (gate === 'pgtap') {
     context.sections.pgtap = {
@@ -92,6 +87,7 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
         failed: file.assertions.filter((assertion) => !assertion.ok && assertion.todo === null).length,
         durationMs: file.durationMs,
         failures: file.errors.map((error) => ({ what: headline(error), where: location(file, error), diagnostics: detailLines(file, error).join('\n') })),
+        assertions: file.assertions.map((assertion) => ({ number: assertion.number, description: assertion.description, ok: assertion.ok || assertion.todo !== null })),
       })),
     };
   }
@@ -183,9 +179,6 @@ export const rlsGate: GateRunner = async (context) => {
     observed: observedText(cell.observed),
     status: cell.agrees ? 'pass' : 'fail',
   }));
-  for (const property of result.properties) {
-    context.evidence.push({ label: `rls property ${property.name} (${property.runs} worlds, ${property.cases} cases)`, haystack: `rls property ${property.name}`, ok: property.passed });
-  }
   const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
   return {
     status: statusOf(result.passed),
@@ -217,7 +210,6 @@ export const mutationGate: GateRunner = async (context) => {
       status: mutant.equivalent ? 'skipped' : mutant.caughtBy ? 'pass' : 'fail',
     })),
   };
-  context.evidence.push({ label: `mutation self-test: ${result.caught}/${result.total} broken policy variants caught`, haystack: 'mutation self-test', ok: result.caught === result.total && result.total > 0 });
   const survivors = result.mutants.filter((mutant) => !mutant.equivalent && !mutant.caughtBy);
   const failures: Failure[] = [
     ...result.baselineFailures.map((property) => ({ gate: 'mutation' as const, what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`, where: property, replay: 'schemaproof rls' })),
@@ -230,7 +222,12 @@ export const mutationGate: GateRunner = async (context) => {
   };
 };
 
-/** The query catalogue at the configured scale: plans, timings, RLS ratio. */
+/** How the report states the timing gates: on with the project's reason, or off and why. */
+function timingGates(gates: BenchGates): { enabled: boolean; reason: string | null; summary: string } {
+  return { enabled: gates.timingsGate, reason: gates.timingsGate ? gates.timingsGateReason : null, summary: describeTimingGates(gates) };
+}
+
+/** The query catalogue at the configured scale: plans, work, RLS overhead; timings reported. */
 export const plansGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
@@ -238,24 +235,35 @@ export const plansGate: GateRunner = async (context) => {
   const notes: string[] = [];
   if (report.generation) notes.push(report.generation.description);
   if (report.fecLoad) notes.push(`Real FEC files: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined with a reason.`);
+  if (!report.functionCallsCounted) notes.push('Function calls were not counted (this role may not set track_functions); per-row calls in plan filters still are.');
+  const unstable = report.queries.filter((query) => !query.workStable).map((query) => query.id);
+  if (unstable.length > 0) notes.push(`Work varied between measurement rounds for ${unstable.join(', ')} (plans cached inside functions); the least is kept, and every run measures the same rounds in the same order.`);
   if (report.uuidComparison) {
     const uuid = report.uuidComparison;
     notes.push(`UUID v7 vs v4 primary keys, ${uuid.rows} rows each: PK index ${(uuid.v7.pkIndexBytes / 1048576).toFixed(1)} MiB vs ${(uuid.v4.pkIndexBytes / 1048576).toFixed(1)} MiB (v4/v7 = ${uuid.indexSizeRatio.toFixed(2)}×); insert ${uuid.v7.rowsPerSecond} vs ${uuid.v4.rowsPerSecond} rows/s (v7/v4 = ${uuid.insertRateRatio.toFixed(2)}×), of which id generation alone ${uuid.v7.generateOnlyMs} vs ${uuid.v4.generateOnlyMs} ms.`);
   }
+  const catalogue = relative(settings.root, settings.queryCatalogue) || settings.queryCatalogue;
   context.sections.plans = {
     scale: settings.bench.scale,
     seed: settings.bench.seed,
+    catalogue,
+    gates: { deterministic: describeDeterministicGates(report.gates), timings: timingGates(report.gates) },
     notes,
     queries: report.queries.map((query) => ({
       id: query.id,
       title: query.title,
+      area: query.area,
       actor: query.actor,
       planNode: query.planNodes.top,
       indexes: query.planNodes.indexes,
+      seqScans: query.seqScans,
+      work: query.work,
+      bypassWork: query.bypassWork,
+      rlsWorkRatio: query.rlsWorkRatio,
       p50Ms: query.timings?.p50 ?? null,
       p95Ms: query.timings?.p95 ?? null,
       maxMs: query.timings?.max ?? null,
-      rlsRatio: query.rlsRatio,
+      rlsTimeRatio: query.rlsTimeRatio,
       status: query.passed ? 'pass' : 'fail',
       failures: query.failures,
     })),
@@ -264,11 +272,11 @@ export const plansGate: GateRunner = async (context) => {
   // queries.md: index-backed = no sequential scan over a table larger than
   // the limit (a seq scan of an empty or tiny partition is the right plan).
   const limit = settings.bench.gates.seqScanRowLimit;
-  const indexBacked = report.queries.filter((query) => query.seqScans.every((scan) => scan.rows <= limit) && query.expectedIndexMissing.length === 0).length;
+  const indexBacked = report.queries.filter((query) => query.work !== null && query.seqScans.every((scan) => scan.rows <= limit) && query.expectedIndexMissing.length === 0).length;
   return {
     status: statusOf(report.passed),
-    summary: `${indexBacked}/${report.queries.length} queries index-backed, ${report.queries.length - failing.length}/${report.queries.length} within every gate at scale ${settings.bench.scale}`,
-    failures: failing.map((query) => ({ gate: 'plans' as const, what: `query ${query.id} (${query.title}, as ${query.actor}): ${query.failures.join('; ')}`, where: `tests/plans/catalogue.json query ${query.id}`, replay: `schemaproof bench --scale ${settings.bench.scale} --query ${query.id}` })),
+    summary: `${indexBacked}/${report.queries.length} queries index-backed, ${report.queries.length - failing.length}/${report.queries.length} within every gate at scale ${settings.bench.scale} (gated on plan shape and work; wall times ${report.gates.timingsGate ? 'gated too' : 'reported only'})`,
+    failures: failing.map((query) => ({ gate: 'plans' as const, what: `query ${query.id} (${query.title}, as ${query.actor}): ${query.failures.join('; ')}`, where: `${catalogue} query ${query.id}`, replay: `schemaproof bench --scale ${settings.bench.scale} --query ${query.id}` })),
   };
 };
 

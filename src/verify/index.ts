@@ -6,21 +6,23 @@
  */
 import { cpus, platform, release } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Settings } from '../config/index.ts';
+import { defaultComplianceMap, type Settings } from '../config/index.ts';
 import { describeError, exitCodeFor, exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
-import { readInventory, type SchemaInventory } from '../inventory/index.ts';
+import { inventoryScope, readInventory, type SchemaInventory } from '../inventory/index.ts';
+import { loadCatalogue } from '../plans/index.ts';
 import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
 import { serverVersion, withClone } from '../postgres/index.ts';
-import { writeReport, reportSchemaVersion, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
+import { writeReport, reportSchemaVersion, type ComplianceSection, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
 import { openBenchData, type BenchData } from '../datagen/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { compareReports, readBaseline } from './baseline.ts';
-import { complianceMap, type EvidenceItem } from './compliance.ts';
+import { evaluateCompliance, loadComplianceMap, type ComplianceInputs, type ComplianceMap } from './compliance.ts';
 import { gateRunners, type GateContext, type GateOutcome, type Sections } from './gates.ts';
 
-export { complianceMap, duties, type EvidenceItem } from './compliance.ts';
+export { complianceMapSchema, evaluateCompliance, loadComplianceMap, type ComplianceInputs, type ComplianceMap, type ProofSpec } from './compliance.ts';
 export { compareReports, readBaseline } from './baseline.ts';
 
 export interface VerifyOptions {
@@ -74,7 +76,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const skip = new Set(options.skip ?? []);
   const gates: GateResult[] = [];
   const sections: Sections = {};
-  const evidence: EvidenceItem[] = [];
+  // The compliance map is checked before anything runs: a typo in it costs seconds, not a run.
+  const complianceFile = settings.complianceMap;
+  const complianceMap = loadComplianceMap(complianceFile, {
+    root: settings.root,
+    required: complianceFile !== resolve(settings.root, defaultComplianceMap),
+    queryIds: catalogueIds(settings),
+  });
+  const scope = inventoryScope(settings.accessSpec, settings.inventorySchemas);
   let inventory: SchemaInventory = { relations: [], functions: [], enums: [] };
   const environment: Record<string, string> = {
     node: process.version,
@@ -94,6 +103,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   let workspace: Workspace | null = null;
   let benchData: Promise<BenchData> | undefined;
   let fatal: unknown = null;
+  // A gate that could not run because of invalid project input (e.g. a catalogue query the server refuses) makes the exit code 6.
+  let inputError: unknown = null;
   const migrateStarted = performance.now();
   progress('migrations: provisioning Postgres and building the migrated template');
   try {
@@ -109,7 +120,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     if (workspace) {
       const ws = workspace;
       await withClone(ws.template, 'inventory', async (db) => {
-        inventory = await readInventory(db);
+        if (scope.schemas.length > 0) inventory = await readInventory(db, scope.schemas);
         environment.postgres = await serverVersion(db);
       });
       environment.server = ws.server.description;
@@ -121,7 +132,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
         benchData = openBenchData({ settings, workspace: ws, scale: settings.bench.scale, seed: settings.bench.seed, onProgress: (message) => progress(`plans: data: ${message.trim()}`) });
         benchData.catch(() => undefined);
       }
-      const context: GateContext = { settings, workspace: ws, progress, evidence, sections, ...(benchData ? { benchData } : {}) };
+      const context: GateContext = { settings, workspace: ws, progress, sections, ...(benchData ? { benchData } : {}) };
       for (const [id, runner] of gateRunners) {
         if (skip.has(id)) {
           record(id, { status: 'skipped', summary: 'skipped on request', failures: [] }, 0);
@@ -134,6 +145,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
           outcome = await runner(context);
         } catch (error) {
           outcome = errorOutcome(id, error);
+          if (isSchemaproofError(error) && exitCodeFor(error.detail) === exitCodes.input) inputError ??= error;
         }
         record(id, outcome, performance.now() - gateStarted);
       }
@@ -169,8 +181,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     durationMs: performance.now() - started,
     verdict: 'pass',
     gates,
-    compliance: complianceMap(evidence),
+    compliance: complianceSection(settings, complianceMap, { pgtap: sections.pgtap ?? null, rls: sections.rls ?? null, plans: sections.plans ?? null, gates }),
     inventory: {
+      schemas: scope.schemas,
+      note: scope.note,
       tables: inventory.relations.map((relation) => ({
         name: relation.schema === 'public' ? relation.name : `${relation.schema}.${relation.name}`,
         kind: relation.kind,
@@ -203,7 +217,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const baselineFile = options.baseline ?? null;
   if (baselineFile) {
     const previous = readBaseline(baselineFile);
-    const changes = compareReports(previous, report, { slowdownFactor: settings.bench.gates.slowdownFactor });
+    const changes = compareReports(previous, report, settings.bench.gates);
     const regressions = changes.filter((change) => change.regression);
     const failures: Failure[] = regressions.map((change) => ({ gate: change.kind === 'new_lint' ? 'lint' : change.kind === 'new_access' ? 'rls' : 'plans', what: `${change.kind.replace('_', ' ')}: ${change.what} (${change.before} → ${change.after})`, where: baselineFile, replay: `schemaproof verify --baseline ${baselineFile}` }));
     report = {
@@ -215,12 +229,36 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       }),
     };
   }
-  const failed = report.gates.some((gate) => gate.status === 'fail' || gate.status === 'error');
+  const mapInvalid = report.compliance.problems.length > 0;
+  const failed = mapInvalid || report.gates.some((gate) => gate.status === 'fail' || gate.status === 'error');
   report = { ...report, verdict: failed ? 'fail' : 'pass', durationMs: performance.now() - started };
   const written = options.write === false ? null : writeReport(report, settings.reportsDir);
   let exitCode: ExitCode = failed ? exitCodes.checksFailed : exitCodes.ok;
+  // A compliance map naming checks that do not exist is invalid input (exit 6), found only once the checks ran.
+  if (mapInvalid || inputError !== null) exitCode = exitCodes.input;
   if (fatal !== null) exitCode = isSchemaproofError(fatal) ? exitCodeFor(fatal.detail) : exitCodes.internal;
   return { report, written, exitCode };
+}
+
+/** The catalogue's query ids, or null when it cannot be read (the plans gate reports that). */
+function catalogueIds(settings: Settings): string[] | null {
+  try {
+    return loadCatalogue(settings.queryCatalogue).queries.map((query) => query.id);
+  } catch {
+    return null;
+  }
+}
+
+function complianceSection(settings: Settings, map: ComplianceMap | null, inputs: ComplianceInputs): ComplianceSection {
+  const source = relative(settings.root, settings.complianceMap) || settings.complianceMap;
+  if (!map) {
+    return { source: null, note: `This project has no compliance map (${source}, config key complianceMap), so the report makes no compliance claim.`, duties: [], problems: [] };
+  }
+  const evaluated = evaluateCompliance(map, inputs);
+  const note = map.duties.length === 0
+    ? `The compliance map ${source} lists no duties.`
+    : `${map.duties.length} duties from ${source}, each with the checks of this run that prove it: proved only when every check it names ran and passed.`;
+  return { source, note, duties: evaluated.duties, problems: evaluated.problems };
 }
 
 function safeFiles<T>(read: () => T[]): T[] {

@@ -13,11 +13,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { generateData, loadRecipe, type Recipe } from '../../src/datagen/index.ts';
+import { resolveSettings } from '../../src/config/index.ts';
 import { expectedIndexesAt, loadCatalogue, runCatalogue, type CatalogueQuery, type CatalogueRun } from '../../src/plans/index.ts';
-import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
+import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
 
-const gates = { p95Ms: 10, aggregateP95Ms: 100, rlsRatio: 1.2, rlsFloorMs: 0.5, slowdownFactor: 2, seqScanRowLimit: 10_000, timingsGate: true };
-const catalogue = loadCatalogue(resolve(import.meta.dirname, 'catalogue.json'));
+const gates = resolveSettings({}, process.cwd(), null).bench.gates;
+const file = resolve(import.meta.dirname, 'catalogue.json');
+const catalogue = loadCatalogue(file);
 
 describe('catalogue plans at small scale', () => {
   let database: FreshDatabase;
@@ -26,15 +28,20 @@ describe('catalogue plans at small scale', () => {
   beforeAll(async () => {
     database = await freshDatabase({ purpose: 'plans' });
     await generateData(database.db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 7 });
-    run = await runCatalogue(database.db, catalogue.queries, { runs: 20, warmup: 0, gates, timings: false, scale: 'small', plannerSettings: { enable_seqscan: 'off' } });
+    run = await runCatalogue(database.db, catalogue, catalogue.queries, { runs: 20, warmup: 0, gates, file, timings: false, scale: 'small', plannerSettings: { enable_seqscan: 'off' }, connect: () => testServer().connect(database.name, { poolSize: 1 }) });
   });
   afterAll(async () => {
     await database.drop();
   });
 
-  it('picks real parameters from the generated data and a real heavy user', () => {
-    expect(run.actors.heavyUserId).toMatch(/^[0-9a-f-]{36}$/);
-    for (const [name, value] of Object.entries(run.picked)) expect(value, name).not.toBeNull();
+  it('resolves every value from the generated data, and the actors from the catalogue', () => {
+    expect(run.actors.user?.claims?.sub).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.actors.user?.claims?.sub).toBe(run.values.heavy_user);
+    expect(run.actors.admin?.claims).toMatchObject({ role: 'authenticated', app_metadata: { role: 'admin' } });
+    expect(run.actors.service).toEqual({ name: 'service', role: 'service_role', claims: { role: 'service_role' } });
+    expect(Object.keys(run.values).sort()).toEqual(Object.keys(catalogue.values).sort());
+    for (const [name, value] of Object.entries(run.values)) expect(value, name).not.toBeNull();
+    expect(run.functionCallsCounted).toBe(true);
   });
 
   for (const query of catalogue.queries) {
@@ -51,9 +58,10 @@ describe('catalogue plans at small scale', () => {
   it('why q04 goes through a SECURITY DEFINER function: through the admin policy, jsonb @> (not leakproof) cannot use the GIN index', async () => {
     const q04 = catalogue.queries.find((query) => query.id === 'q04') as CatalogueQuery;
     const direct: CatalogueQuery = { ...q04, sql: q04.plan?.sql ?? q04.sql, plan: undefined };
-    const underRls = await runCatalogue(database.db, [direct], { runs: 20, warmup: 0, gates, timings: false, plannerSettings: { enable_seqscan: 'off' } });
+    const options = { runs: 20, warmup: 0, gates, file, timings: false, plannerSettings: { enable_seqscan: 'off' } } as const;
+    const underRls = await runCatalogue(database.db, catalogue, [direct], options);
     expect(underRls.queries[0]?.planNodes.indexes).not.toContain('analytics_events_event_data_idx');
-    const bypass = await runCatalogue(database.db, [{ ...direct, actor: 'service' }], { runs: 20, warmup: 0, gates, timings: false, plannerSettings: { enable_seqscan: 'off' } });
+    const bypass = await runCatalogue(database.db, catalogue, [{ ...direct, actor: 'service' }], options);
     expect(bypass.queries[0]?.planNodes.indexes).toContain('analytics_events_event_data_idx');
   });
 });

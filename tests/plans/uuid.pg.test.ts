@@ -8,7 +8,7 @@ describe('compareUuidVersions', () => {
   it('inserts N rows into each variant, reports index sizes, and drops its scratch schema', async () => {
     const database = await freshDatabase({ purpose: 'uuid' });
     try {
-      const comparison = await compareUuidVersions(database.db, { rows: 5_000 });
+      const comparison = await compareUuidVersions(database.db, { rows: 5_000, v7Expression: 'private.uuid_v7()' });
       expect(comparison.v4.rows).toBe(5_000);
       expect(comparison.v7.rows).toBe(5_000);
       expect(comparison.v4.pkIndexBytes).toBeGreaterThan(0);

@@ -54,9 +54,48 @@ describe('report renderers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-report-'));
     const written = writeReport(sampleReport(), dir);
     const json = JSON.parse(readFileSync(written.json, 'utf8'));
-    expect(json.schemaVersion).toBe(1);
+    expect(json.schemaVersion).toBe(2);
     expect(json.verdict).toBe('fail');
     for (const file of [written.html, written.markdown, written.junit]) expect(readFileSync(file, 'utf8').length).toBeGreaterThan(100);
+  });
+});
+
+describe('sections follow the project', () => {
+  it('says in one sentence that a project has no compliance map, instead of a table of duties', () => {
+    const none = sampleReport({ compliance: { source: null, note: 'This project has no compliance map (tests/compliance/compliance-map.json, config key complianceMap), so the report makes no compliance claim.', duties: [], problems: [] } });
+    for (const text of [renderMarkdown(none), renderHtml(none)]) {
+      expect(text).toContain('This project has no compliance map');
+      expect(text).not.toContain('compliance-table');
+      expect(text).not.toContain('Right to erasure');
+    }
+  });
+
+  it('lists the checks that prove a duty, and the map ids that matched nothing', () => {
+    const report = sampleReport({ compliance: { ...sampleReport().compliance, problems: ['duty erasure: pgTAP tests/pgtap/e.sql has no test named "gone"'] } });
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('pgTAP tests/pgtap/compliance_export_erase.sql: erase leaves nothing personal');
+    expect(markdown).toContain('has no test named');
+    expect(renderHtml(report)).toContain('has no test named');
+  });
+
+  it('says a section has nothing to show rather than showing zeros', () => {
+    const empty = sampleReport({ pgtap: { files: [], assertions: 0, failedAssertions: 0 }, mutation: { mutants: [], score: 0 }, accessMatrix: [], rls: { ...sampleReport().rls!, properties: [] } });
+    const markdown = renderMarkdown(empty);
+    expect(markdown).toContain('No pgTAP file ran.');
+    expect(markdown).not.toContain('0 assertions');
+    expect(markdown).toContain('No mutant was generated or run');
+    expect(markdown).not.toContain('0% caught');
+    expect(markdown).toContain('No property ran.');
+    expect(markdown).toContain('No cell was checked');
+    expect(renderHtml(empty)).toContain('No mutant was generated or run');
+  });
+
+  it('prints which gates decide the plans verdict, and the reason when wall times gate', () => {
+    const base = sampleReport();
+    const timed = sampleReport({ plans: { ...base.plans!, gates: { ...base.plans!.gates, timings: { enabled: true, reason: 'the dashboard SLA is 10 ms on the CI runner', summary: 'Wall times gate this run because: the dashboard SLA is 10 ms on the CI runner' } } } });
+    for (const text of [renderMarkdown(timed), renderHtml(timed)]) expect(text).toContain('the dashboard SLA is 10 ms on the CI runner');
+    expect(renderMarkdown(base)).toContain('Wall times are reported, not gated.');
+    expect(renderHtml(base)).toContain('Schemas exposed by the access spec: public.');
   });
 });
 

@@ -13,8 +13,15 @@ export function sampleReport(overrides: Partial<VerificationReport> = {}): Verif
       { id: 'rls', title: 'RLS property tests', status: 'fail', summary: '1 property failed', durationMs: 4000, failures: [{ gate: 'rls', what: 'visibility: user sees another user\'s analytics_events row', where: 'analytics_events · user · select', replay: 'schemaproof rls --seed 42 --path 3:1' }] },
       { id: 'plans', title: 'Query plans and timings', status: 'pass', summary: '26/26 index-backed', durationMs: 30_000, failures: [] },
     ],
-    compliance: [{ id: 'erasure', duty: 'Right to erasure', regulation: 'GDPR Art. 17', mechanism: 'erase_user_data', evidence: ['tests/pgtap/compliance_export_erase.sql #3 erase leaves nothing personal'], status: 'pass' }],
+    compliance: {
+      source: 'tests/compliance/compliance-map.json',
+      note: '1 duty from tests/compliance/compliance-map.json.',
+      duties: [{ id: 'erasure', duty: 'Right to erasure', regulation: 'GDPR Art. 17', mechanism: 'erase_user_data', proofs: [{ check: 'pgTAP tests/pgtap/compliance_export_erase.sql: erase leaves nothing personal', status: 'pass', detail: '#3 ok' }], status: 'pass' }],
+      problems: [],
+    },
     inventory: {
+      schemas: ['public'],
+      note: 'Schemas exposed by the access spec: public.',
       tables: [
         {
           name: 'analytics_events', kind: 'partitioned_table', comment: 'One row per tracked interaction.', partitionOf: null, rlsEnabled: true, rlsForced: true, estimatedRows: 1_000_000,
@@ -37,7 +44,18 @@ export function sampleReport(overrides: Partial<VerificationReport> = {}): Verif
     pgtap: { files: [{ file: 'tests/pgtap/analytics_structure.sql', status: 'pass', planned: 40, passed: 40, failed: 0, durationMs: 120, failures: [] }], assertions: 40, failedAssertions: 0 },
     rls: { properties: [{ name: 'visibility', runs: 100, status: 'fail', seed: 42, counterexample: 'user u1 saw event e2 of user u2', replay: 'schemaproof rls --seed 42 --path 3:1' }], cases: 1200, casesPerSecond: 400, seed: 42 },
     mutation: { mutants: [{ name: 'permissive_true', description: 'extra USING (true) policy', caughtBy: 'visibility', status: 'pass' }], score: 1 },
-    plans: { scale: 'medium', seed: 42, queries: [{ id: '1', title: "a user's latest 50 events", actor: 'user', planNode: 'Limit → Index Scan', indexes: ['analytics_events_user_id_occurred_at_idx'], p50Ms: 0.4, p95Ms: 0.9, maxMs: 1.3, rlsRatio: 1.05, status: 'pass', failures: [] }], notes: ['UUID v7 vs v4: index 21% smaller'] },
+    plans: {
+      scale: 'medium',
+      seed: 42,
+      catalogue: 'tests/plans/catalogue.json',
+      gates: { deterministic: 'plan shape; RLS work ratio ≤ 1.2', timings: { enabled: false, reason: null, summary: 'Wall times are reported, not gated.' } },
+      queries: [{
+        id: '1', title: "a user's latest 50 events", area: 'analytics', actor: 'user', planNode: 'Limit → Index Scan', indexes: ['analytics_events_user_id_occurred_at_idx'], seqScans: [],
+        work: { buffers: 96, rows: 162, functionCalls: 0, filterCalls: 0, total: 96 }, bypassWork: { buffers: 96, rows: 161, functionCalls: 0, filterCalls: 0, total: 96 }, rlsWorkRatio: 1,
+        p50Ms: 0.4, p95Ms: 0.9, maxMs: 1.3, rlsTimeRatio: 1.05, status: 'pass', failures: [],
+      }],
+      notes: ['UUID v7 vs v4: index 21% smaller'],
+    },
     lint: { catalogue: [{ name: 'rls_not_forced', title: 'RLS not forced', level: 'error', description: 'Table owner bypasses RLS', remediation: 'alter table ... force row level security' }], findings: [{ lint: 'duplicate_index', level: 'warn', object: 'public.x', detail: 'x_a_idx duplicates x_a_idx1', remediation: 'drop index x_a_idx1', suppressed: true, suppressionReason: 'kept for a migration window' }] },
     migrations: { files: [{ file: 'sql/00001-extensions.sql', kind: 'migration', sha256: 'ab'.repeat(32) }] },
     restoreDrill: { status: 'pass', summary: 'dump 500 KiB, 0 differences', differences: [] },

@@ -28,12 +28,12 @@ function integer(value: string): number {
 export function registerBench(program: Command): void {
   const command = program
     .command('bench')
-    .description('load data at a scale, run the query catalogue as each query\'s actor, check plans and timings; exit 1 when a gate fails')
+    .description('load data at a scale, run the query catalogue as each query\'s actor, check plans and work (timings reported); exit 1 when a gate fails, 6 when the catalogue does not run')
     .addOption(new Option('--scale <scale>', 'data volume').choices(scales))
     .option('--seed <n>', 'generator seed', integer)
     .option('--runs <n>', 'timed runs per query (at least 20)', integer)
     .option('--query <id...>', 'only these catalogue queries (e.g. q01 q05)')
-    .option('--baseline <file>', 'compare with a saved report: fail on a lost index, a new seq scan or a 2x slowdown')
+    .option('--baseline <file>', 'compare with a saved report: fail on a lost index, a new seq scan or twice the work')
     .option('--output <file>', 'where to save the JSON report (default: reports/bench.json)')
     .option('--fec-dir <dir>', 'FEC bulk files to load before the data recipe (default: settings.bench.fecDir)')
     .option('--no-fec', 'do not load FEC files')
