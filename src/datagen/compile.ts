@@ -46,7 +46,7 @@ export function helperFunctions(seed: number): SQLQuery[] {
         as $$ select (hashint8extended(i, hashtextextended(label, ${seedLiteral})) & 140737488355327)::float8 / 140737488355328.0 $$`,
     // UUID v7 from a time and a 64-bit hash: 48-bit unix ms, version 7,
     // rand_a 0, variant 10, 60 bits of the hash.
-    sql`create function ${scratch('uuid_v7')}(t timestamptz, h bigint) returns uuid language sql immutable parallel safe
+    sql`create function ${scratch('uuidv7')}(t timestamptz, h bigint) returns uuid language sql immutable parallel safe
         as $$ select (lpad(to_hex(floor(date_part('epoch', t) * 1000)::bigint), 12, '0') || '7000'
                       || overlay(encode(int8send(h), 'hex') placing '8' from 1 for 1))::uuid $$`,
   ];
@@ -219,7 +219,7 @@ export function compileValue(name: string, spec: ValueSpec, context: RowContext)
     }
     case 'uuid':
       expression = spec.version === 'v7'
-        ? sql`${scratch('uuid_v7')}(${r(spec.time ?? '')}, ${scratch('hash')}(${`${step}/${name}`}::text, ${rowIndex}))`
+        ? sql`${scratch('uuidv7')}(${r(spec.time ?? '')}, ${scratch('hash')}(${`${step}/${name}`}::text, ${rowIndex}))`
         : sql`md5(${`${context.scalars.seed}/${step}/${name}/`}::text || ${rowIndex}::text)::uuid`;
       break;
     case 'hex': {
