@@ -18,7 +18,7 @@ import { templateHandle } from '../../src/postgres/index.ts';
 import { openWorkspace, type Workspace } from '../../src/workspace/index.ts';
 import { emptyDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
 
-const root = resolve(import.meta.dirname, 'fixtures/shop');
+const root = resolve(import.meta.dirname, '../fixtures/projects/shop-bench');
 const anchor = new Date('2026-03-10T00:00:00Z');
 
 async function fingerprint(db: ConnectionPool): Promise<string> {

@@ -12,7 +12,7 @@ import { cacheInputs, cacheKey, engineVersion, loadRecipe, privateDirProblem, tr
 import { evict, listEntries, lookupEntry, storeEntry } from '../../src/datagen/cache.ts';
 import type { PgBinaries } from '../../src/postgres/index.ts';
 
-const shop = resolve(import.meta.dirname, 'fixtures/shop');
+const shop = resolve(import.meta.dirname, '../fixtures/projects/shop-bench');
 const binaries: PgBinaries = { binDir: '/nowhere', version: '15.18 (Debian 15.18-0+deb12u1)' } as PgBinaries;
 const anchor = new Date('2026-03-10T00:00:00Z');
 
@@ -44,32 +44,58 @@ function inputsOf(root: string, fecDir: string | null, change: { scale?: Scale; 
   return cacheInputs(settings, loadRecipe(settings.dataRecipe), fecDir, change.scale ?? 'small', change.seed ?? 1, change.anchor ?? anchor, change.binaries ?? binaries);
 }
 
-describe('cache key', () => {
-  it('is stable for the same inputs and changes with each input', () => {
-    const { root, fecDir } = projectCopy();
-    const base = cacheKey(inputsOf(root, fecDir));
-    expect(cacheKey(inputsOf(root, fecDir))).toBe(base);
-    const changed: Record<string, string> = {
-      scale: cacheKey(inputsOf(root, fecDir, { scale: 'medium' })),
-      seed: cacheKey(inputsOf(root, fecDir, { seed: 2 })),
-      anchor: cacheKey(inputsOf(root, fecDir, { anchor: new Date('2026-03-11T00:00:00Z') })),
-      'server version': cacheKey(inputsOf(root, fecDir, { binaries: { ...binaries, version: '15.19' } })),
-      'server settings': cacheKey(inputsOf(root, fecDir, { settings: { default_statistics_target: '500' } })),
-      'no FEC files': cacheKey(inputsOf(root, null)),
-    };
+/**
+ * Each input that shapes the data, changed on its own: the key changes, so
+ * the entry stored under the old key is not found (the next run regenerates),
+ * while the unchanged inputs still find it.
+ */
+const changes: readonly [string, (project: { root: string; fecDir: string }) => CacheInputs][] = [
+  ['an edited migration', ({ root, fecDir }) => {
     appendFileSync(join(root, 'sql/00001-shop.sql'), '\n-- an edited migration\n');
-    changed.migration = cacheKey(inputsOf(root, fecDir));
+    return inputsOf(root, fecDir);
+  }],
+  ['an added migration', ({ root, fecDir }) => {
     writeFileSync(join(root, 'sql/00002-more.sql'), 'create table shop.more (id int primary key);\n');
-    changed['added migration'] = cacheKey(inputsOf(root, fecDir));
+    return inputsOf(root, fecDir);
+  }],
+  ['an edited policy', ({ root, fecDir }) => {
     appendFileSync(join(root, 'policies/shop.sql'), '\n-- an edited policy\n');
-    changed.policy = cacheKey(inputsOf(root, fecDir));
+    return inputsOf(root, fecDir);
+  }],
+  ['the recipe', ({ root, fecDir }) => {
     appendFileSync(join(root, 'recipe.json'), '\n');
-    changed.recipe = cacheKey(inputsOf(root, fecDir));
+    return inputsOf(root, fecDir);
+  }],
+  ['a FEC file', ({ root, fecDir }) => {
     appendFileSync(join(fecDir, 'cm20.txt'), 'C00000002|ANOTHER\n');
-    changed['FEC file'] = cacheKey(inputsOf(root, fecDir));
-    const keys = [base, ...Object.values(changed)];
-    expect(new Set(keys).size, JSON.stringify(changed)).toBe(keys.length);
+    return inputsOf(root, fecDir);
+  }],
+  ['no FEC files', ({ root }) => inputsOf(root, null)],
+  ['the scale', ({ root, fecDir }) => inputsOf(root, fecDir, { scale: 'medium' })],
+  ['the seed', ({ root, fecDir }) => inputsOf(root, fecDir, { seed: 2 })],
+  ['the anchor day', ({ root, fecDir }) => inputsOf(root, fecDir, { anchor: new Date('2026-03-11T00:00:00Z') })],
+  ['the server version', ({ root, fecDir }) => inputsOf(root, fecDir, { binaries: { ...binaries, version: '15.19' } })],
+  ['a server setting', ({ root, fecDir }) => inputsOf(root, fecDir, { settings: { default_statistics_target: '500' } })],
+];
+
+describe('cache key', () => {
+  it('is stable for the same inputs', () => {
+    const { root, fecDir } = projectCopy();
+    expect(cacheKey(inputsOf(root, fecDir))).toBe(cacheKey(inputsOf(root, fecDir)));
   });
+
+  for (const [input, change] of changes) {
+    it(`${input} invalidates the stored entry`, async () => {
+      const project = projectCopy();
+      const before = inputsOf(project.root, project.fecDir);
+      const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
+      await storeEntry({ cacheDir, key: cacheKey(before), inputs: before, dataDir: fakeDataDir(), walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
+      const after = change(project);
+      expect(cacheKey(after)).not.toBe(cacheKey(before));
+      expect(lookupEntry(cacheDir, cacheKey(after)).kind).toBe('miss');
+      expect(lookupEntry(cacheDir, cacheKey(before)).kind).toBe('hit');
+    });
+  }
 
   it('does not depend on the order of keys', () => {
     const inputs = inputsOf(...Object.values(projectCopy()) as [string, string]);
@@ -93,10 +119,10 @@ describe('cache key', () => {
 });
 
 /** A fake stopped data directory: some files and three WAL segments. */
-function fakeDataDir(): string {
+function fakeDataDir(relationBytes = 64 * 1024): string {
   const dir = privateTemp('sp-cache-data-');
   mkdirSync(join(dir, 'base/1'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'base/1/1259'), Buffer.alloc(64 * 1024), { mode: 0o600 });
+  writeFileSync(join(dir, 'base/1/1259'), Buffer.alloc(relationBytes), { mode: 0o600 });
   writeFileSync(join(dir, 'PG_VERSION'), '15\n', { mode: 0o600 });
   mkdirSync(join(dir, 'pg_wal/archive_status'), { recursive: true, mode: 0o700 });
   for (const segment of ['000000010000000000000003', '000000010000000000000004', '000000010000000000000005']) writeFileSync(join(dir, 'pg_wal', segment), Buffer.alloc(16 * 1024), { mode: 0o600 });
@@ -139,6 +165,25 @@ describe('cache entries', () => {
     const removed = evict(cacheDir, 3 * size, size);
     expect(removed.map((dir) => dir.split('/').pop())).toEqual(['middle']);
     expect(listEntries(cacheDir).map((entry) => entry.dir.split('/').pop())).toEqual(['old', 'new']);
+  });
+
+  it('the bound comes from the config; storing past it evicts the oldest entry', async () => {
+    expect(resolveSettings({}, process.cwd(), null).bench.dataCache).toEqual({ enabled: true, maxMiB: 16_384 });
+    expect(() => resolveSettings({ bench: { dataCache: { maxMiB: 0 } } }, process.cwd(), null)).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
+    const data = fakeDataDir(400 * 1024); // two entries fit in 1 MiB, three do not
+    const first = await storeEntry({ cacheDir, key: 'first', inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
+    const size = first.entry?.manifest.bytes ?? 0;
+    const maxBytes = resolveSettings({ bench: { dataCache: { maxMiB: 1 } } }, process.cwd(), null).bench.dataCache.maxMiB * 1048576;
+    expect(maxBytes).toBeGreaterThanOrEqual(2 * size);
+    expect(maxBytes).toBeLessThan(3 * size);
+    const now = Date.now() / 1000;
+    await storeEntry({ cacheDir, key: 'second', inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes, payload: {} });
+    utimesSync(join(cacheDir, 'first/entry.json'), now - 200, now - 200);
+    utimesSync(join(cacheDir, 'second/entry.json'), now - 100, now - 100);
+    const third = await storeEntry({ cacheDir, key: 'third', inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes, payload: {} });
+    expect(third.evicted.map((dir) => dir.split('/').pop())).toEqual(['first']);
+    expect(listEntries(cacheDir).map((entry) => entry.dir.split('/').pop()).sort()).toEqual(['second', 'third']);
   });
 
   it('does not trust an entry another user could have written', async () => {

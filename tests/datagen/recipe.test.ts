@@ -158,6 +158,6 @@ describe('loadRecipe', () => {
 
   it("this project's recipe and the shop fixture's are valid", () => {
     expect(loadRecipe(resolve(import.meta.dirname, '../data/recipe.json'))?.steps.length).toBeGreaterThan(10);
-    expect(loadRecipe(resolve(import.meta.dirname, 'fixtures/shop/recipe.json'))?.steps.length).toBe(6);
+    expect(loadRecipe(resolve(import.meta.dirname, '../fixtures/projects/shop-bench/recipe.json'))?.steps.length).toBe(6);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The recipe engine on a project it has never seen (tests/datagen/fixtures/shop):
+ * The recipe engine on a project it has never seen (tests/fixtures/projects/shop-bench):
  * rows and fan-out as declared, deterministic from the seed, the bulk path
  * (triggers off, checks after) equal to the row-by-row trigger path, and
  * recipe errors found in the database named by key before anything is written.
@@ -12,7 +12,7 @@ import { generateData, loadRecipe, parseRecipe, type Recipe, type RecipeRun } fr
 import { migrate } from '../../src/migrate/index.ts';
 import { emptyDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
 
-const root = resolve(import.meta.dirname, 'fixtures/shop');
+const root = resolve(import.meta.dirname, '../fixtures/projects/shop-bench');
 const recipe = loadRecipe(resolve(root, 'recipe.json')) as Recipe;
 const rawRecipe = readFileSync(resolve(root, 'recipe.json'), 'utf8');
 const anchor = new Date('2026-03-10T00:00:00Z');
@@ -37,7 +37,7 @@ async function fingerprint(database: FreshDatabase): Promise<string> {
 function variant(change: (steps: Record<string, Record<string, unknown>>) => void): Recipe {
   const raw = JSON.parse(rawRecipe) as { steps: Record<string, Record<string, unknown>> };
   change(raw.steps);
-  return parseRecipe(raw, 'fixtures/shop/recipe.json');
+  return parseRecipe(raw, 'shop-bench/recipe.json');
 }
 
 describe('the recipe engine on the shop fixture', () => {
@@ -124,7 +124,7 @@ describe('recipe problems found in the database', () => {
     } catch (error) {
       const detail = (error as { detail?: { code: string; file: string; problems: string[] } }).detail;
       expect(detail?.code).toBe('recipe_invalid');
-      expect(detail?.file).toBe('fixtures/shop/recipe.json');
+      expect(detail?.file).toBe('shop-bench/recipe.json');
       return detail?.problems ?? [];
     }
     throw new Error('the recipe ran');
