@@ -56,6 +56,8 @@ export const rawConfigSchema = z.object({
   accessSpec: z.string().default('tests/access/access-spec.json'),
   mutantsDir: z.string().default('tests/access/mutants'),
   queryCatalogue: z.string().default('tests/plans/catalogue.json'),
+  /** The project's data recipe (docs/data-recipe.md); a missing file means the bench runs on the data the migrations leave. */
+  dataRecipe: z.string().default('tests/data/recipe.json'),
   /** Duty → mechanism → the checks that prove it; a project without one gets no compliance section. */
   complianceMap: z.string().default(defaultComplianceMap),
   /** Schemas the report's inventory covers besides those the access spec exposes. */
@@ -102,6 +104,14 @@ export const rawConfigSchema = z.object({
      * split pages more while the index is small).
      */
     uuidRows: z.number().int().nonnegative().optional(),
+    /**
+     * Generated bench data kept between runs (a stopped data directory per
+     * input hash, in the private cache folder), oldest evicted past maxMiB.
+     */
+    dataCache: z.object({
+      enabled: z.boolean().default(true),
+      maxMiB: z.number().int().positive().default(16_384),
+    }).strict().default({ enabled: true, maxMiB: 16_384 }),
     gates: z.object({
       seqScanRowLimit: z.number().int().positive().default(10_000),
       /** RLS overhead: the actor's work (and time, when timings are gated) at most this × the RLS-bypassing actor's. */
@@ -124,7 +134,7 @@ export const rawConfigSchema = z.object({
       path: ['timingsGateReason'],
     }).default({ seqScanRowLimit: 10_000, rlsRatio: 1.2, rlsFloorWork: 100, workFactor: 2, workFloor: 16, timingsGate: false, timingsGateReason: null, p95Ms: 10, aggregateP95Ms: 100, rlsFloorMs: 0.5, slowdownFactor: 2 }),
   }).strict().default({
-    enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3,
+    enabled: true, scale: 'medium', seed: 42, runs: 20, warmup: 3, dataCache: { enabled: true, maxMiB: 16_384 },
     gates: { seqScanRowLimit: 10_000, rlsRatio: 1.2, rlsFloorWork: 100, workFactor: 2, workFloor: 16, timingsGate: false, timingsGateReason: null, p95Ms: 10, aggregateP95Ms: 100, rlsFloorMs: 0.5, slowdownFactor: 2 },
   }),
   lint: z.object({
@@ -193,6 +203,7 @@ export function resolveSettings(raw: unknown, root: string, configFile: string |
     accessSpec: abs(value.accessSpec),
     mutantsDir: abs(value.mutantsDir),
     queryCatalogue: abs(value.queryCatalogue),
+    dataRecipe: abs(value.dataRecipe),
     complianceMap: abs(value.complianceMap),
     reportsDir: abs(value.reportsDir),
     bench: {

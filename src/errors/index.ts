@@ -65,6 +65,7 @@ export type ErrorDetail =
     }
   | { readonly code: 'access_spec_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
+  | { readonly code: 'recipe_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'unknown_query'; readonly id: string; readonly known: readonly string[] }
   | { readonly code: 'catalogue_query_failed'; readonly file: string; readonly failures: readonly CatalogueQueryFailure[] }
   | { readonly code: 'compliance_map_invalid'; readonly file: string; readonly problems: readonly string[] }
@@ -186,6 +187,8 @@ export function describeError(detail: ErrorDetail): string {
       return `${detail.file}: invalid access spec: ${detail.problems.join('; ')}`;
     case 'catalogue_invalid':
       return `${detail.file}: invalid query catalogue: ${detail.problems.join('; ')}`;
+    case 'recipe_invalid':
+      return `${detail.file}: invalid data recipe (${detail.problems.length} problem${detail.problems.length === 1 ? '' : 's'}): ${detail.problems.join('; ')}`;
     case 'unknown_query':
       return `unknown query "${detail.id}"; known queries: ${detail.known.join(', ')}`;
     case 'catalogue_query_failed':
@@ -261,6 +264,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
       return detail.sqlstate === diskFullSqlstate ? exitCodes.environment : exitCodes.migration;
     case 'access_spec_invalid':
     case 'catalogue_invalid':
+    case 'recipe_invalid':
     case 'unknown_query':
     case 'catalogue_query_failed':
     case 'compliance_map_invalid':

@@ -1,16 +1,14 @@
 /**
- * `schemaproof bench` as a library function: provision (openProjectWorkspace), clone
- * the migrated template, load the real FEC files through the loader, generate
- * synthetic data at a scale, run the catalogue, compare UUID v7 with v4 (when
- * the catalogue names the project's v7 expression), and compare with a
- * baseline. Returns the typed report; never prints.
+ * `schemaproof bench` as a library function: provision (openProjectWorkspace),
+ * obtain the loaded database (openBenchData: the project's FEC files and data
+ * recipe, reused from the data cache when nothing that shapes it changed),
+ * run the catalogue, compare UUID v7 with v4 (when the catalogue names the
+ * project's v7 expression), and compare with a baseline.
+ * Returns the typed report; never prints.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Scale, Settings } from '../config/index.ts';
-import { generateData, type GenerateProgress } from '../datagen/index.ts';
-import { loadFec } from '../fec/index.ts';
-import { serverVersion } from '../postgres/index.ts';
+import { loadRecipe, openBenchData, type BenchData } from '../datagen/index.ts';
+import { serverVersion, withClone } from '../postgres/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { loadCatalogue, selectQueries } from './catalogue.ts';
 import { benchReportVersion, compareToBaseline, readBaseline, withBaselineFindings, type BenchReport } from './report.ts';
@@ -26,8 +24,12 @@ export interface BenchOptions {
   readonly queryIds?: readonly string[];
   /** A saved report to compare with (default: settings.bench.baseline). */
   readonly baselineFile?: string | null;
-  /** FEC bulk directory; null = synthetic FEC data only; undefined = settings, else data/fec/2020 in the project. */
+  /** FEC bulk directory loaded before the data recipe; null = none; undefined = settings.bench.fecDir. */
   readonly fecDir?: string | null;
+  /** Reuse and fill the generated-data cache (default: settings.bench.dataCache.enabled). */
+  readonly dataCache?: boolean;
+  /** Data already being prepared (verify starts it early); default: prepared here and closed after. */
+  readonly data?: Promise<BenchData>;
   readonly databaseUrl?: string;
   /** Rows per UUID variant (default 1,000,000; 20,000 at small scale); 0 skips the comparison (so does a catalogue without uuidComparison). */
   readonly uuidRows?: number;
@@ -36,11 +38,9 @@ export interface BenchOptions {
   readonly workspace?: Workspace;
 }
 
-/** Default FEC directory: the setting, else data/fec/2020 in the project (a copy of the real 2020 files), else none. */
+/** FEC files are loaded only when the project says so (bench.fecDir). */
 export function defaultFecDir(settings: Settings): string | null {
-  if (settings.bench.fecDir) return settings.bench.fecDir;
-  const inProject = resolve(settings.root, 'data/fec/2020');
-  return existsSync(inProject) ? inProject : null;
+  return settings.bench.fecDir;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
@@ -58,32 +58,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const baselineFile = options.baselineFile === undefined ? settings.bench.baseline : options.baselineFile;
   const baseline = baselineFile ? readBaseline(baselineFile) : null;
   const fecDir = options.fecDir === undefined ? defaultFecDir(settings) : options.fecDir;
+  if (!options.data) loadRecipe(settings.dataRecipe);
 
   if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
   const workspace = options.workspace ?? await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
   try {
-    const clone = await workspace.template.clone('bench');
-    const db = clone.connect();
+    // The catalogue's SQL against the migrated schema, before minutes go into data.
+    await withClone(workspace.template, 'bench_check', (db) => checkCatalogueSql(db, catalogue, queries, settings.queryCatalogue));
+    const data = await (options.data ?? openBenchData({ settings, workspace, scale, seed, fecDir, ...(options.dataCache !== undefined ? { cache: options.dataCache } : {}), onProgress: progress }));
+    const db = data.db;
     try {
-      // The catalogue's SQL against the migrated schema, before minutes go into data.
-      await checkCatalogueSql(db, catalogue, queries, settings.queryCatalogue);
-      let fecLoad: BenchReport['fecLoad'] = null;
-      if (fecDir) {
-        progress(`loading FEC bulk files from ${fecDir}`);
-        const loaded = await loadFec(workspace.server.target(clone.name), { directory: fecDir });
-        const { rejected, ...rest } = loaded;
-        fecLoad = { ...rest, rejectedCount: rejected.length };
-        progress(`FEC: ${loaded.inputRows} rows in ${loaded.durationMs} ms (${loaded.rowsPerSecond} rows/s), ${rejected.length} quarantined`);
-      } else {
-        progress('no FEC directory: synthetic FEC data only');
-      }
-      progress(`generating ${scale} data (seed ${seed})`);
-      const generation = await generateData(db, {
-        scale,
-        seed,
-        onProgress: (event: GenerateProgress) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`),
-      });
-      progress(`generated in ${generation.durationMs} ms`);
+      progress(data.summary.description);
       const version = await serverVersion(db);
       progress(`running ${queries.length} catalogue queries (${runs} runs each)`);
       const run = await runCatalogue(db, catalogue, queries, {
@@ -92,7 +77,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         gates,
         scale,
         file: settings.queryCatalogue,
-        connect: () => clone.connect({ poolSize: 1 }),
+        connect: () => data.connect({ poolSize: 1 }),
         onProgress: (message) => progress(`  ${message}`),
       });
       const uuidRows = options.uuidRows ?? (scale === 'small' ? 20_000 : 1_000_000);
@@ -109,7 +94,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           scale,
           seed,
           serverVersion: version,
-          server: workspace.server.description,
+          server: data.server,
           runs,
           warmup: settings.bench.warmup,
           plannerSettings: {},
@@ -122,16 +107,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         values: run.values,
         functionCallsCounted: run.functionCallsCounted,
         queries: results,
-        generation,
-        fecLoad,
+        generation: data.summary,
+        fecLoad: data.fecLoad,
         uuidComparison,
         baseline: comparison,
         passed: results.every((query) => query.passed) && (comparison?.passed ?? true),
         durationMs: Math.round(performance.now() - started),
       };
     } finally {
-      await db.dispose();
-      await clone.drop().catch(() => undefined);
+      await data.close();
     }
   } finally {
     if (!options.workspace) await workspace.close();

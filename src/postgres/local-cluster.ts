@@ -77,6 +77,13 @@ export interface LocalClusterOptions {
    * written to stderr.
    */
   readonly onNotice?: (message: string) => void;
+  /**
+   * Start from a copy of this cleanly stopped data directory instead of the
+   * cached initdb output. The caller vouches for it (ours, verified). The copy
+   * runs asynchronously (copyTree), so a gigabyte of bench data does not
+   * block the event loop.
+   */
+  readonly dataDirSource?: string;
 }
 
 export interface LocalCluster {
@@ -196,13 +203,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const user = serverUser();
   const notice = options.onNotice ?? defaultNotice;
   const initStarted = performance.now();
-  const pristine = await pristineDataDir({
-    binaries: options.binaries,
-    serverUser: user,
-    buildBaseDir: baseDir,
-    ...(options.env ? { env: options.env } : {}),
-    onNotice: notice,
-  });
+  // A cached bench data directory (the caller vouches for it: ours, cleanly stopped) or the verified initdb output.
+  const pristine = options.dataDirSource
+    ? { dataDir: options.dataDirSource, fromCache: true }
+    : await pristineDataDir({
+        binaries: options.binaries,
+        serverUser: user,
+        buildBaseDir: baseDir,
+        ...(options.env ? { env: options.env } : {}),
+        onNotice: notice,
+      });
   let dir: string;
   try {
     dir = mkdtempSync(join(baseDir, runDirPrefix));

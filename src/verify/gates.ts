@@ -12,6 +12,7 @@ import { detailLines, discoverPgtapFiles, headline, location, noFilesMessage, re
 import { lintTemplate } from '../lint/index.ts';
 import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
 import { describeDeterministicGates, describeTimingGates, runBench, type BenchGates } from '../plans/index.ts';
+import type { BenchData } from '../datagen/index.ts';
 
 export interface GateOutcome {
   readonly status: Status;
@@ -27,6 +28,8 @@ export interface GateContext {
   readonly progress: (message: string) => void;
   /** Gates fill their report sections. */
   readonly sections: Sections;
+  /** The plan benchmark's data, prepared while the earlier gates run (started by the orchestrator). */
+  readonly benchData?: Promise<BenchData>;
   /** Checks re-run on the restored database by the restore gate. */
   restoreFollowUps?: ((restored: Template) => Promise<{ readonly summary: string; readonly failures: readonly Failure[] }>)[];
 }
@@ -249,9 +252,9 @@ export const plansGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
   if (!existsSync(settings.queryCatalogue)) return { status: 'skipped', summary: `no query catalogue at ${settings.queryCatalogue}: nothing to benchmark (write one to gate plans and timings)`, failures: [] };
-  const report = await runBench({ settings, workspace, baselineFile: null, uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000), onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
+  const report = await runBench({ settings, workspace, ...(context.benchData ? { data: context.benchData } : {}), baselineFile: null, uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000), onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
   const notes: string[] = [];
-  if (report.generation) notes.push(`Data generated in ${(report.generation.durationMs / 1000).toFixed(1)} s (scale ${settings.bench.scale}, seed ${settings.bench.seed}).`);
+  if (report.generation) notes.push(report.generation.description);
   if (report.fecLoad) notes.push(`Real FEC files: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined with a reason.`);
   if (!report.functionCallsCounted) notes.push('Function calls were not counted (this role may not set track_functions); per-row calls in plan filters still are.');
   const unstable = report.queries.filter((query) => !query.workStable).map((query) => query.id);

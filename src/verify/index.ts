@@ -16,6 +16,7 @@ import { readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
 import { diskFullCause, serverVersion, withClone } from '../postgres/index.ts';
 import { writeReport, reportSchemaVersion, type ComplianceSection, type Failure, type GateId, type GateResult, type Status, type VerificationReport, type WrittenReport } from '../report/index.ts';
 import { restoreDrill } from '../restore/index.ts';
+import { openBenchData, type BenchData } from '../datagen/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
 import { compareReports, readBaseline } from './baseline.ts';
 import { evaluateCompliance, loadComplianceMap, type ComplianceInputs, type ComplianceMap } from './compliance.ts';
@@ -104,6 +105,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   };
 
   let workspace: Workspace | null = null;
+  let benchData: Promise<BenchData> | undefined;
   let fatal: unknown = null;
   /** The first gate that could not run for a reason with its own exit code (disk full, invalid input, ...). */
   let couldNotRun: SchemaproofError | null = null;
@@ -129,7 +131,13 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       environment.server = ws.server.description;
       environment['provision ms'] = ws.timings.provisionMs.toFixed(0);
       environment['template ms'] = ws.timings.templateMs.toFixed(0);
-      const context: GateContext = { settings, workspace: ws, progress, sections };
+      // The benchmark's data is prepared (reused from the cache, or
+      // generated on a cluster of its own) while the gates before it run.
+      if (settings.bench.enabled && !skip.has('plans')) {
+        benchData = openBenchData({ settings, workspace: ws, scale: settings.bench.scale, seed: settings.bench.seed, onProgress: (message) => progress(`plans: data: ${message.trim()}`) });
+        benchData.catch(() => undefined);
+      }
+      const context: GateContext = { settings, workspace: ws, progress, sections, ...(benchData ? { benchData } : {}) };
       for (const [id, runner] of gateRunners) {
         if (skip.has(id)) {
           record(id, { status: 'skipped', summary: 'skipped on request', failures: [] }, 0);
@@ -166,6 +174,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       for (const id of ['pgtap', 'rls', 'mutation', 'plans', 'lint', 'restore'] as const) record(id, { status: 'skipped', summary: 'not run: migrations failed', failures: [] }, 0);
     }
   } finally {
+    await benchData?.then((data) => data.close()).catch(() => undefined);
     await workspace?.close();
   }
 

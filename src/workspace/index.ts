@@ -117,6 +117,8 @@ export async function addPgtap(server: PostgresServer, from: Template, seed: { r
       if (!(await pgtapAvailable(db))) {
         throw new SchemaproofError({ code: 'pgtap_not_installed', detail: 'extension "pgtap" is not available on the server' });
       }
+      // A plain Postgres project has no `extensions` schema (Supabase's platform makes one).
+      await db.query(sql`create schema if not exists extensions`);
       await db.query(sql`create extension if not exists pgtap schema extensions`);
       if (seed.files.length > 0) await applySeed(server.target(name), seed.files, seed.root);
     },

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
-import { generateData } from '../../src/datagen/index.ts';
+import { generateData, loadRecipe, type Recipe } from '../../src/datagen/index.ts';
 import { resolveSettings } from '../../src/config/index.ts';
 import { expectedIndexesAt, loadCatalogue, runCatalogue, type CatalogueQuery, type CatalogueRun } from '../../src/plans/index.ts';
 import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
@@ -27,7 +27,7 @@ describe('catalogue plans at small scale', () => {
 
   beforeAll(async () => {
     database = await freshDatabase({ purpose: 'plans' });
-    await generateData(database.db, { scale: 'small', seed: 7 });
+    await generateData(database.db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 7 });
     run = await runCatalogue(database.db, catalogue, catalogue.queries, { runs: 20, warmup: 0, gates, file, timings: false, scale: 'small', plannerSettings: { enable_seqscan: 'off' }, connect: () => testServer().connect(database.name, { poolSize: 1 }) });
   });
   afterAll(async () => {

@@ -1,17 +1,18 @@
 /**
  * The harness folders that used to know this project's tables — plans,
- * verify, report, inventory — must not name any of them: every table,
- * column, index and schema of this project comes from its data (the access
- * spec, the query catalogue). The names are read from that data, so a new
- * table is covered without editing this test.
+ * datagen, verify, report, inventory — must not name any of them: every
+ * table, column, index and schema of this project comes from its data (the
+ * access spec, the query catalogue, the data recipe). The names are read
+ * from that data, so a new table is covered without editing this test.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadCatalogue } from '../../src/plans/index.ts';
+import { scratchSchema as engineSchema } from '../../src/datagen/compile.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const folders = ['src/plans', 'src/verify', 'src/report', 'src/inventory'];
+const folders = ['src/plans', 'src/datagen', 'src/verify', 'src/report', 'src/inventory'];
 /** Schemas every Postgres or Supabase project has; they are not this project's names. */
 const platformSchemas = new Set(['public', 'auth', 'extensions', 'storage', 'pg_catalog', 'information_schema']);
 /** Postgres functions the catalogue's SQL calls. */
@@ -81,6 +82,47 @@ function catalogueNames(): { names: Set<string>; schemas: Set<string> } {
   return { names, schemas };
 }
 
+/** Tables, columns, enum types and functions the data recipe names (its step keys, column keys and SQL). */
+function recipeNames(): { names: Set<string>; schemas: Set<string> } {
+  const recipe = JSON.parse(readFileSync(resolve(root, 'tests/data/recipe.json'), 'utf8')) as { steps: Record<string, unknown> };
+  const names = new Set<string>();
+  const schemas = new Set<string>();
+  const qualified = (text: string): void => {
+    // `{parent.column}` placeholders: the parent is the recipe's own alias, the column the project's.
+    const code = text.replace(/'(?:[^']|'')*'/g, "''").replace(/\{[a-z_]+\.([a-z_][a-z0-9_]*)\}/g, (_, column: string) => {
+      names.add(column);
+      return '';
+    });
+    for (const match of code.matchAll(/\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b/g)) {
+      const [, left, right] = match as unknown as [string, string, string];
+      if (left === engineSchema) continue; // the engine's own functions (docs/data-recipe.md), not the project's
+      if (platformSchemas.has(left)) names.add(right);
+      else if (left.length > 2) {
+        schemas.add(left);
+        names.add(right);
+      }
+    }
+  };
+  const walk = (value: unknown, key: string | null): void => {
+    if (typeof value === 'string') {
+      // A ref is `parent.column`: the parent is the recipe's alias.
+      if (key === 'ref') names.add(value.slice(value.indexOf('.') + 1));
+      else if (key !== '$comment' && key !== 'note') qualified(value);
+    } else if (Array.isArray(value)) value.forEach((item) => walk(item, key));
+    else if (typeof value === 'object' && value !== null) {
+      for (const [name, item] of Object.entries(value)) {
+        if (key === 'columns') names.add(name);
+        walk(item, name);
+      }
+    }
+  };
+  for (const [step, body] of Object.entries(recipe.steps)) {
+    qualified(step.includes('.') ? step : `public.${step}`);
+    walk(body, step);
+  }
+  return { names, schemas };
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
@@ -91,9 +133,10 @@ function sourceFiles(dir: string): string[] {
 function projectNames(): { words: string[]; schemas: string[] } {
   const spec = specNames();
   const catalogue = catalogueNames();
+  const recipe = recipeNames();
   // Names with an underscore are the project's own words; a bare word (`state`, `source`) is English.
-  const words = [...new Set([...spec.names, ...catalogue.names])].filter((name) => name.includes('_') && !builtins.has(name));
-  const schemas = [...new Set([...spec.schemas, ...catalogue.schemas])].filter((name) => !platformSchemas.has(name));
+  const words = [...new Set([...spec.names, ...catalogue.names, ...recipe.names])].filter((name) => name.includes('_') && !builtins.has(name));
+  const schemas = [...new Set([...spec.schemas, ...catalogue.schemas, ...recipe.schemas])].filter((name) => !platformSchemas.has(name));
   return { words, schemas };
 }
 
@@ -114,6 +157,9 @@ describe('the harness knows no table of this project', () => {
     expect(names.words).toContain('user_id');
     expect(names.words).toContain('fec_filings_committee_id_filing_date_idx');
     expect(names.schemas).toContain('private');
+    // From the recipe alone: the recount its sessions step names, a column of a table no query reads.
+    expect(names.words).toContain('analytics_sessions_recount');
+    expect(names.words).toContain('ingestion_cursors');
   });
 
   it('finds a name where one is written (the check can fail)', () => {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolve } from 'node:path';
 import { sql } from '@databases/pg';
 import { resolveSettings } from '../../src/config/index.ts';
-import { generateData } from '../../src/datagen/index.ts';
+import { generateData, loadRecipe, type Recipe } from '../../src/datagen/index.ts';
 import { createTemplate, templateHandle, type Template } from '../../src/postgres/index.ts';
 import { compareToBaseline, loadCatalogue, runCatalogue, selectQueries, type Baseline, type Catalogue, type CatalogueRun, type QueryBenchResult } from '../../src/plans/index.ts';
 import { testServer } from '../helpers/pg.ts';
@@ -62,7 +62,7 @@ describe('deterministic plan gates', () => {
   beforeAll(async () => {
     const server = testServer();
     data = await createTemplate(server, 'bench_data', async (db) => {
-      await generateData(db, { scale: 'small', seed: 11 });
+      await generateData(db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 11 });
     }, { from: templateHandle(server, inject('pg').template) });
     unchanged = await twice(ids);
     baseline = { version: 2, queries: unchanged[0].queries };

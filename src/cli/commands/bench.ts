@@ -15,6 +15,7 @@ interface BenchCliOptions {
   output?: string;
   fecDir?: string;
   fec?: boolean;
+  dataCache?: boolean;
   uuidRows?: number;
 }
 
@@ -34,8 +35,9 @@ export function registerBench(program: Command): void {
     .option('--query <id...>', 'only these catalogue queries (e.g. q01 q05)')
     .option('--baseline <file>', 'compare with a saved report: fail on a lost index, a new seq scan or twice the work')
     .option('--output <file>', 'where to save the JSON report (default: reports/bench.json)')
-    .option('--fec-dir <dir>', 'FEC bulk files to load (default: settings.bench.fecDir, else data/fec/2020)')
-    .option('--no-fec', 'do not load FEC files; synthetic FEC data only')
+    .option('--fec-dir <dir>', 'FEC bulk files to load before the data recipe (default: settings.bench.fecDir)')
+    .option('--no-fec', 'do not load FEC files')
+    .option('--no-data-cache', 'generate the data afresh and do not keep it (default: reuse cached data when nothing that shapes it changed)')
     .option('--uuid-rows <n>', 'rows per variant for the UUID v7/v4 comparison (0 skips it)', integer);
   command.action(
     runAction(program, async (globals) => {
@@ -49,6 +51,7 @@ export function registerBench(program: Command): void {
         ...(options.query ? { queryIds: options.query } : {}),
         ...(options.baseline ? { baselineFile: resolve(options.baseline) } : {}),
         ...(options.fec === false ? { fecDir: null } : options.fecDir ? { fecDir: resolve(options.fecDir) } : {}),
+        ...(options.dataCache === false ? { dataCache: false } : {}),
         ...(options.uuidRows !== undefined ? { uuidRows: options.uuidRows } : {}),
         ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
         onProgress: (message) => process.stderr.write(`${message}\n`),
