@@ -32,7 +32,7 @@ export interface ProbeRequest {
   readonly setup?: string;
   /** The statement run as the actor. For `select`: a query whose single column is the id as text. */
   readonly statement: string;
-  /** For writes: a query (run as the superuser, before and after) returning jsonb {id: [md5(row), owner]}. */
+  /** For writes: a query (run as the superuser, before and after) returning jsonb {id: [row version, owner]}. */
   readonly snapshot?: string;
   readonly oracle?: OracleRequest;
 }
@@ -196,8 +196,13 @@ export async function runProbes(db: Queryable, probes: readonly ProbeRequest[]):
   return rows[0]?.results as ProbeOutcome[];
 }
 
-/** jsonb {key: [md5(row), owner]} of a relation, as the superuser. */
+/**
+ * jsonb {key: [version, owner]} of a relation, as the superuser. The version
+ * is where the row is stored (partition and ctid): every UPDATE writes a new
+ * row version elsewhere, so a changed row is found without reading its
+ * contents (reading and hashing every row was most of a probe's time).
+ */
 export function snapshotQuery(relation: SQLQuery, key: SQLQuery, ownerColumn: string | null): SQLQuery {
   const owner = ownerColumn ? sql`t.${sql.ident(ownerColumn)}::text` : sql`null::text`;
-  return sql`select coalesce(jsonb_object_agg(${key}, jsonb_build_array(md5(t::text), ${owner})), '{}'::jsonb) from ${relation} as t`;
+  return sql`select coalesce(jsonb_object_agg(${key}, jsonb_build_array(t.tableoid::text || t.ctid::text, ${owner})), '{}'::jsonb) from ${relation} as t`;
 }

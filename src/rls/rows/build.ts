@@ -50,11 +50,8 @@ export interface TableRecipe {
   readonly transitions: ReadonlyMap<string, Readonly<Record<string, SqlValue>>>;
   /** A column harmless UPDATEs change, and values for it. */
   readonly touch: { readonly column: string; readonly values: readonly string[] } | null;
-  /**
-   * Body columns whose value may differ from row to row: any value the server
-   * accepted for them alone passes (no CHECK ties them to another column).
-   */
-  readonly variedColumns: readonly string[];
+  /** Flags and labels whose value differs from row to row, with the values a trial row accepted. */
+  readonly variedColumns: ReadonlyMap<string, readonly string[]>;
   /** Columns whose value is a SQL expression from the spec's hints. */
   readonly hintSql: ReadonlyMap<string, string>;
   /** What could not be learned (a hint may fix it). */
@@ -203,11 +200,17 @@ export function buildRow(context: BuildContext, recipe: TableRecipe, request: Bu
     const resolved = context.mode === 'probe' && value !== null && 'sql' in value ? context.hintValues?.get(`${table}.${column}`) : undefined;
     if (resolved && resolved.length > 0) {
       values[column] = literal(resolved[Math.abs(request.pick) % resolved.length]!);
-    } else if (context.mode !== 'trial' && value !== null && recipe.variedColumns.includes(column)) {
-      // Rows differ in the columns nothing ties together (a flag, a label), so rules reading them see both sides.
-      values[column] = literal(context.pools.pick(table, column, Math.abs(request.pick) * 7 + index + depth) ?? (value as { literal: string }).literal);
+    } else if (context.mode !== 'trial' && recipe.variedColumns.has(column)) {
+      // Rows differ in flags and labels, so rules reading them see both sides.
+      const choices = recipe.variedColumns.get(column)!;
+      values[column] = literal(choices[(Math.abs(request.pick) * 7 + index + depth) % choices.length]!);
     } else {
       values[column] = value;
+    }
+  }
+  if (context.mode !== 'trial') {
+    for (const [index, [column, choices]] of [...recipe.variedColumns].entries()) {
+      if (!(column in values)) values[column] = literal(choices[(Math.abs(request.pick) * 5 + index + depth) % choices.length]!);
     }
   }
   if (recipe.partitionColumn && request.partitionValue !== undefined) values[recipe.partitionColumn] = literal(request.partitionValue);

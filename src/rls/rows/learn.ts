@@ -368,7 +368,7 @@ class TableLearner {
       optionalFks: [],
       transitions: new Map(),
       touch: null,
-      variedColumns: this.variedColumns(),
+      variedColumns: new Map(),
       hintSql: draft.hintSql,
       notes: draft.notes,
       error: null,
@@ -376,13 +376,32 @@ class TableLearner {
     };
   }
 
-  private variedColumns(): string[] {
+  /**
+   * Flags and labels (boolean and enum columns no CHECK ties to another
+   * column) whose every value a trial row accepted: rows then differ in
+   * them, so a rule that reads one sees both sides. Triggers may refuse what
+   * a CHECK allows, hence the trials.
+   */
+  private async learnVariedColumns(recipe: TableRecipe): Promise<Map<string, string[]>> {
+    const varied = new Map<string, string[]>();
     const tied = new Set(this.model.checks.filter((check) => check.columns.length > 1).flatMap((check) => check.columns));
     const unique = new Set(this.model.uniques.flat());
-    return this.model.columns
-      .filter((column) => this.fillable(column) && !tied.has(column.name) && !unique.has(column.name) && column.name !== this.draft.partitionColumn && !this.draft.spec?.hints.columns[column.name])
-      .filter((column) => this.pools.acceptedValues(this.model.qualified, column.name).length >= 2)
-      .map((column) => column.name);
+    const candidates = this.model.columns.filter((column) => {
+      const type = column.type.kind === 'domain' && column.type.base ? column.type.base : column.type;
+      return (type.typname === 'bool' || type.kind === 'enum') && this.fillable(column) && !tied.has(column.name) && !unique.has(column.name) && !this.draft.spec?.hints.columns[column.name];
+    });
+    const { owner, state, body } = this.firstSituation(recipe);
+    for (const column of candidates.slice(0, 4)) {
+      const values = this.pools.acceptedValues(this.model.qualified, column.name).slice(0, 8);
+      if (values.length < 2) continue;
+      const accepted: string[] = [];
+      for (const value of values) {
+        const { row, error } = await this.insertTrial(recipe, owner, state, { values: { ...body.values, [column.name]: literal(value) }, fks: body.fks }, 0);
+        if (!error && row) accepted.push(value);
+      }
+      if (accepted.length >= 2) varied.set(column.name, accepted);
+    }
+    return varied;
   }
 
   private minimalBody(): Body {
@@ -570,7 +589,8 @@ class TableLearner {
     const withPartitions = this.recipe(this.bodies, { partitions, optionalFks });
     const transitions = await this.learnTransitions(withPartitions);
     const touch = await this.learnTouch(withPartitions);
-    return this.recipe(this.bodies, { partitions, optionalFks, transitions, touch });
+    const variedColumns = await this.learnVariedColumns(withPartitions);
+    return this.recipe(this.bodies, { partitions, optionalFks, transitions, touch, variedColumns });
   }
 
   /** Nullable foreign keys a row may also point through (a trial row with the key filled is accepted). */
