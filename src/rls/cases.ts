@@ -272,7 +272,7 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
     }));
     const choices = parents[0]?.recipe.ownerColumn
       ? [parents.find((candidate) => candidate.owner === actor.id), parents.find((candidate) => candidate.owner !== actor.id)]
-      : [parents[0], parents[parents.length - 1]];
+      : ownerlessParents(context, parents, actor.id);
     [...new Set(choices.filter((choice): choice is PlannedRow => choice !== undefined))].forEach((parent, index) => {
       const set: Record<string, SqlValue> = {};
       reparent.columns.forEach((column, position) => {
@@ -281,6 +281,7 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
       });
       if (Object.keys(set).length === reparent.columns.length) plans.push({ variant: `reparent_${index + 1}`, set });
     });
+    if (!parents[0]?.recipe.ownerColumn) plans.push(...freshParentPlans(context, reparent, actor));
   }
   const ownerColumn = relation.spec.ownerColumn;
   if (ownerColumn && isApiActor(actor) && !context.bypassRoles.has(actor.role) && mode === 'exact') {
@@ -320,6 +321,91 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
     if (actor.id && row.owner !== actor.id) plans.push({ variant: 'move_to_caller', set: { [ownerColumn]: { literal: actor.id } }, movesTo: actor.id });
     const nullable = !recipe.model.columns.find((column) => column.name === ownerColumn)?.notNull;
     if (row.owner !== null && nullable) plans.push({ variant: 'move_to_null', set: { [ownerColumn]: null }, movesTo: null });
+  }
+  return plans;
+}
+
+const literalOf = (value: SqlValue | undefined): string | undefined => (value && 'literal' in value ? value.literal : undefined);
+
+/**
+ * Parents without an owner column (a team) that a row may be moved to. Who
+ * may use such a parent is decided by other rows (a membership with a role)
+ * or by a reference to the users table (its creator), so both sides are
+ * taken every time: parents linked to the actor (they made it, or one of
+ * their rows points at it) and parents that are not. Without the linked
+ * ones, "move my row into a team I own" — the case that finds an UPDATE
+ * policy checking only the new parent, or only the old — depended on which
+ * two parents came first in the world, and a mutant survived some seeds.
+ */
+function ownerlessParents(context: BuildContext, parents: readonly PlannedRow[], actorId: string | null): (PlannedRow | undefined)[] {
+  if (!actorId) return [parents[0], parents[parents.length - 1]];
+  const usersTable = context.model.usersTable;
+  const linked = (parent: PlannedRow): boolean => {
+    const made = parent.recipe.model.foreignKeys.some((fk) => fk.parent === usersTable && fk.columns.some((column) => literalOf(parent.values[column]) === actorId));
+    if (made) return true;
+    return context.world.rows.some((row) => row.owner === actorId && row.recipe.model.foreignKeys.some((fk) =>
+      fk.parent === parent.recipe.model.qualified && fk.columns.length > 0 &&
+      fk.columns.every((column, index) => {
+        const value = literalOf(row.values[column]);
+        return value !== undefined && value === literalOf(parent.values[fk.parentColumns[index]!]);
+      })));
+  };
+  const mine = parents.filter(linked);
+  const others = parents.filter((parent) => !mine.includes(parent));
+  return [...mine.slice(0, 2), ...others.slice(0, 1), ...others.slice(-1)];
+}
+
+/**
+ * Parents made for the probe (as the superuser, rolled back with it), so
+ * whatever the world drew, a row can be moved into a parent of each kind the
+ * actor may stand in: one they created, and one someone else created that
+ * they belong to through a row of a membership table (a spec table with an
+ * owner column and a foreign key to the parent) — one per value of its first
+ * flag or label (member, owner). "Move a row into a team I own" and "move a
+ * row out of a team I own into one where I am only a member" are then tried
+ * in every world: an UPDATE policy that checks only the old parent, or only
+ * the new one, is found whatever the seed.
+ */
+function freshParentPlans(context: BuildContext, reparent: NonNullable<ReturnType<typeof reparentKey>>, actor: WorldActor): UpdatePlan[] {
+  const parentRecipe = context.model.recipes.get(reparent.parent);
+  if (!actor.id || !parentRecipe || parentRecipe.error !== null || parentRecipe.ownerColumn) return [];
+  const stranger = context.world.people.find((person) => person.id !== actor.id)?.id ?? actor.id;
+  const membership = context.model.order
+    .map((qualified) => context.model.recipes.get(qualified)!)
+    .find((candidate) => candidate.error === null && candidate.ownerColumn !== null && context.spec.relations[candidate.relation]?.kind === 'table' &&
+      candidate.model.foreignKeys.some((fk) => fk.parent === reparent.parent && !fk.columns.includes(candidate.ownerColumn!)));
+  const membershipFk = membership?.model.foreignKeys.find((fk) => fk.parent === reparent.parent && !fk.columns.includes(membership.ownerColumn!));
+  const labels = membership ? ([...membership.variedColumns][0] ?? null) : null;
+  const kinds: { variant: string; creator: string; label?: string }[] = [{ variant: 'reparent_new_mine', creator: actor.id }];
+  if (membership && membershipFk) {
+    if (labels) for (const value of labels[1].slice(0, 3)) kinds.push({ variant: `reparent_new_member_${value}`, creator: stranger, label: value });
+    else kinds.push({ variant: 'reparent_new_member', creator: stranger });
+  }
+  const plans: UpdatePlan[] = [];
+  for (const kind of kinds) {
+    const probeContext = newContext({ recipes: context.model.recipes, pools: context.model.pools, usersTable: context.model.usersTable, people: context.world.people.map((person) => person.id), mode: 'probe', existing: context.world.rows, hintValues: context.hintValues });
+    const parent = buildRowRetrying(probeContext, parentRecipe, { owner: null, state: parentRecipe.initialStates[0] ?? parentRecipe.states[0] ?? null, pick: 0, userRef: kind.creator });
+    if (!parent) continue;
+    const rows: PlannedRow[] = [...probeContext.created, parent];
+    if (kind.creator !== actor.id && membership && membershipFk) {
+      probeContext.existing.push(parent);
+      const before = probeContext.created.length;
+      const forced: Record<string, SqlValue> = {};
+      membershipFk.columns.forEach((column, index) => {
+        forced[column] = parent.values[membershipFk.parentColumns[index]!] ?? null;
+      });
+      if (labels && kind.label !== undefined) forced[labels[0]] = { literal: kind.label };
+      const member = buildRowRetrying(probeContext, membership, { owner: actor.id, state: membership.initialStates[0] ?? membership.states[0] ?? null, pick: 0, userRef: actor.id, forced });
+      if (!member) continue;
+      rows.push(...probeContext.created.slice(before), member);
+    }
+    const set: Record<string, SqlValue> = {};
+    reparent.columns.forEach((column, position) => {
+      const value = parent.values[reparent.parentColumns[position]!];
+      if (value !== undefined) set[column] = value;
+    });
+    if (Object.keys(set).length !== reparent.columns.length) continue;
+    plans.push({ variant: kind.variant, set, setup: rows.map((row) => `${renderSql(insertSql(row, { skipConflicts: true }))};`).join('\n') });
   }
   return plans;
 }
