@@ -32,6 +32,7 @@ export { learnRows, type RowModel, type TableRecipe, type TableModel } from './r
 export { propertyNames, type PropertyName, type Violation } from './cases.ts';
 export {
   runRls,
+  defaultRlsSeed,
   learnRowModel,
   renderCounterexample,
   type RlsOptions,

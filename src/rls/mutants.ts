@@ -20,7 +20,7 @@ import { SchemaproofError } from '../errors/index.ts';
 import { templateHandle, withClone, type PostgresServer } from '../postgres/index.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
 import { renderSql } from './literal.ts';
-import { learnRowModel, runRls, type Counterexample } from './properties.ts';
+import { defaultRlsSeed, learnRowModel, runRls, type Counterexample } from './properties.ts';
 import { propertyNames, type PropertyName } from './cases.ts';
 import type { AccessSpec } from './spec.ts';
 
@@ -51,6 +51,10 @@ export interface MutantResult {
 }
 
 export interface MutationResult {
+  /** The seed of every world (each mutant gets the same worlds). */
+  readonly seed: number;
+  /** Worlds per property per mutant, after a quick pass of one. */
+  readonly runs: number;
   /** Properties that already fail on the unmutated schema: they cannot judge mutants and are left out. */
   readonly baselineFailures: readonly PropertyName[];
   readonly mutants: readonly MutantResult[];
@@ -373,7 +377,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   const started = performance.now();
   const catalogue = options.mutants ?? (await mutantCatalogue(options));
   const selected = options.only ? catalogue.filter((mutant) => options.only!.includes(mutant.name)) : catalogue;
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = options.seed ?? defaultRlsSeed;
   // Rows are learned once, on the unmutated schema: what a valid row is does not depend on the policies.
   const rowModel = await learnRowModel(options.server, options.template, options.spec, seed);
   const common = {
@@ -446,6 +450,8 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   const counted = results.filter((result) => result.status !== 'equivalent' && result.status !== 'not_applicable');
   const caught = counted.filter((result) => result.status === 'caught').length;
   return {
+    seed,
+    runs: common.runs,
     baselineFailures,
     mutants: results,
     caught,

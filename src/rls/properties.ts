@@ -74,9 +74,16 @@ export interface MatrixCell {
   readonly agrees: boolean;
 }
 
+/** The seed when none is given: a run's worlds, and so its verdict, never depend on chance. */
+export const defaultRlsSeed = 42;
+
 export interface RlsResult {
   readonly properties: readonly PropertyResult[];
   readonly passed: boolean;
+  /** The fast-check seed every property ran with. */
+  readonly seed: number;
+  /** Worlds per property asked for. */
+  readonly runs: number;
   readonly cases: number;
   readonly casesPerSecond: number;
   readonly durationMs: number;
@@ -562,7 +569,7 @@ export function learnRowModel(server: PostgresServer, template: string, spec: Ac
 export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const started = performance.now();
   const runs = options.runs ?? 100;
-  const seed = options.seed ?? (Math.floor(Math.random() * 2 ** 31) | 0);
+  const seed = options.seed ?? defaultRlsSeed;
   const wanted = options.properties ?? propertyNames;
   const checkExercise = options.checkExercise ?? (wanted.includes('coverage') && wanted.includes('visibility') && wanted.includes('write_isolation'));
   const tally = newTally();
@@ -700,6 +707,8 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   return {
     properties: results,
     passed: results.every((result) => result.passed),
+    seed,
+    runs,
     cases: tally.cases,
     casesPerSecond: tally.cases / (durationMs / 1000),
     durationMs,

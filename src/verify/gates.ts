@@ -157,7 +157,7 @@ function rlsFailures(result: RlsResult): Failure[] {
 export const rlsGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   const spec = loadAccessSpec(settings.accessSpec);
-  const seed = settings.rls.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = settings.rls.seed;
   const result = await runRls({ server: workspace.server, template: workspace.template.name, spec, specFile: settings.accessSpec, runs: settings.rls.runs, seed });
   context.sections.rls = {
     properties: result.properties.map((property) => ({
@@ -202,12 +202,13 @@ export const mutationGate: GateRunner = async (context) => {
     spec,
     specFile: settings.accessSpec,
     runs: settings.rls.mutationRuns,
-    ...(settings.rls.seed !== undefined ? { seed: settings.rls.seed } : {}),
+    seed: settings.rls.seed,
     mutantsDir: settings.mutantsDir,
     onResult: (mutant) => context.progress(`mutation: ${mutant.name} → ${mutant.status === 'caught' ? mutant.caughtBy : mutant.status}`),
   });
   context.sections.mutation = {
     score: result.score,
+    seed: result.seed,
     mutants: result.mutants.map((mutant) => ({
       name: mutant.name,
       description: mutant.equivalent ? `${mutant.description} (equivalent: ${mutant.equivalent})` : mutant.applyError ? `${mutant.description} (not applicable: ${mutant.applyError})` : mutant.error ? `${mutant.description} (ERROR, could not be tested: ${mutant.error})` : mutant.description,
@@ -223,7 +224,7 @@ export const mutationGate: GateRunner = async (context) => {
   ];
   return {
     status: statusOf(failures.length === 0),
-    summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%)${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}${result.notApplicable > 0 ? `, ${result.notApplicable} not applicable` : ''}`,
+    summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%, seed ${result.seed})${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}${result.notApplicable > 0 ? `, ${result.notApplicable} not applicable` : ''}`,
     failures,
   };
 };

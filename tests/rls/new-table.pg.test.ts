@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sql } from '@databases/pg';
 import { createTemplate, templateHandle, type Template } from '../../src/postgres/index.ts';
-import { parseAccessSpec, runRls } from '../../src/rls/index.ts';
+import { defaultRlsSeed, parseAccessSpec, runRls, type AccessSpec } from '../../src/rls/index.ts';
 import { testServer } from '../helpers/pg.ts';
 
 const own = { select: 'own', insert: 'own', update: 'own', delete: 'own' };
@@ -42,10 +42,14 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
     await template?.drop();
   });
 
-  it('fails rls, naming the table, the actor and a leaked row, with a replay command', async () => {
+  const specWithNotes = (): AccessSpec => {
     const raw = JSON.parse(readFileSync(resolve(import.meta.dirname, '../access/access-spec.json'), 'utf8'));
     raw.relations.notes = { kind: 'table', ownerColumn: 'user_id', rules: { anon: none, user: own, admin: own, service: all } };
-    const spec = parseAccessSpec(raw);
+    return parseAccessSpec(raw);
+  };
+
+  it('fails rls, naming the table, the actor and a leaked row, with a replay command', async () => {
+    const spec = specWithNotes();
     const result = await runRls({ server: testServer(), template: template.name, spec, runs: 5, seed: 3, properties: ['coverage', 'visibility'] });
     expect(result.passed).toBe(false);
     const visibility = result.properties.find((property) => property.name === 'visibility')!;
@@ -59,5 +63,19 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
     expect(visibility.counterexample!.worldSql).toContain('insert into "public"."notes"');
     expect(visibility.replay).toBe(`schemaproof rls --property visibility --seed ${visibility.seed} --path ${visibility.path}`);
     expect(result.observedMatrix.some((cell) => cell.relation === 'notes' && cell.operation === 'select' && !cell.agrees)).toBe(true);
+  });
+
+  it('gives the same verdict on every run without --seed: the default seed is fixed and recorded', async () => {
+    const spec = specWithNotes();
+    const verdicts = [];
+    for (let run = 0; run < 2; run += 1) {
+      const result = await runRls({ server: testServer(), template: template.name, spec, runs: 5, properties: ['visibility'] });
+      const visibility = result.properties[0]!;
+      const violation = visibility.counterexample?.violation;
+      expect(result.seed).toBe(defaultRlsSeed);
+      verdicts.push({ passed: result.passed, seed: visibility.seed, path: visibility.path, cases: result.cases, relation: violation?.relation, actor: violation?.actor, variant: violation?.variant });
+    }
+    expect(verdicts[0]!.passed).toBe(false);
+    expect(verdicts[1]).toEqual(verdicts[0]);
   });
 });

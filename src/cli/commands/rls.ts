@@ -68,7 +68,7 @@ export function registerRls(program: Command): void {
           spec,
           specFile: settings.accessSpec,
           runs: options.runs ?? settings.rls.runs,
-          ...(seed !== undefined ? { seed } : {}),
+          seed,
           ...(options.path ? { path: options.path } : {}),
           ...(options.property ? { properties: [options.property] } : {}),
         });
@@ -88,7 +88,7 @@ export function registerRls(program: Command): void {
         }
         const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
         process.stdout.write(
-          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec\n`,
+          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec; seed ${result.seed}\n`,
         );
         writeJson(options.json, result);
         return result.passed ? exitCodes.ok : exitCodes.checksFailed;
@@ -100,23 +100,28 @@ export function registerRls(program: Command): void {
   const mutate = command
     .command('mutate')
     .description('mutation self-test: apply broken policies one at a time and check the properties catch each')
-    .option('--runs <n>', 'worlds per property per mutant', positiveInt, 30)
-    .option('--seed <s>', 'fast-check seed', integer)
+    .option('--runs <n>', 'worlds per property per mutant (default: rls.mutationRuns from the config)', positiveInt)
+    .option('--seed <s>', 'fast-check seed (default: rls.seed from the config)', integer)
     .option('--only <names>', 'comma-separated mutant names')
     .option('--json <file>', 'write the full typed result as JSON');
   mutate.action(
     runAction(program, async (globals) => {
-      const options = mutate.opts<{ runs: number; seed?: number; only?: string; json?: string }>();
+      // `rls` declares --runs, --seed and --json too, and commander gives an
+      // option to the parent when both declare it: read them merged.
+      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string; json?: string }>();
       const { settings, workspace } = await workspaceFor(globals);
       try {
         const spec = loadAccessSpec(settings.accessSpec);
+        const seed = options.seed ?? settings.rls.seed;
+        const runs = options.runs ?? settings.rls.mutationRuns;
+        process.stdout.write(`seed ${seed}, ${runs} world(s) per property per mutant\n`);
         const result = await runMutation({
           server: workspace.server,
           template: workspace.template.name,
           spec,
           specFile: settings.accessSpec,
-          runs: options.runs,
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          runs,
+          seed,
           mutantsDir: settings.mutantsDir,
           ...(options.only ? { only: options.only.split(',').map((name) => name.trim()) } : {}),
           onResult: (entry) => {
@@ -141,7 +146,7 @@ export function registerRls(program: Command): void {
           process.stdout.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
         }
         process.stdout.write(
-          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}\n`,
+          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}, seed ${result.seed}\n`,
         );
         writeJson(options.json, result);
         return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;
