@@ -82,11 +82,12 @@ export const rawConfigSchema = z.object({
   rls: z.object({
     /** Random worlds per property (each world is hundreds of cases). */
     runs: z.number().int().positive().default(25),
-    seed: z.number().int().optional(),
+    /** The worlds' seed (`--seed` overrides): the same schema gets the same worlds and the same verdict on every run. */
+    seed: z.number().int().default(42),
     mutation: z.boolean().default(true),
     /** Worlds per property for each mutant (after one world per property). */
     mutationRuns: z.number().int().positive().default(15),
-  }).strict().default({ runs: 25, mutation: true, mutationRuns: 15 }),
+  }).strict().default({ runs: 25, seed: 42, mutation: true, mutationRuns: 15 }),
   bench: z.object({
     enabled: z.boolean().default(true),
     scale: z.enum(scales).default('medium'),

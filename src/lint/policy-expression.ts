@@ -1,14 +1,14 @@
 /**
  * A small scanner over deparsed policy expressions (pg_get_expr output): finds
- * calls to per-call functions (auth.uid(), private.is_admin(), ...) that are
+ * calls to per-call functions (auth.uid(), a project's own helper, ...) that are
  * not wrapped in an uncorrelated scalar subquery `(select f())`.
  *
  * Rule: a call is wrapped when the innermost parenthesised group around it
  * that starts with SELECT has no FROM of its own — Postgres then plans it as
  * an InitPlan and evaluates it once per statement. A call inside a subquery
- * with a FROM (EXISTS (SELECT 1 FROM t WHERE t.user_id = auth.uid())) runs
+ * with a FROM (EXISTS (SELECT 1 FROM t WHERE t.owner_id = auth.uid())) runs
  * once per row of that subquery, so it counts as unwrapped. Known limit: a
- * FROM-less `(select auth.uid() = user_id)` that references an outer column
+ * FROM-less `(select auth.uid() = owner_id)` that references an outer column
  * is correlated and still counts as wrapped.
  */
 

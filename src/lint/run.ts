@@ -13,7 +13,7 @@ import { policyInMigrations, findPolicyStatements } from './files/policy-in-migr
 import { refusedStatementLint } from './files/refused-statements.ts';
 import { defaultSquawkLevel, runSquawk, squawkLint, squawkRemediation } from './files/squawk.ts';
 import { schemaLints } from './rules/index.ts';
-import { applyLintParameters, defaultScope, type LintScope } from './scope.ts';
+import { applyLintParameters, defaultScope, policyHelperFunctions, type LintScope } from './scope.ts';
 import type { ConfiguredLint, Finding, LintCategory, LintDoc, LintLevel, LintResult, LintRow, SourceLocation, Suppression } from './types.ts';
 
 /** Just the doc fields (no refine function), for the catalogue and the report. */
@@ -112,12 +112,16 @@ export async function runSchemaLints(db: Queryable, scope: LintScope, enabled: (
     await db.tx(
       async (tx) => {
         await applyLintParameters(tx, scope);
+        // The project's own helpers called in policies count as per-call functions too.
+        const helpers = await policyHelperFunctions(tx, scope);
+        const extended: LintScope = { ...scope, policyFunctions: [...new Set([...scope.policyFunctions, ...helpers])] };
+        if (helpers.length > 0) await applyLintParameters(tx, extended);
         const found: CandidateFinding[] = [];
         for (const lint of schemaLints) {
           if (!enabled(lint.name)) continue;
           const rows = (await tx.query(sql.__dangerous__rawValue(lint.query))) as LintRow[];
           for (const row of rows) {
-            const refined = lint.refine ? lint.refine(row, { policyFunctions: scope.policyFunctions }) : [row];
+            const refined = lint.refine ? lint.refine(row, { policyFunctions: extended.policyFunctions }) : [row];
             for (const entry of refined) found.push(rowToFinding(lint, entry));
           }
         }

@@ -9,7 +9,7 @@
  *   schemaproof.lint_api_roles         roles API callers become: `anon`, `authenticated`
  *   schemaproof.lint_policy_functions  per-call functions that policies should wrap in `(select ...)`
  * The queries run with `search_path = pg_catalog`, so every deparsed
- * expression names its schema (auth.uid(), private.is_admin(), public.t).
+ * expression names its schema (auth.uid(), app.is_staff(), public.t).
  */
 import { sql, type Queryable } from '@databases/pg';
 
@@ -52,8 +52,11 @@ export const defaultApiRoles: readonly string[] = ['anon', 'authenticated'];
 /**
  * Functions a policy should call through `(select f())` so Postgres
  * evaluates them once per statement (an InitPlan) instead of once per row.
+ * The project's own helpers (a zero-argument, non-immutable function a
+ * policy calls, e.g. an is-admin check) are found in the catalog and added
+ * (`policyHelperFunctions`).
  */
-export const defaultPolicyFunctions: readonly string[] = ['auth.uid', 'auth.jwt', 'auth.role', 'auth.email', 'private.is_admin', 'current_setting'];
+export const defaultPolicyFunctions: readonly string[] = ['auth.uid', 'auth.jwt', 'auth.role', 'auth.email', 'current_setting'];
 
 export interface LintScope {
   readonly excludedSchemas: readonly string[];
@@ -122,4 +125,23 @@ export function privilegesOf(role: string, rel: string): string {
 /** `schema.name` with identifiers quoted where needed. */
 export function qualified(schema: string, name: string): string {
   return `format('%I.%I', ${schema}, ${name})`;
+}
+
+/**
+ * The project's own per-call helpers: zero-argument functions that are not
+ * IMMUTABLE (so Postgres calls them once per row unless wrapped), outside the
+ * excluded schemas, that some policy calls. Run with search_path =
+ * pg_catalog, so the deparsed policies name each function's schema.
+ */
+export async function policyHelperFunctions(tx: Queryable, scope: LintScope): Promise<string[]> {
+  const rows = (await tx.query(sql`
+    select distinct n.nspname || '.' || p.proname as name
+      from pg_catalog.pg_proc p
+      join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+     where p.pronargs = 0 and p.prokind = 'f' and p.provolatile <> 'i'
+       and n.nspname <> all(${[...scope.excludedSchemas]}::text[]) and n.nspname !~ '^pg_'
+       and exists (select 1 from pg_catalog.pg_policies pol
+                    where position(n.nspname || '.' || p.proname || '(' in coalesce(pol.qual, '') || ' ' || coalesce(pol.with_check, '')) > 0)
+     order by 1`)) as { name: string }[];
+  return rows.map((row) => row.name);
 }

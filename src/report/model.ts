@@ -204,7 +204,7 @@ export interface VerificationReport {
   readonly accessMatrix: readonly AccessCell[];
   readonly pgtap: { readonly files: readonly PgtapFileReport[]; readonly assertions: number; readonly failedAssertions: number } | null;
   readonly rls: { readonly properties: readonly PropertyReport[]; readonly cases: number; readonly casesPerSecond: number | null; readonly seed: number | null } | null;
-  readonly mutation: { readonly mutants: readonly MutantReport[]; readonly score: number } | null;
+  readonly mutation: { readonly mutants: readonly MutantReport[]; readonly score: number; readonly seed?: number } | null;
   readonly plans: {
     readonly scale: string;
     readonly seed: number;

@@ -44,7 +44,13 @@ export type CoverageFindingKind =
   | 'materialized_view_exposed'
   | 'definer_without_search_path'
   | 'unlisted_definer_function'
-  | 'missing_function';
+  | 'missing_function'
+  /** A spec relation no world had rows of (the reason: what the row generator could not learn). */
+  | 'no_rows'
+  /** An actor and operation on a relation that no case tried. */
+  | 'no_cases'
+  /** A rule that was never both true and false in the run: one of its sides was never tested. */
+  | 'rule_unexercised';
 
 export interface CoverageFinding {
   readonly kind: CoverageFindingKind;

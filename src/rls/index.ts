@@ -8,24 +8,32 @@ export {
   privilegeMustBeAbsent,
   roleOf,
   describeRule,
-  actorKinds,
+  isWhereRule,
+  aliasWhere,
+  unreviewedRelations,
   operations,
   simpleRules,
-  customPredicates,
+  deprecatedPredicates,
+  defaultActorNames,
   type AccessSpec,
   type RelationSpec,
-  type ActorKind,
+  type RelationHints,
+  type ActorSpec,
   type Operation,
   type Rule,
   type SimpleRule,
-  type CustomPredicate,
+  type WhereRule,
+  type DeprecatedPredicate,
 } from './spec.ts';
 export { readCatalog, checkCoverage, type Catalog, type CatalogRelation, type CatalogFunction, type CoverageFinding, type CoverageFindingKind } from './catalog.ts';
-export { rowFactories, type RowFactory } from './factories.ts';
-export { worldArbitrary, planWorld, type WorldShape, type LoadedWorld, type Person } from './world.ts';
+export { worldActors, mergeClaims, type Person, type WorldActor, type ClaimVariety } from './actors.ts';
+export { worldArbitrary, planWorld, type WorldShape, type LoadedWorld } from './world.ts';
+export { learnRows, type RowModel, type TableRecipe, type TableModel } from './rows/index.ts';
 export { propertyNames, type PropertyName, type Violation } from './cases.ts';
 export {
   runRls,
+  defaultRlsSeed,
+  learnRowModel,
   renderCounterexample,
   type RlsOptions,
   type RlsResult,
@@ -35,4 +43,16 @@ export {
   type WorldRowSummary,
 } from './properties.ts';
 export { renderSql, quoteLiteral } from './literal.ts';
-export { generateMutants, loadMutantFiles, mutantCatalogue, runMutation, type Mutant, type MutantResult, type MutationResult, type MutationOptions } from './mutants.ts';
+export {
+  generateMutants,
+  loadMutantFiles,
+  mutantCatalogue,
+  runMutation,
+  findOwnerComparison,
+  mutantStatuses,
+  type Mutant,
+  type MutantStatus,
+  type MutantResult,
+  type MutationResult,
+  type MutationOptions,
+} from './mutants.ts';

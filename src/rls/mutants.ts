@@ -1,10 +1,17 @@
 /**
- * The mutation self-test: deliberately broken variants of the policies, each
- * applied to its own fresh clone, then the properties run. A mutant no
- * property catches SURVIVES and fails the command. Mutants are data (name,
- * description, SQL); most are generated from the spec and from the template's
- * own catalog (its policies, partitions and triggers), and users can add
- * their own as SQL files whose header says `-- name:` and `-- description:`.
+ * The mutation self-test: deliberately broken variants of the project's own
+ * policies, each applied to its own fresh clone, then the properties run. A
+ * mutant no property catches SURVIVES and fails the command. Mutants are
+ * data (name, description, SQL), generated from the spec and the template's
+ * catalog — every policy (dropped, USING (true), WITH CHECK dropped, roles
+ * widened, the owner comparison negated or pointed at another column), every
+ * table (RLS disabled, not forced, privileges granted to anon) — plus generic
+ * side doors (views, partitions, definer functions, a session-level claims
+ * cache) and the project's own hold-out mutants as SQL files whose header
+ * says `-- name:` and `-- description:`. No generated mutant names an object
+ * the database lacks; a mutant that cannot be applied is "not applicable"
+ * (listed, not counted), and one that breaks the schema so the properties
+ * cannot run is an error, never a catch.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +20,7 @@ import { SchemaproofError } from '../errors/index.ts';
 import { templateHandle, withClone, type PostgresServer } from '../postgres/index.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
 import { renderSql } from './literal.ts';
-import { runRls, type Counterexample } from './properties.ts';
+import { defaultRlsSeed, learnRowModel, runRls, type Counterexample } from './properties.ts';
 import { propertyNames, type PropertyName } from './cases.ts';
 import type { AccessSpec } from './spec.ts';
 
@@ -24,26 +31,38 @@ export interface Mutant {
   readonly source: 'generated' | 'builtin' | string;
 }
 
+export const mutantStatuses = ['caught', 'survived', 'equivalent', 'not_applicable', 'error'] as const;
+export type MutantStatus = (typeof mutantStatuses)[number];
+
 export interface MutantResult {
   readonly name: string;
   readonly description: string;
   readonly source: string;
+  readonly status: MutantStatus;
   readonly caughtBy: PropertyName | null;
   readonly counterexample?: Counterexample;
   /** Declared equivalent in the spec (reason): not run, not counted. */
   readonly equivalent?: string;
-  /** The mutant could not be applied (its SQL failed): it proves nothing and counts as not caught. */
+  /** The mutant's SQL failed: it is not applicable to this schema (listed, not counted). */
   readonly applyError?: string;
+  /** Applied, but the properties could not run on the mutated schema (counted, not caught). */
+  readonly error?: string;
   readonly durationMs: number;
 }
 
 export interface MutationResult {
+  /** The seed of every world (each mutant gets the same worlds). */
+  readonly seed: number;
+  /** Worlds per property per mutant, after a quick pass of one. */
+  readonly runs: number;
   /** Properties that already fail on the unmutated schema: they cannot judge mutants and are left out. */
   readonly baselineFailures: readonly PropertyName[];
   readonly mutants: readonly MutantResult[];
   readonly caught: number;
-  /** Mutants counted (equivalent ones excluded). */
+  /** Mutants counted (equivalent and not applicable ones excluded). */
   readonly total: number;
+  readonly notApplicable: number;
+  readonly errors: number;
   /** caught / total, 0..1. */
   readonly score: number;
   readonly durationMs: number;
@@ -56,133 +75,231 @@ interface PolicyRow {
   readonly table: string;
   readonly policy: string;
   readonly command: string;
+  readonly roles: readonly string[];
+  readonly permissive: boolean;
   readonly qual: string | null;
   readonly withCheck: string | null;
 }
 
-const ownerComparison = /\buser_id = \( SELECT auth\.uid\(\) AS uid\)/;
+interface TableRow {
+  readonly schema: string;
+  readonly table: string;
+  readonly rowSecurity: boolean;
+  readonly forced: boolean;
+  readonly privileges: Readonly<Record<string, readonly string[]>>;
+  readonly uuidColumns: readonly { readonly name: string; readonly toUsers: boolean; readonly primary: boolean }[];
+}
+
+const uidCall = String.raw`(?:\( SELECT auth\.uid\(\) AS uid\)|auth\.uid\(\))`;
+const columnToken = String.raw`((?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*)`;
+const comparisonLeft = new RegExp(String.raw`(^|[^a-z0-9_.])${columnToken} = (${uidCall})`);
+const comparisonRight = new RegExp(String.raw`(${uidCall}) = ${columnToken}(?![a-z0-9_(])`);
+
+/** The first `<column> = auth.uid()` comparison in a policy expression (either side, wrapped or not). */
+export function findOwnerComparison(expression: string): { readonly column: string; readonly rewrite: (replacement: (column: string, uid: string) => string) => string } | null {
+  const left = comparisonLeft.exec(expression);
+  if (left) {
+    const start = left.index + left[1]!.length;
+    const end = left.index + left[0].length;
+    return { column: left[2]!, rewrite: (replacement) => `${expression.slice(0, start)}${replacement(left[2]!, left[3]!)}${expression.slice(end)}` };
+  }
+  const right = comparisonRight.exec(expression);
+  if (right) {
+    const start = right.index;
+    const end = right.index + right[0].length;
+    return { column: right[2]!, rewrite: (replacement) => `${expression.slice(0, start)}${replacement(right[2]!, right[1]!)}${expression.slice(end)}` };
+  }
+  return null;
+}
+
+/** The expression reads no column: only calls like `(SELECT f() AS f)`, literals and AND/OR/NOT. */
+export function readsNoColumn(expression: string): boolean {
+  const stripped = expression
+    .replace(/\(\s*SELECT\s+[a-z_][a-z0-9_.]*\(\)\s+AS\s+[a-z_][a-z0-9_]*\s*\)/gi, ' ')
+    .replace(/[a-z_][a-z0-9_.]*\(\)/gi, ' ')
+    .replace(/\b(AND|OR|NOT|true|false)\b/gi, ' ')
+    .replace(/[()\s]/g, '');
+  return stripped === '';
+}
+
+/** Every way through the expression needs `<column> = auth.uid()`: a caller without a user id never passes it. */
+function requiresSubject(expression: string): boolean {
+  return findOwnerComparison(expression) !== null && !/\bOR\b/i.test(expression);
+}
+
+const commandPrivileges: Record<string, readonly string[]> = {
+  SELECT: ['SELECT'],
+  INSERT: ['INSERT'],
+  UPDATE: ['UPDATE'],
+  DELETE: ['DELETE'],
+  ALL: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+};
 
 /** Build the catalogue from the spec and the (unmutated) template's catalog. */
 export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<Mutant[]> {
   const mutants: Mutant[] = [];
   const add = (name: string, description: string, query: SQLQuery, source = 'generated'): void => {
+    if (mutants.some((mutant) => mutant.name === name)) return;
     mutants.push({ name, description, sql: renderSql(query), source });
   };
   const tables = Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'table');
-  for (const [name, relation] of tables) {
-    const table = sql.ident(relation.schema, name);
-    if (relation.rules.user.select !== 'all') {
-      add(`permissive_true_${name}`, `extra permissive SELECT policy USING (true) for authenticated on ${name}`, sql`create policy schemaproof_mutant_open on ${table} as permissive for select to authenticated using (true)`);
-    }
-    add(`rls_disabled_${name}`, `row level security disabled on ${name}`, sql`alter table ${table} disable row level security`);
-    add(`rls_not_forced_${name}`, `row level security not forced on ${name} (the owner bypasses it)`, sql`alter table ${table} no force row level security`);
-  }
+  const qualifiedTables = tables.map(([name, relation]) => `${relation.schema}.${name}`);
+  const specRoles = [...new Set(spec.actors.map((actor) => actor.role))];
+  const roleRows = (await db.query(sql`select rolname::text as name, rolbypassrls or rolsuper as bypass from pg_catalog.pg_roles where rolname = any(${[...new Set([...specRoles, 'anon'])]}::text[])`)) as { name: string; bypass: boolean }[];
+  const existingRoles = roleRows.map((row) => row.name);
+  const apiRoles = roleRows.filter((row) => !row.bypass && specRoles.includes(row.name)).map((row) => row.name);
+  const tableRows = (await db.query(sql`
+    select n.nspname::text as schema, c.relname::text as "table", c.relrowsecurity as "rowSecurity", c.relforcerowsecurity as forced,
+           (select jsonb_object_agg(r, array(select p from unnest(array['SELECT','INSERT','UPDATE','DELETE']) p where pg_catalog.has_table_privilege(r, c.oid, p)))
+              from unnest(${existingRoles}::text[]) r) as privileges,
+           coalesce((select jsonb_agg(jsonb_build_object(
+                      'name', a.attname,
+                      'toUsers', exists (select 1 from pg_catalog.pg_constraint f where f.conrelid = c.oid and f.contype = 'f' and f.conkey = array[a.attnum]
+                                           and f.confrelid = to_regclass('auth.users')),
+                      'primary', exists (select 1 from pg_catalog.pg_constraint k where k.conrelid = c.oid and k.contype = 'p' and a.attnum = any(k.conkey)))
+                      order by a.attnum)
+              from pg_catalog.pg_attribute a
+             where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.atttypid = 'uuid'::regtype and a.attgenerated = ''), '[]'::jsonb) as "uuidColumns"
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where n.nspname || '.' || c.relname = any(${qualifiedTables}::text[])`)) as TableRow[];
+  const tableInfo = new Map(tableRows.map((row) => [`${row.schema}.${row.table}`, row]));
   const policies = (await db.query(sql`
-    select schemaname as schema, tablename as "table", policyname as policy, cmd as command, qual, with_check as "withCheck"
-      from pg_catalog.pg_policies where schemaname = any(${[...new Set(tables.map(([, relation]) => relation.schema))]}) order by 1, 2, 3`)) as PolicyRow[];
-  const specTables = new Set(tables.map(([name]) => name));
-  const columns = (await db.query(sql`
-    select c.table_name as "table", array_agg(c.column_name::text) as columns from information_schema.columns c
-     where c.table_schema = 'public' group by c.table_name`)) as { table: string; columns: string[] }[];
-  const columnsOf = new Map(columns.map((row) => [row.table, new Set(row.columns)]));
+    select p.schemaname::text as schema, p.tablename::text as "table", p.policyname::text as policy, p.cmd::text as command,
+           p.roles::text[] as roles, p.permissive = 'PERMISSIVE' as permissive, p.qual, p.with_check as "withCheck"
+      from pg_catalog.pg_policies p
+     where p.schemaname || '.' || p.tablename = any(${qualifiedTables}::text[])
+     order by 1, 2, 3`)) as PolicyRow[];
+
   for (const policy of policies) {
-    if (!specTables.has(policy.table)) continue;
+    const relation = spec.relations[policy.table];
+    const info = tableInfo.get(`${policy.schema}.${policy.table}`);
+    if (!relation || !info) continue;
     const target = sql`${sql.ident(policy.policy)} on ${sql.ident(policy.schema, policy.table)}`;
+    add(`policy_dropped_${policy.policy}`, `policy ${policy.policy} (${policy.command} on ${policy.table}) dropped`, sql`drop policy ${target}`);
+    // An UPDATE policy whose WITH CHECK is its USING over no column refuses
+    // with USING (true) exactly whom it refused before (the check fails
+    // instead): equivalent, not generated.
+    const checkRepeatsUsing = policy.command === 'UPDATE' && policy.withCheck !== null && policy.withCheck === policy.qual && readsNoColumn(policy.qual ?? '');
+    if (policy.qual !== null && policy.qual.trim() !== 'true' && !checkRepeatsUsing) {
+      add(`using_true_${policy.policy}`, `USING of ${policy.policy} (${policy.command}) replaced by true: every row qualifies`, sql`alter policy ${target} using (true)`);
+    }
     // An UPDATE policy whose WITH CHECK repeats a USING that looks at no
-    // column (e.g. both `is_admin()`) cannot be weakened by dropping the
-    // check: the same caller passes USING in the same statement. Such a
-    // mutant is equivalent to the original, so it is not generated.
-    const ownerless = spec.relations[policy.table]?.ownerColumn === null;
+    // column (e.g. both call the same admin check) cannot be weakened by
+    // dropping the check: the same caller passes USING in the same
+    // statement. Such a mutant is equivalent to the original: not generated.
+    const ownerless = relation.ownerColumn === null;
     const equivalent = policy.command === 'UPDATE' && ownerless && policy.withCheck === policy.qual;
     if (policy.withCheck !== null && policy.withCheck.trim() !== 'true' && !equivalent) {
-      add(`with_check_dropped_${policy.policy}`, `WITH CHECK of ${policy.policy} (${policy.command}) replaced by true: new rows may belong to anyone`, sql`alter policy ${target} with check (true)`);
+      add(`with_check_dropped_${policy.policy}`, `WITH CHECK of ${policy.policy} (${policy.command}) replaced by true: new rows may be anything`, sql`alter policy ${target} with check (true)`);
     }
-    if (policy.qual !== null && ownerComparison.test(policy.qual)) {
-      add(
-        `wrong_column_id_${policy.policy}`,
-        `USING of ${policy.policy} compares id instead of user_id with auth.uid()`,
-        sql`alter policy ${target} using (${raw(policy.qual.replace(ownerComparison, 'id = ( SELECT auth.uid() AS uid)'))})`,
-      );
-      if (columnsOf.get(policy.table)?.has('actor_id')) {
-        add(
-          `actor_subject_confusion_${policy.policy}`,
-          `USING of ${policy.policy} compares actor_id (who acted) instead of user_id (whom it is about)`,
-          sql`alter policy ${target} using (${raw(policy.qual.replace(ownerComparison, 'actor_id = ( SELECT auth.uid() AS uid)'))})`,
-        );
+    if (!policy.roles.includes('public')) {
+      const needed = commandPrivileges[policy.command] ?? [];
+      const covered = (role: string): boolean =>
+        policies.some((other) =>
+          other !== policy && other.schema === policy.schema && other.table === policy.table && other.permissive &&
+          (other.roles.includes(role) || other.roles.includes('public')) && (other.command === policy.command || other.command === 'ALL') &&
+          (other.qual === null || other.qual.trim() === 'true') && (other.withCheck === null || other.withCheck.trim() === 'true'));
+      // A role none of whose actors has a user id can never pass a policy that requires auth.uid() to match.
+      const withoutSubject = (role: string): boolean => spec.actors.filter((actor) => actor.role === role).every((actor) => !actor.subject);
+      const needsSubject = [policy.qual, policy.withCheck].filter((expression): expression is string => expression !== null).every(requiresSubject);
+      const added = apiRoles.filter((role) => !policy.roles.includes(role) && needed.some((privilege) => info.privileges[role]?.includes(privilege)) && !covered(role) && !(needsSubject && withoutSubject(role)));
+      if (added.length > 0 && policy.permissive) {
+        add(`roles_widened_${policy.policy}`, `policy ${policy.policy} (${policy.command}) also applies to ${added.join(', ')}`, sql`alter policy ${target} to ${sql.join([...policy.roles, ...added].map((role) => sql.ident(role)), ', ')}`);
+      }
+    }
+    const expressions = [policy.qual, policy.withCheck].filter((expression): expression is string => expression !== null);
+    const comparison = expressions.map(findOwnerComparison).find((found) => found !== null) ?? null;
+    if (comparison) {
+      const rewrite = (change: (column: string, uid: string) => string): SQLQuery => {
+        const using = policy.qual ? findOwnerComparison(policy.qual)?.rewrite(change) : undefined;
+        const check = policy.withCheck ? findOwnerComparison(policy.withCheck)?.rewrite(change) : undefined;
+        const parts = [...(using ? [sql`using (${raw(using)})`] : []), ...(check ? [sql`with check (${raw(check)})`] : [])];
+        return sql`alter policy ${target} ${sql.join(parts, sql` `)}`;
+      };
+      add(`owner_negated_${policy.policy}`, `${policy.policy}: ${comparison.column} = auth.uid() negated (<>): rows of everyone else instead`, rewrite((column, uid) => `${column} <> ${uid}`));
+      if (!comparison.column.includes('.')) {
+        const others = info.uuidColumns.filter((column) => column.name !== comparison.column);
+        const swap = others.find((column) => column.toUsers) ?? others.find((column) => column.primary) ?? others[0];
+        if (swap) {
+          add(`owner_swapped_${policy.policy}`, `${policy.policy}: compares ${swap.name} instead of ${comparison.column} with auth.uid()`, rewrite((_column, uid) => `${swap.name} = ${uid}`));
+        }
       }
     }
   }
-  add(
-    'admin_from_user_metadata',
-    'private.is_admin() reads user_metadata (editable by the user) instead of app_metadata',
-    raw(`create or replace function private.is_admin() returns boolean language sql stable set search_path = pg_catalog as $$
-  select coalesce((auth.jwt() -> 'user_metadata' ->> 'role') = 'admin', false) $$`),
-    'builtin',
-  );
-  add(
-    'session_claims_cache',
-    'private.is_admin() caches the caller in a session-level setting and auth.uid() falls back to it: identity leaks into the next transaction of a pooled connection',
-    raw(`create or replace function private.is_admin() returns boolean language plpgsql stable set search_path = pg_catalog as $$
-begin
-  if auth.jwt() ->> 'sub' is not null then perform set_config('app.cached_uid', auth.jwt() ->> 'sub', false); end if;
-  return coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false);
-end $$;
-create or replace function auth.uid() returns uuid language sql stable as $$
-  select coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', nullif(current_setting('app.cached_uid', true), ''))::uuid $$`),
-    'builtin',
-  );
+
   for (const [name, relation] of tables) {
-    if (relation.rules.anon.select === 'none' && relation.rules.user.select === 'none') {
-      add(`anon_select_grant_${name}`, `SELECT granted to anon on ${name}, which no anonymous caller may read`, sql`grant select on ${sql.ident(relation.schema, name)} to anon`, 'builtin');
+    const info = tableInfo.get(`${relation.schema}.${name}`);
+    if (!info) continue;
+    const table = sql.ident(relation.schema, name);
+    if (info.rowSecurity) add(`rls_disabled_${name}`, `row level security disabled on ${name}`, sql`alter table ${table} disable row level security`);
+    if (info.forced) add(`rls_not_forced_${name}`, `row level security not forced on ${name} (the owner bypasses it)`, sql`alter table ${table} no force row level security`);
+    const anonMissing = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'].filter((privilege) => existingRoles.includes('anon') && !info.privileges.anon?.includes(privilege));
+    if (anonMissing.length > 0) {
+      add(`anon_grant_${name}`, `${anonMissing.join(', ')} granted to anon on ${name}`, sql`grant ${raw(anonMissing.join(', '))} on ${table} to anon`, 'builtin');
+    }
+    for (const role of apiRoles) {
+      const restricted = spec.actors.some((actor) => actor.role === role && relation.rules[actor.name]?.select !== 'all');
+      if (!restricted || !info.privileges[role]?.includes('SELECT')) continue;
+      add(
+        role === 'authenticated' ? `permissive_true_${name}` : `permissive_true_${name}_${role}`,
+        `extra permissive SELECT policy USING (true) for ${role} on ${name}`,
+        sql`create policy schemaproof_mutant_open on ${table} as permissive for select to ${sql.ident(role)} using (true)`,
+        'builtin',
+      );
     }
   }
-  for (const [name, relation] of Object.entries(spec.relations)) {
-    if (relation.kind !== 'view') continue;
-    add(`view_security_definer_${name}`, `view ${name} runs as its owner (security_invoker = false)`, sql`alter view ${sql.ident(relation.schema, name)} set (security_invoker = false)`, 'builtin');
+
+  const viewRows = (await db.query(sql`
+    select n.nspname::text as schema, c.relname::text as name,
+           coalesce((select o.option_value::boolean from pg_catalog.pg_options_to_table(c.reloptions) o where o.option_name = 'security_invoker'), false) as invoker
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where c.relkind = 'v' and n.nspname || '.' || c.relname = any(${Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'view').map(([name, relation]) => `${relation.schema}.${name}`)}::text[])`)) as { schema: string; name: string; invoker: boolean }[];
+  for (const view of viewRows) {
+    if (!view.invoker) continue;
+    add(`view_security_definer_${view.name}`, `view ${view.name} runs as its owner (security_invoker = false)`, sql`alter view ${sql.ident(view.schema, view.name)} set (security_invoker = false)`, 'builtin');
   }
-  const privateTable = tables.find(([, relation]) => relation.ownerColumn !== null && relation.rules.anon.select === 'none');
-  if (privateTable) {
+
+  const exposed = spec.exposedSchemas[0]!;
+  const privateTable = tables.find(([name, relation]) => tableInfo.has(`${relation.schema}.${name}`) && spec.actors.some((actor) => actor.role !== 'service_role' && relation.rules[actor.name]?.select !== 'all'));
+  const grantees = ['anon', 'authenticated'].filter((role) => existingRoles.includes(role));
+  if (privateTable && grantees.length > 0) {
     const [name, relation] = privateTable;
-    add(
-      'unlisted_view_exposing_table',
-      `a new view public.schemaproof_leak over ${name}, without security_invoker, granted to anon and authenticated`,
-      raw(`create view public.schemaproof_leak as select * from ${renderSql(sql.ident(relation.schema, name))};
-grant select on public.schemaproof_leak to anon, authenticated`),
-      'builtin',
-    );
-    add(
-      'materialized_view_exposed',
-      `a materialized view over ${name} (no RLS possible) granted to authenticated`,
-      raw(`create materialized view public.schemaproof_leak_mv as select * from ${renderSql(sql.ident(relation.schema, name))};
-grant select on public.schemaproof_leak_mv to authenticated`),
-      'builtin',
-    );
+    const source = renderSql(sql.ident(relation.schema, name));
+    const leakView = renderSql(sql.ident(exposed, 'schemaproof_leak'));
+    const leakMatview = renderSql(sql.ident(exposed, 'schemaproof_leak_mv'));
+    const leakFunction = renderSql(sql.ident(exposed, 'schemaproof_all_rows'));
+    const to = grantees.map((role) => renderSql(sql.ident(role))).join(', ');
+    add('unlisted_view_exposing_table', `a new view ${exposed}.schemaproof_leak over ${name}, without security_invoker, granted to ${grantees.join(' and ')}`, raw(`create view ${leakView} as select * from ${source};\ngrant select on ${leakView} to ${to}`), 'builtin');
+    add('materialized_view_exposed', `a materialized view over ${name} (no RLS possible) granted to ${grantees.join(' and ')}`, raw(`create materialized view ${leakMatview} as select * from ${source};\ngrant select on ${leakMatview} to ${to}`), 'builtin');
     add(
       'definer_function_without_search_path',
-      `a SECURITY DEFINER function without a fixed search_path returning every row of ${name}, executable by anon`,
-      raw(`create function public.schemaproof_all_rows() returns setof ${renderSql(sql.ident(relation.schema, name))} language sql security definer as 'select * from ${renderSql(sql.ident(relation.schema, name)).replace(/'/g, "''")}';
-grant execute on function public.schemaproof_all_rows() to anon, authenticated`),
+      `a SECURITY DEFINER function without a fixed search_path returning every row of ${name}, executable by ${grantees.join(' and ')}`,
+      raw(`create function ${leakFunction}() returns setof ${source} language sql security definer as 'select * from ${source.replace(/'/g, "''")}';\ngrant execute on function ${leakFunction}() to ${to}`),
       'builtin',
     );
   }
+
   for (const [name, relation] of tables) {
-    if (!relation.partitioned) continue;
+    if (!relation.partitioned || !tableInfo.has(`${relation.schema}.${name}`) || grantees.length === 0) continue;
     const parent = renderSql(sql.ident(relation.schema, name));
+    const to = grantees.map((role) => renderSql(sql.ident(role))).join(', ');
     const exposePartitions = (filter: string): string => `do $mutant$
 declare part regclass;
 begin
   for part in select c.oid::regclass from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid
                where i.inhparent = '${parent.replace(/'/g, "''")}'::regclass ${filter} loop
     execute format('alter table %s disable row level security', part);
-    execute format('grant select, insert, update, delete on table %s to anon, authenticated', part);
+    execute format('grant select, insert, update, delete on table %s to ${to.replace(/'/g, "''")}', part);
   end loop;
 end
 $mutant$`;
-    add(`partition_exposed_default_${name}`, `the default partition of ${name}: RLS off and all privileges granted to anon and authenticated`, raw(exposePartitions(`and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`)), 'builtin');
-    add(`partition_exposed_all_${name}`, `every partition of ${name}: RLS off and all privileges granted to anon and authenticated`, raw(exposePartitions('')), 'builtin');
+    const hasDefault = ((await db.query(sql`select count(*)::int as n from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid where i.inhparent = ${parent}::regclass and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`))[0]!.n as number) > 0;
+    if (hasDefault) add(`partition_exposed_default_${name}`, `the default partition of ${name}: RLS off and all privileges granted to ${grantees.join(' and ')}`, raw(exposePartitions(`and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`)), 'builtin');
+    add(`partition_exposed_all_${name}`, `every partition of ${name}: RLS off and all privileges granted to ${grantees.join(' and ')}`, raw(exposePartitions('')), 'builtin');
   }
+
   for (const [name, relation] of tables) {
-    if (!relation.immutable) continue;
+    if (!relation.immutable || !tableInfo.has(`${relation.schema}.${name}`)) continue;
     // Guard triggers: the ones that fire on DELETE (an append-only guard also covers UPDATE).
     const triggers = (await db.query(sql`
       select t.tgname as name from pg_catalog.pg_trigger t
@@ -191,12 +308,31 @@ $mutant$`;
     for (const trigger of triggers) {
       add(`trigger_disabled_${trigger.name}`, `trigger ${trigger.name} on ${name} disabled: the owner can rewrite or delete rows`, sql`alter table ${sql.ident(relation.schema, name)} disable trigger ${sql.ident(trigger.name)}`, 'builtin');
     }
-    add(`write_grant_${name}`, `UPDATE and DELETE granted to service_role on ${name}`, sql`grant update, delete on ${sql.ident(relation.schema, name)} to service_role`, 'builtin');
+    const writers = specRoles.filter((role) => existingRoles.includes(role));
+    if (writers.length > 0) {
+      add(`write_grant_${name}`, `UPDATE and DELETE granted to ${writers.join(', ')} on ${name}`, sql`grant update, delete on ${sql.ident(relation.schema, name)} to ${sql.join(writers.map((role) => sql.ident(role)), ', ')}`, 'builtin');
+    }
+  }
+
+  const uid = (await db.query(sql`select to_regprocedure('auth.uid()') is not null as present, to_regprocedure('auth.jwt()') is not null as jwt`))[0] as { present: boolean; jwt: boolean };
+  if (uid.present) {
+    add(
+      'session_claims_cache',
+      'auth.uid() remembers the caller in a session-level setting and falls back to it: identity leaks into the next transaction of a pooled connection',
+      raw(`create or replace function auth.uid() returns uuid language plpgsql stable as $$
+declare
+  v_sub text := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub';
+begin
+  if v_sub is not null then perform set_config('schemaproof.cached_uid', v_sub, false); end if;
+  return coalesce(v_sub, nullif(current_setting('schemaproof.cached_uid', true), ''))::uuid;
+end $$`),
+      'builtin',
+    );
   }
   return mutants;
 }
 
-/** User mutants: every *.sql file in `dir`, header `-- name: x` and `-- description: y`. */
+/** Hold-out mutants: every *.sql file in `dir`, header `-- name: x` and `-- description: y`. */
 export function loadMutantFiles(dir: string): Mutant[] {
   if (!existsSync(dir)) return [];
   const mutants: Mutant[] = [];
@@ -218,6 +354,7 @@ export interface MutationOptions {
   readonly server: PostgresServer;
   readonly template: string;
   readonly spec: AccessSpec;
+  readonly specFile?: string;
   readonly runs?: number;
   readonly seed?: number;
   readonly mutantsDir?: string;
@@ -240,15 +377,21 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   const started = performance.now();
   const catalogue = options.mutants ?? (await mutantCatalogue(options));
   const selected = options.only ? catalogue.filter((mutant) => options.only!.includes(mutant.name)) : catalogue;
+  const seed = options.seed ?? defaultRlsSeed;
+  // Rows are learned once, on the unmutated schema: what a valid row is does not depend on the policies.
+  const rowModel = await learnRowModel(options.server, options.template, options.spec, seed);
   const common = {
     server: options.server,
     template: options.template,
     spec: options.spec,
+    ...(options.specFile ? { specFile: options.specFile } : {}),
     runs: options.runs ?? 30,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    seed,
     endOnFailure: true,
     sharedClone: true,
     maxRowsPerTable: 3,
+    rowModel,
+    checkExercise: false,
   } as const;
   // A property that fails without any mutant proves nothing about mutants.
   // A few worlds suffice here: this run looks for what the mutation setup
@@ -256,16 +399,17 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   // rls gate test the unmutated schema in depth.
   const baseline = await runRls({ ...common, runs: Math.min(common.runs, 5) });
   const baselineFailures = baseline.properties.filter((property) => !property.passed).map((property) => property.name);
-  const judges = propertyNames.filter((name) => !baselineFailures.includes(name));
+  // Cheaper judges first (a mutant is usually caught by the first property
+  // that looks at what it broke); the leak property last, because it commits
+  // its worlds to the clone the others share.
+  const order: readonly PropertyName[] = ['coverage', 'visibility', 'side_doors', 'audit_trail', 'write_isolation', 'no_transaction_leak'];
+  const judges = order.filter((name) => propertyNames.includes(name) && !baselineFailures.includes(name));
   const judge = async (mutant: Mutant): Promise<MutantResult> => {
     const mutantStarted = performance.now();
+    const base = { name: mutant.name, description: mutant.description, source: mutant.source };
     const equivalent = options.spec.equivalentMutants[mutant.name];
-    if (equivalent !== undefined) {
-      return { name: mutant.name, description: mutant.description, source: mutant.source, caughtBy: null, equivalent, durationMs: 0 };
-    }
+    if (equivalent !== undefined) return { ...base, status: 'equivalent', caughtBy: null, equivalent, durationMs: 0 };
     let applyError: string | undefined;
-    let caughtBy: PropertyName | null = null;
-    let counterexample: Counterexample | undefined;
     try {
       // Quick pass first (one world per property: most mutants fall to the
       // first world of the right property), then the full number of runs.
@@ -273,35 +417,27 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
         const result = await runRls({
           ...common,
           runs: pass.runs,
-          ...(options.seed !== undefined ? { seed: options.seed + pass.seedShift } : {}),
+          seed: seed + pass.seedShift,
           properties: judges,
           stopAtFirstFailure: true,
           prepare: async (db) => {
             try {
               await db.query(raw(mutant.sql));
             } catch (error) {
-              applyError = (error as Error).message;
+              applyError = `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`.trim();
               throw error;
             }
           },
         });
         const failed = result.properties.find((property) => !property.passed);
-        caughtBy = failed?.name ?? null;
-        counterexample = failed?.counterexample;
-        if (caughtBy !== null) break;
+        if (failed?.error !== undefined) return { ...base, status: 'error', caughtBy: null, error: `${failed.name}: ${failed.error}`, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
+        if (failed) return { ...base, status: 'caught', caughtBy: failed.name, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
       }
     } catch (error) {
-      if (applyError === undefined) throw error;
+      if (applyError === undefined) return { ...base, status: 'error', caughtBy: null, error: (error as Error).message, durationMs: performance.now() - mutantStarted };
+      return { ...base, status: 'not_applicable', caughtBy: null, applyError, durationMs: performance.now() - mutantStarted };
     }
-    return {
-      name: mutant.name,
-      description: mutant.description,
-      source: mutant.source,
-      caughtBy,
-      ...(counterexample ? { counterexample } : {}),
-      ...(applyError !== undefined ? { applyError } : {}),
-      durationMs: performance.now() - mutantStarted,
-    };
+    return { ...base, status: 'survived', caughtBy: null, durationMs: performance.now() - mutantStarted };
   };
   // Mutants are independent (each gets its own clone; every random choice
   // comes from the seed, not from the order), so a few run at once. Results
@@ -311,7 +447,18 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     options.onResult?.(entry);
     return entry;
   });
-  const counted = results.filter((result) => result.equivalent === undefined);
-  const caught = counted.filter((result) => result.caughtBy !== null).length;
-  return { baselineFailures, mutants: results, caught, total: counted.length, score: counted.length === 0 ? 1 : caught / counted.length, durationMs: performance.now() - started };
+  const counted = results.filter((result) => result.status !== 'equivalent' && result.status !== 'not_applicable');
+  const caught = counted.filter((result) => result.status === 'caught').length;
+  return {
+    seed,
+    runs: common.runs,
+    baselineFailures,
+    mutants: results,
+    caught,
+    total: counted.length,
+    notApplicable: results.filter((result) => result.status === 'not_applicable').length,
+    errors: results.filter((result) => result.status === 'error').length,
+    score: counted.length === 0 ? 1 : caught / counted.length,
+    durationMs: performance.now() - started,
+  };
 }

@@ -1,11 +1,11 @@
 /**
- * What a rule allows for one row. Built-in rules look only at the row's class
- * relative to the caller (own, other, anonymous, any); the named predicates
- * of the spec also look at the state column and the attempted change.
+ * What a built-in rule allows for one row: it looks only at the row's owner
+ * relative to the caller (own, other, anonymous, any). `where` rules are
+ * decided by the oracle in the database (oracle.ts).
  */
-import type { Operation, RelationSpec, Rule } from './spec.ts';
+import type { SimpleRule } from './spec.ts';
 
-/** A row's owner relative to the caller; `any` for tables without an owner column. */
+/** A row's owner relative to the caller; `any` for relations without an owner column. */
 export type RowClass = 'own' | 'other' | 'anonymous' | 'any';
 
 export function classOf(owner: string | null, callerId: string | null, hasOwner: boolean): RowClass {
@@ -14,7 +14,7 @@ export function classOf(owner: string | null, callerId: string | null, hasOwner:
   return callerId !== null && owner === callerId ? 'own' : 'other';
 }
 
-function simpleAllows(rule: Rule, rowClass: RowClass): boolean {
+export function simpleAllows(rule: SimpleRule, rowClass: RowClass): boolean {
   switch (rule) {
     case 'none':
       return false;
@@ -24,39 +24,10 @@ function simpleAllows(rule: Rule, rowClass: RowClass): boolean {
       return rowClass === 'own';
     case 'owner_null':
       return rowClass === 'anonymous';
-    default:
-      return false;
   }
 }
 
-export interface Attempt {
-  readonly operation: Operation;
-  /** Class of the row before (update/delete/select) or of the new row (insert). */
-  readonly rowClass: RowClass;
-  /** Class of the row after an UPDATE (differs only for owner moves). */
-  readonly newClass?: RowClass;
-  readonly variant: string;
-  readonly state: string | null;
-  readonly toState?: string;
-}
-
-export function allows(relation: RelationSpec, rule: Rule, attempt: Attempt): boolean {
-  if (typeof rule === 'string') {
-    if (attempt.operation === 'update') return simpleAllows(rule, attempt.rowClass) && simpleAllows(rule, attempt.newClass ?? attempt.rowClass);
-    return simpleAllows(rule, attempt.rowClass);
-  }
-  const machine = relation.stateMachine;
-  if (!machine) return false;
-  const isMove = attempt.variant.startsWith('move_');
-  switch (rule.custom) {
-    case 'own_initial_status':
-      return attempt.rowClass === 'own' && attempt.variant === 'initial';
-    case 'own_cancel_pending':
-      return !isMove && attempt.rowClass === 'own' && attempt.state === machine.initial && attempt.toState === 'cancelled';
-    case 'workflow_transition': {
-      if (isMove || attempt.state === null) return false;
-      if (attempt.toState !== undefined) return (machine.transitions[attempt.state] ?? []).includes(attempt.toState);
-      return !machine.terminal.includes(attempt.state);
-    }
-  }
+/** An UPDATE needs the rule to hold for the row before and after (an owner move changes the class). */
+export function simpleAllowsChange(rule: SimpleRule, before: RowClass, after: RowClass): boolean {
+  return simpleAllows(rule, before) && simpleAllows(rule, after);
 }

@@ -4,18 +4,26 @@
  * loaded and checked inside one transaction that is rolled back (the leak
  * property commits its worlds, because it is about what survives a
  * transaction). Failures come back shrunk, with seed, path and a replay
- * command; every judged case feeds the observed access matrix.
+ * command; every judged case feeds the observed access matrix, and the run
+ * as a whole must have exercised every relation, operation and rule
+ * (coverage), or it has not earned its verdict.
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { sql, type ConnectionPool, type Queryable, type SQLQuery } from '@databases/pg';
-import { renderSql } from './literal.ts';
-import { asActor, templateHandle, type Actor, type OwnedDatabase, type PostgresServer } from '../postgres/index.ts';
+import { SchemaproofError } from '../errors/index.ts';
+import { asActor, templateHandle, type OwnedDatabase, type PostgresServer } from '../postgres/index.ts';
+import { isSpecActor, worldActors, type WorldActor } from './actors.ts';
 import { readCatalog, checkCoverage, type Catalog, type CoverageFinding } from './catalog.ts';
-import { buildCases, judge, short, parseTruth, propertyNames, truthQuery, worldActors, type Case, type PropertyName, type Truth, type Violation, type WorldActor } from './cases.ts';
-import { classOf } from './predicates.ts';
+import { buildCases, judge, short, parseTruth, propertyNames, truthQuery, type BuildContext, type PropertyName, type RelationInfo, type Truth, type Violation } from './cases.ts';
+import { exerciseFindings, newTally, record, type Tally } from './exercise.ts';
+import { renderSql } from './literal.ts';
+import { whereValidation } from './oracle.ts';
+import { classOf, simpleAllows } from './predicates.ts';
 import { installProbe, runProbes } from './probe.ts';
-import { describeRule, actorKinds, type AccessSpec, type ActorKind, type Operation } from './spec.ts';
+import { installAccept } from './rows/pools.ts';
+import { keyCondition, keyExpression, learnRows, type RowModel } from './rows/index.ts';
+import { describeRule, isWhereRule, unreviewedRelations, type AccessSpec, type Operation } from './spec.ts';
 import { planWorld, worldArbitrary, type LoadedWorld, type WorldShape } from './world.ts';
 
 export interface WorldRowSummary {
@@ -31,6 +39,8 @@ export interface Counterexample {
   readonly alsoFailing: readonly Violation[];
   readonly people: readonly { readonly label: string; readonly id: string; readonly kind: string; readonly claims: unknown }[];
   readonly world: Readonly<Record<string, readonly WorldRowSummary[]>>;
+  /** The SQL that loaded the world (as the superuser). */
+  readonly worldSql?: string;
   readonly steps?: readonly string[];
   readonly coverage?: readonly CoverageFinding[];
   /** Human-readable rendering (multi-line). */
@@ -47,12 +57,14 @@ export interface PropertyResult {
   readonly path?: string;
   readonly replay?: string;
   readonly counterexample?: Counterexample;
+  /** The property could not run (the harness failed, not a policy): the message. */
   readonly error?: string;
 }
 
 export interface MatrixCell {
   readonly relation: string;
-  readonly actor: ActorKind | 'owner' | 'owner_probe';
+  /** A spec actor, or `owner` / `owner_probe`. */
+  readonly actor: string;
   readonly operation: Operation;
   readonly expected: string;
   /** Observed outcomes per row class (own, other, anonymous, any), each a list of distinct outcomes. */
@@ -62,14 +74,25 @@ export interface MatrixCell {
   readonly agrees: boolean;
 }
 
+/** The seed when none is given: a run's worlds, and so its verdict, never depend on chance. */
+export const defaultRlsSeed = 42;
+
 export interface RlsResult {
   readonly properties: readonly PropertyResult[];
   readonly passed: boolean;
+  /** The fast-check seed every property ran with. */
+  readonly seed: number;
+  /** Worlds per property asked for. */
+  readonly runs: number;
   readonly cases: number;
   readonly casesPerSecond: number;
   readonly durationMs: number;
   readonly observedMatrix: readonly MatrixCell[];
   readonly coverage: readonly CoverageFinding[];
+  /** Relations marked `"reviewed": false` in the spec (a warning, not a failure). */
+  readonly unreviewed: readonly string[];
+  /** What the row generator could not learn, per relation (a hint may help). */
+  readonly rowNotes: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RlsOptions {
@@ -77,6 +100,8 @@ export interface RlsOptions {
   /** Name of the migrated template to clone (one clone per property). */
   readonly template: string;
   readonly spec: AccessSpec;
+  /** The spec's file, for error messages. */
+  readonly specFile?: string;
   readonly runs?: number;
   readonly seed?: number;
   readonly path?: string;
@@ -91,6 +116,10 @@ export interface RlsOptions {
   /** Skip the remaining properties after the first failure. */
   readonly stopAtFirstFailure?: boolean;
   readonly replayCommand?: (property: PropertyName, seed: number, path: string) => string;
+  /** Recipes learned beforehand (the mutation self-test learns once, on the unmutated template). */
+  readonly rowModel?: RowModel;
+  /** Fail coverage when a relation, operation or rule was not exercised (default: when every property runs). */
+  readonly checkExercise?: boolean;
 }
 
 class PropertyViolation extends Error {
@@ -99,30 +128,14 @@ class PropertyViolation extends Error {
   }
 }
 
+/** The property could not be judged: the harness itself failed in this world. */
+class HarnessFailure extends Error {
+  constructor(readonly counterexample: Counterexample) {
+    super(counterexample.violation?.problem ?? 'harness failure');
+  }
+}
+
 class Rollback extends Error {}
-
-interface Tally {
-  cases: number;
-  readonly cells: Map<string, { relation: string; actor: MatrixCell['actor']; operation: Operation; expected: string; observed: Map<string, Set<string>>; cases: number; violations: number }>;
-}
-
-function record(tally: Tally, testCase: Case, observed: ReadonlyMap<string, string>, failed: boolean): void {
-  const actor = testCase.actor.kind;
-  const relation = testCase.target === testCase.relation ? testCase.relation : `${testCase.relation} (partition ${testCase.target})`;
-  const key = `${relation}|${actor}|${testCase.operation}|${testCase.variant === 'owner_without_bypassrls' ? 'owner' : ''}`;
-  let cell = tally.cells.get(key);
-  if (!cell) {
-    cell = { relation, actor, operation: testCase.operation, expected: testCase.expectedRule, observed: new Map(), cases: 0, violations: 0 };
-    tally.cells.set(key, cell);
-  }
-  cell.cases += 1;
-  if (failed) cell.violations += 1;
-  for (const [rowClass, outcome] of observed) {
-    const set = cell.observed.get(rowClass) ?? new Set<string>();
-    set.add(testCase.variant === 'by_id' || testCase.variant === 'row' || testCase.variant === 'all_rows' || testCase.variant === 'touch' ? outcome : `${testCase.variant}: ${outcome}`);
-    cell.observed.set(rowClass, set);
-  }
-}
 
 function summariseWorld(world: LoadedWorld, truth: Truth): Record<string, WorldRowSummary[]> {
   const summary: Record<string, WorldRowSummary[]> = {};
@@ -132,7 +145,7 @@ function summariseWorld(world: LoadedWorld, truth: Truth): Record<string, WorldR
       id: row.id,
       owner: world.labelOf(row.owner),
       ...(row.state ? { state: row.state } : {}),
-      ...(row.part && row.part !== name ? { partition: row.part } : {}),
+      ...(row.part ? { partition: row.part } : {}),
     }));
   }
   return summary;
@@ -143,9 +156,10 @@ export function renderCounterexample(example: Omit<Counterexample, 'rendered'>):
   const v = example.violation;
   if (v) {
     lines.push(`${v.property}: ${v.problem}`);
+    lines.push(`  relation:  ${v.relation}`);
     lines.push(`  actor:     ${v.actor} (${v.actorKind})${v.claims ? ` claims ${JSON.stringify(v.claims)}` : ''}`);
     lines.push(`  operation: ${v.operation.toUpperCase()} on ${v.target}${v.target !== v.relation ? ` (partition of ${v.relation})` : ''}, row class ${v.rowClass}, variant ${v.variant}`);
-    if (v.setup) lines.push(`  setup:     ${v.setup}`);
+    if (v.setup) lines.push(`  setup:     ${v.setup.replace(/\n/g, ' ')}`);
     lines.push(`  sql:       ${v.sql}`);
     lines.push(`  expected:  ${v.expected}${v.expectedIds ? ` ids [${v.expectedIds.join(', ')}]` : ''}`);
     lines.push(`  observed:  ${v.observed}${v.observedIds ? ` ids [${v.observedIds.join(', ')}]` : ''}`);
@@ -171,8 +185,9 @@ function makeCounterexample(world: LoadedWorld, truth: Truth, violations: readon
   const base = {
     violation: violations[0] ?? null,
     alsoFailing: violations.slice(1, 6),
-    people: world.people.map((person) => ({ label: person.label, id: person.id, kind: person.kind, claims: person.claims })),
+    people: world.people.map((person) => ({ label: person.label, id: person.id, kind: person.actor, claims: person.claims })),
     world: summariseWorld(world, truth),
+    worldSql: world.sql,
     ...extra,
   };
   return { ...base, rendered: renderCounterexample(base) };
@@ -180,23 +195,58 @@ function makeCounterexample(world: LoadedWorld, truth: Truth, violations: readon
 
 interface PropertyContext {
   readonly spec: AccessSpec;
-  readonly relations: readonly string[];
+  readonly model: RowModel;
+  readonly relations: ReadonlyMap<string, RelationInfo>;
+  readonly names: readonly string[];
   readonly owners: Readonly<Record<string, string>>;
+  readonly bypassRoles: ReadonlySet<string>;
   readonly tally: Tally;
 }
 
+/**
+ * The probe and the acceptance check live in the session's temporary schema;
+ * a session the pool replaced (it drops a connection whose transaction
+ * control failed) has none yet.
+ */
+async function ensureSessionFunctions(db: Queryable): Promise<void> {
+  const installed = (await db.query(sql`select to_regprocedure('pg_temp.schemaproof_probe(jsonb)') is not null as probe`))[0]!.probe as boolean;
+  if (!installed) {
+    await installProbe(db);
+    await installAccept(db);
+  }
+}
+
+async function loadWorld(db: Queryable, context: PropertyContext, shape: WorldShape): Promise<LoadedWorld> {
+  await ensureSessionFunctions(db);
+  await context.model.pools.refill(db);
+  return planWorld(shape, context.spec, context.model);
+}
+
+async function readTruth(db: Queryable, context: PropertyContext): Promise<Truth> {
+  const relations = context.names.map((name) => context.relations.get(name)!);
+  const raw = (await db.query(truthQuery(relations)))[0]!.truth as Record<string, unknown>;
+  return parseTruth(raw, relations);
+}
+
 async function checkWorld(db: ConnectionPool, property: PropertyName, context: PropertyContext, shape: WorldShape): Promise<void> {
-  const world = planWorld(shape);
+  const world = await loadWorld(db, context, shape);
   const probeRole = property === 'side_doors' ? `schemaproof_owner_probe_${randomBytes(4).toString('hex')}` : undefined;
-  let failure: Counterexample | null = null;
+  let failure: PropertyViolation | HarnessFailure | null = null;
   try {
     await db.tx(async (tx) => {
       if (probeRole) await tx.query(sql`create role ${sql.ident(probeRole)} nologin nobypassrls`);
-      await tx.query(sql.__dangerous__rawValue(world.sql));
-      const truth = parseTruth((await tx.query(truthQuery(context.spec, context.relations)))[0]!.truth as Record<string, unknown>);
-      const actors = worldActors(world);
-      const cases = buildCases(property, { spec: context.spec, world, truth, actors }, {
-        relations: context.relations,
+      try {
+        await tx.query(sql.__dangerous__rawValue(world.sql));
+      } catch (error) {
+        failure = new HarnessFailure(makeCounterexample(world, {}, [harnessViolation(property, `the world could not be loaded as the superuser: ${(error as { code?: string }).code ?? ''} ${(error as Error).message}`, world.sql)]));
+        throw new Rollback();
+      }
+      const truth = await readTruth(tx, context);
+      for (const name of context.names) context.tally.rows.set(name, (context.tally.rows.get(name) ?? 0) + (truth[name]?.length ?? 0));
+      const actors = worldActors(context.spec, world.people);
+      const buildContext: BuildContext = { spec: context.spec, model: context.model, relations: context.relations, world, truth, actors, bypassRoles: context.bypassRoles, hintValues: await hintValues(tx, context.model) };
+      const cases = buildCases(property, buildContext, {
+        relations: context.names,
         ...(probeRole ? { ownerProbeRole: probeRole } : {}),
         owners: context.owners,
       });
@@ -204,18 +254,52 @@ async function checkWorld(db: ConnectionPool, property: PropertyName, context: P
       const violations: Violation[] = [];
       cases.forEach((testCase, index) => {
         const judgement = judge(testCase, outcomes[index]!, world, truth);
-        record(context.tally, testCase, judgement.observed, judgement.violation !== null);
+        record(context.tally, testCase, judgement, judgement.violation !== null);
         if (judgement.violation) violations.push(judgement.violation);
       });
       context.tally.cases += cases.length;
-      if (property === 'audit_trail') violations.push(...(await auditChecks(tx, context, world)));
-      if (violations.length > 0) failure = makeCounterexample(world, truth, violations);
+      if (property === 'audit_trail') violations.push(...(await auditChecks(tx, context)));
+      if (violations.length > 0) {
+        const example = makeCounterexample(world, truth, [...violations.filter((violation) => !violation.harness), ...violations.filter((violation) => violation.harness)]);
+        failure = violations.every((violation) => violation.harness) ? new HarnessFailure(example) : new PropertyViolation(example);
+      }
       throw new Rollback();
     });
   } catch (error) {
     if (!(error instanceof Rollback)) throw error;
   }
-  if (failure) throw new PropertyViolation(failure);
+  if (failure) throw failure;
+}
+
+/** The spec's SQL hints evaluated by the superuser in this world (a few values each), for probe rows. */
+async function hintValues(tx: Queryable, model: RowModel): Promise<Map<string, string[]>> {
+  const values = new Map<string, string[]>();
+  for (const recipe of model.recipes.values()) {
+    for (const [column, hint] of recipe.hintSql) {
+      const rows = (await tx.query(sql`select array(select (${sql.__dangerous__rawValue(hint)})::text from generate_series(1, 3)) as v`)) as { v: (string | null)[] }[];
+      values.set(`${recipe.model.qualified}.${column}`, (rows[0]?.v ?? []).filter((value): value is string => value !== null));
+    }
+  }
+  return values;
+}
+
+function harnessViolation(property: PropertyName, problem: string, statement: string): Violation {
+  return {
+    property,
+    relation: '(world)',
+    target: '(world)',
+    actor: 'postgres (superuser)',
+    actorKind: 'owner',
+    claims: null,
+    operation: 'insert',
+    rowClass: 'any',
+    variant: 'world',
+    sql: statement.split('\n').slice(0, 3).join(' ') + (statement.includes('\n') ? ' …' : ''),
+    expected: 'the world loads',
+    observed: problem,
+    problem,
+    harness: true,
+  };
 }
 
 function auditViolation(relation: string, problem: string, statement: string): Violation {
@@ -236,29 +320,52 @@ function auditViolation(relation: string, problem: string, statement: string): V
   };
 }
 
+/** The column rewritten behind the triggers to prove tampering is found. */
+function tamperStatement(context: PropertyContext, name: string, key: string): SQLQuery | null {
+  const relation = context.relations.get(name)!;
+  const columns = relation.recipe?.model.columns ?? [];
+  const named = relation.spec.audit?.tamperColumn;
+  const usable = columns.filter((column) => !column.generated && !relation.keyColumns.includes(column.name));
+  const column = named ? usable.find((candidate) => candidate.name === named) : usable.find((candidate) => candidate.type.typname === 'jsonb') ?? usable.find((candidate) => candidate.type.typname === 'text');
+  if (!column) return null;
+  const target = sql.ident(column.name);
+  const value = column.type.typname === 'jsonb'
+    ? sql`coalesce(${target}, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb`
+    : column.type.typname === 'json'
+      ? sql`(coalesce(${target}::jsonb, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb)::json`
+      : sql`coalesce(${target}::text, '') || ' (tampered)'`;
+  return sql`update ${sql.ident(relation.schema, name)} set ${target} = ${value} where ${keyCondition(relation.keyColumns, key)}`;
+}
+
 /** Property 6: every audited row is logged, the chain verifies, and tampering is found. */
-async function auditChecks(tx: Queryable, context: PropertyContext, _world: LoadedWorld): Promise<Violation[]> {
+async function auditChecks(tx: Queryable, context: PropertyContext): Promise<Violation[]> {
   const violations: Violation[] = [];
-  for (const name of context.relations) {
-    const relation = context.spec.relations[name]!;
-    if (!relation.audit) continue;
+  for (const name of context.names) {
+    const relation = context.relations.get(name)!;
+    const audit = relation.spec.audit;
+    if (!audit) continue;
     const logIdent = sql.ident(relation.schema, name);
-    for (const audited of relation.audit.of) {
-      const auditedSpec = context.spec.relations[audited];
-      if (!auditedSpec) continue;
-      const query = sql`select count(*)::int as missing from ${sql.ident(auditedSpec.schema, audited)} as a
-        where not exists (select 1 from ${logIdent} as l where l.${sql.ident(relation.audit.targetColumn)} = a.${sql.ident(auditedSpec.idColumn)})`;
+    for (const audited of audit.of) {
+      const auditedInfo = context.relations.get(audited);
+      if (!auditedInfo) continue;
+      const query = sql`select count(*)::int as missing from ${sql.ident(auditedInfo.schema, audited)} as a
+        where not exists (select 1 from ${logIdent} as l where l.${sql.ident(audit.targetColumn)}::text = ${keyExpression('a', auditedInfo.keyColumns)})`;
       const missing = (await tx.query(query))[0]!.missing as number;
       if (missing > 0) violations.push(auditViolation(name, `${missing} row(s) of ${audited} have no audit entry`, renderSqlText(query)));
     }
-    const verify = sql`select count(*)::int as broken from ${sql.ident(relation.audit.verifyFunction.schema, relation.audit.verifyFunction.name)}()`;
+    const verify = sql`select count(*)::int as broken from ${sql.ident(audit.verifyFunction.schema, audit.verifyFunction.name)}()`;
     const broken = (await tx.query(verify))[0]!.broken as number;
     if (broken > 0) violations.push(auditViolation(name, `the untouched chain does not verify (${broken} broken link(s))`, renderSqlText(verify)));
-    const rows = (await tx.query(sql`select ${sql.ident(relation.idColumn)}::text as id from ${logIdent} limit 1`)) as { id: string }[];
+    const rows = (await tx.query(sql`select ${keyExpression('t', relation.keyColumns)} as id from ${logIdent} as t limit 1`)) as { id: string }[];
     if (rows[0]) {
+      const tamper = tamperStatement(context, name, rows[0].id);
+      if (!tamper) {
+        violations.push(auditViolation(name, 'no column to tamper with (give audit.tamperColumn)', renderSqlText(verify)));
+        continue;
+      }
       await tx.query(sql`savepoint schemaproof_tamper`);
       await tx.query(sql`set local session_replication_role = replica`);
-      await tx.query(sql`update ${logIdent} set details = details || '{"tampered": true}'::jsonb where ${sql.ident(relation.idColumn)} = ${rows[0].id}::uuid`);
+      await tx.query(tamper);
       await tx.query(sql`set local session_replication_role = origin`);
       const afterTamper = (await tx.query(verify))[0]!.broken as number;
       await tx.query(sql`rollback to savepoint schemaproof_tamper`);
@@ -272,54 +379,60 @@ function renderSqlText(query: SQLQuery): string {
   return renderSql(query).replace(/\s+/g, ' ');
 }
 
-const leakActorsCount = 4;
-
 interface LeakStep {
   readonly actor: number;
   readonly relation: number;
   readonly rollback: boolean;
 }
 
-function leakActor(world: LoadedWorld, index: number): { actor: Actor; worldActor: WorldActor } {
-  const people = world.people;
-  const all = people.length + leakActorsCount;
-  const pick = index % all;
-  if (pick < people.length) {
-    const person = people[pick]!;
-    const actor: Actor = person.kind === 'admin' ? { kind: 'admin', id: person.id, claims: person.claims } : { kind: 'user', id: person.id, claims: person.claims };
-    return { actor, worldActor: { label: person.label, kind: person.kind, id: person.id, role: 'authenticated', claims: person.claims } };
+/** Who acts in the leak property: every person, every actor without a user id, and each role with no claims at all. */
+function leakActors(spec: AccessSpec, world: LoadedWorld): WorldActor[] {
+  const actors = worldActors(spec, world.people);
+  for (const role of [...new Set(spec.actors.map((actor) => actor.role))]) {
+    const plain = spec.actors.find((actor) => actor.role === role && Object.keys(actor.claims).length === 0);
+    if (plain) actors.push({ label: `${role} without claims`, actor: plain.name, id: null, role, claims: null });
   }
-  switch (pick - people.length) {
-    case 0:
-      return { actor: { kind: 'anon' }, worldActor: { label: 'anon', kind: 'anon', id: null, role: 'anon', claims: null } };
-    case 1:
-      return { actor: { kind: 'service' }, worldActor: { label: 'service', kind: 'service', id: null, role: 'service_role', claims: null } };
-    case 2:
-      return { actor: { kind: 'role', role: 'authenticated' }, worldActor: { label: 'authenticated without claims', kind: 'user', id: null, role: 'authenticated', claims: null } };
-    default:
-      return { actor: { kind: 'role', role: 'anon' }, worldActor: { label: 'anon without claims', kind: 'anon', id: null, role: 'anon', claims: null } };
+  return actors;
+}
+
+async function expectedVisible(db: ConnectionPool, context: PropertyContext, name: string, actor: WorldActor, truth: Truth): Promise<string[]> {
+  const relation = context.relations.get(name)!;
+  const rule = isSpecActor(actor) ? relation.spec.rules[actor.actor]!.select : 'none';
+  if (!isWhereRule(rule)) {
+    return (truth[name] ?? []).filter((row) => simpleAllows(rule, classOf(row.owner, actor.id, relation.spec.ownerColumn !== null))).map((row) => row.id);
   }
+  return db.tx(async (tx) => {
+    await tx.query(sql`select set_config('request.jwt.claims', ${actor.claims ? JSON.stringify(actor.claims) : ''}, true)`);
+    const rows = (await tx.query(sql`select ${keyExpression('row', relation.keyColumns)} as id from ${sql.ident(relation.schema, name)} as row where coalesce((${sql.__dangerous__rawValue(rule.where)}), false)`)) as { id: string }[];
+    return rows.map((row) => row.id);
+  });
 }
 
 async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: WorldShape, steps: readonly LeakStep[]): Promise<void> {
-  const world = planWorld(shape);
-  await db.tx((tx) => tx.query(sql.__dangerous__rawValue(world.sql)));
-  const truth = parseTruth((await db.query(truthQuery(context.spec, context.relations)))[0]!.truth as Record<string, unknown>);
-  const readable = context.relations.filter((name) => context.spec.relations[name]!.ownerColumn !== null);
+  const world = await loadWorld(db, context, shape);
+  try {
+    await db.tx((tx) => tx.query(sql.__dangerous__rawValue(world.sql)));
+  } catch (error) {
+    throw new HarnessFailure(makeCounterexample(world, {}, [harnessViolation('no_transaction_leak', `the world could not be loaded as the superuser: ${(error as Error).message}`, world.sql)]));
+  }
+  const truth = await readTruth(db, context);
+  const readable = context.names.filter((name) => context.relations.get(name)!.spec.ownerColumn !== null);
+  if (readable.length === 0) return;
+  const actors = leakActors(context.spec, world);
   const log: string[] = [];
   const violations: Violation[] = [];
-  const sessionUser = ((await db.query(sql`select session_user::text as name`))[0]!.name as string);
+  const sessionUser = (await db.query(sql`select session_user::text as name`))[0]!.name as string;
   for (const step of steps) {
     const name = readable[step.relation % readable.length]!;
-    const relation = context.spec.relations[name]!;
-    const { actor, worldActor } = leakActor(world, step.actor);
-    const select = sql`select t.${sql.ident(relation.idColumn)}::text as id from ${sql.ident(relation.schema, name)} as t`;
+    const relation = context.relations.get(name)!;
+    const actor = actors[step.actor % actors.length]!;
+    const select = sql`select ${keyExpression('t', relation.keyColumns)} as id from ${sql.ident(relation.schema, name)} as t`;
     const statement = renderSqlText(select);
     let ids: string[] | null = null;
     let uid: string | null = null;
     let errorState: string | null = null;
     try {
-      await asActor(db, actor, async (tx) => {
+      await asActor(db, { kind: 'role', role: actor.role, ...(actor.claims ? { claims: actor.claims } : {}) }, async (tx) => {
         uid = ((await tx.query(sql`select auth.uid()::text as uid`))[0]!.uid as string | null) ?? null;
         await tx.query(sql`savepoint leak_select`);
         try {
@@ -332,25 +445,22 @@ async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: Wo
     } catch (error) {
       errorState = (error as { code?: string }).code ?? 'unknown';
     }
-    const rule = worldActor.kind === 'owner' || worldActor.kind === 'owner_probe' ? 'none' : relation.rules[worldActor.kind].select;
-    const expected = (truth[name] ?? []).filter((row) => {
-      const rowClass = classOf(row.owner, worldActor.id, relation.ownerColumn !== null);
-      return rule === 'all' || (rule === 'own' && rowClass === 'own') || (rule === 'owner_null' && rowClass === 'anonymous');
-    }).map((row) => row.id);
+    const expected = new Set(await expectedVisible(db, context, name, actor, truth));
+    const rule = relation.spec.rules[actor.actor]!.select;
     const seen: string[] = ids ?? [];
-    log.push(`${worldActor.label}: ${statement} -> ${ids === null ? `error ${errorState}` : `${seen.length} row(s)`}, auth.uid() = ${uid ?? 'null'} (${step.rollback ? 'rolled back' : 'committed'})`);
+    log.push(`${actor.label}: ${statement} -> ${ids === null ? `error ${errorState}` : `${seen.length} row(s)`}, auth.uid() = ${uid ?? 'null'} (${step.rollback ? 'rolled back' : 'committed'})`);
     const base = {
-      property: 'no_transaction_leak' as const, relation: name, target: name, actor: worldActor.label, actorKind: worldActor.kind, claims: worldActor.claims,
+      property: 'no_transaction_leak' as const, relation: name, target: name, actor: actor.label, actorKind: actor.actor, claims: actor.claims,
       operation: 'select' as const, rowClass: 'mixed', variant: 'sequence', sql: statement, expected: describeRule(rule),
     };
-    if (uid !== worldActor.id) violations.push({ ...base, observed: `auth.uid() = ${uid}`, problem: `auth.uid() is ${world.labelOf(uid)} but the transaction carries ${worldActor.id ? world.labelOf(worldActor.id) : 'no subject'}: identity leaked from an earlier transaction` });
-    const extra = seen.filter((id) => !expected.includes(id));
+    if (uid !== actor.id) violations.push({ ...base, observed: `auth.uid() = ${uid}`, problem: `auth.uid() is ${world.labelOf(uid)} but the transaction carries ${actor.id ? world.labelOf(actor.id) : 'no subject'}: identity leaked from an earlier transaction` });
+    const extra = seen.filter((id) => !expected.has(id));
     if (extra.length > 0) {
-      violations.push({ ...base, observed: `${seen.length} row(s)`, expectedIds: expected, observedIds: seen, problem: `sees ${extra.length} row(s) it may not (owners ${[...new Set(extra.map((id) => world.labelOf((truth[name] ?? []).find((row) => row.id === id)?.owner ?? null)))].join(', ')})` });
+      violations.push({ ...base, observed: `${seen.length} row(s)`, expectedIds: [...expected], observedIds: seen, problem: `sees ${extra.length} row(s) it may not (owners ${[...new Set(extra.map((id) => world.labelOf((truth[name] ?? []).find((row) => row.id === id)?.owner ?? null)))].join(', ')})` });
     }
     const bare = (await db.tx((tx) => tx.query(sql`select current_user::text as role, auth.uid()::text as uid, coalesce(current_setting('request.jwt.claims', true), '') as claims`)))[0]!;
     if (bare.role !== sessionUser || bare.uid !== null || bare.claims !== '') {
-      violations.push({ ...base, actor: 'next transaction without an actor', actorKind: 'none', claims: null, sql: 'select current_user, auth.uid(), current_setting(\'request.jwt.claims\', true)', observed: JSON.stringify(bare), problem: `after ${worldActor.label}'s transaction, a fresh transaction still runs as ${bare.role} with auth.uid() = ${bare.uid ?? 'null'} and claims '${bare.claims}'` });
+      violations.push({ ...base, actor: 'next transaction without an actor', actorKind: 'none', claims: null, sql: 'select current_user, auth.uid(), current_setting(\'request.jwt.claims\', true)', observed: JSON.stringify(bare), problem: `after ${actor.label}'s transaction, a fresh transaction still runs as ${bare.role} with auth.uid() = ${bare.uid ?? 'null'} and claims '${bare.claims}'` });
     }
     if (violations.length > 0) break;
   }
@@ -371,18 +481,106 @@ function defaultReplay(property: PropertyName, seed: number, path: string): stri
   return `schemaproof rls --property ${property} --seed ${seed} --path ${path}`;
 }
 
+/** Spec relations the database lacks, and where rules that are not valid SQL: input errors (exit 6), not findings. */
+async function checkSpecAgainstDatabase(db: ConnectionPool, spec: AccessSpec, catalog: Catalog, file: string): Promise<void> {
+  const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
+  const problems: string[] = [];
+  for (const [name, relation] of Object.entries(spec.relations)) {
+    if (!present.has(`${relation.schema}.${name}`)) problems.push(`relations.${name}: no relation ${relation.schema}.${name} in the database`);
+  }
+  if (problems.length === 0) {
+    for (const [name, relation] of Object.entries(spec.relations)) {
+      for (const [actor, rules] of Object.entries(relation.rules)) {
+        for (const [operation, rule] of Object.entries(rules)) {
+          if (!isWhereRule(rule) || rule.alias) continue;
+          try {
+            await db.query(whereValidation({ schema: relation.schema, name, keyColumns: [] }, rule.where));
+          } catch (error) {
+            problems.push(`relations.${name}.rules.${actor}.${operation}: the where rule is not valid SQL over ${relation.schema}.${name}: ${(error as Error).message}`);
+          }
+        }
+      }
+    }
+  }
+  if (problems.length > 0) throw new SchemaproofError({ code: 'access_spec_invalid', file, problems });
+}
+
+async function relationInfos(db: Queryable, spec: AccessSpec, model: RowModel): Promise<Map<string, RelationInfo>> {
+  const infos = new Map<string, RelationInfo>();
+  for (const [name, relation] of Object.entries(spec.relations)) {
+    const recipe = model.recipes.get(`${relation.schema}.${relation.kind === 'view' ? relation.of! : name}`) ?? null;
+    let keyColumns: string[];
+    if (relation.kind === 'view') keyColumns = [relation.idColumn ?? 'id'];
+    else if (recipe) keyColumns = [...recipe.keyColumns];
+    else {
+      const columns = (await db.query(sql`select a.attname::text as name from pg_catalog.pg_attribute a where a.attrelid = ${`${relation.schema}.${name}`}::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`)) as { name: string }[];
+      keyColumns = relation.idColumn ? [relation.idColumn] : columns.some((column) => column.name === 'id') ? ['id'] : [columns[0]!.name];
+    }
+    infos.set(name, {
+      name,
+      spec: relation,
+      schema: relation.schema,
+      keyColumns,
+      recipe,
+      stateColumn: relation.kind === 'table' ? (recipe?.stateColumn ?? null) : null,
+      partitionColumn: relation.kind === 'table' ? (recipe?.partitionColumn ?? null) : null,
+    });
+  }
+  return infos;
+}
+
+/**
+ * Recipes per template and spec, learned once per process: a template never
+ * changes after it is built, and what a valid row is does not depend on the
+ * seed (only which valid values are drawn).
+ */
+const learned = new Map<string, Promise<RowModel>>();
+
+function learnedKey(server: PostgresServer, template: string, spec: AccessSpec): string {
+  return `${server.description}\0${template}\0${JSON.stringify(spec)}`;
+}
+
+function learnOnce(server: PostgresServer, template: string, spec: AccessSpec, learn: () => Promise<RowModel>): Promise<RowModel> {
+  const key = learnedKey(server, template, spec);
+  let model = learned.get(key);
+  if (!model) {
+    model = learn();
+    learned.set(key, model);
+    model.catch(() => learned.delete(key));
+  }
+  return model;
+}
+
+/** Learn the row recipes of `spec` on a fresh clone of `template` (once per process). */
+export function learnRowModel(server: PostgresServer, template: string, spec: AccessSpec, seed: number): Promise<RowModel> {
+  return learnOnce(server, template, spec, async () => {
+    const clone = await templateHandle(server, template).clone('rls_rows');
+    const db = server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
+    try {
+      return await learnRows(db, spec, { seed });
+    } finally {
+      await db.dispose();
+      await clone.drop();
+    }
+  });
+}
+
 /** Run the properties against fresh clones of `template`. */
 export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const started = performance.now();
   const runs = options.runs ?? 100;
-  const seed = options.seed ?? (Math.floor(Math.random() * 2 ** 31) | 0);
+  const seed = options.seed ?? defaultRlsSeed;
   const wanted = options.properties ?? propertyNames;
-  const tally: Tally = { cases: 0, cells: new Map() };
+  const checkExercise = options.checkExercise ?? (wanted.includes('coverage') && wanted.includes('visibility') && wanted.includes('write_isolation'));
+  const tally = newTally();
   const results: PropertyResult[] = [];
   const template = templateHandle(options.server, options.template);
   let coverage: CoverageFinding[] = [];
   const shared = options.sharedClone === true;
   let sharedDb: { clone: OwnedDatabase; db: ConnectionPool } | null = null;
+  let model = options.rowModel ?? null;
+  let infos: Map<string, RelationInfo> | null = null;
+  let checkedSpec = false;
   try {
     for (const name of wanted) {
       const propertyStarted = performance.now();
@@ -390,10 +588,17 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       if (options.stopAtFirstFailure && results.some((result) => !result.passed)) break;
       if (!shared || !sharedDb) {
         const clone = await template.clone(`rls_${name}`);
-        const db = options.server.connect(clone.name, { poolSize: 1 });
+        // One session for the whole property: the probe lives in its temporary schema, so the pool must never swap it.
+        const db = options.server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
         try {
+          if (!checkedSpec) {
+            await checkSpecAgainstDatabase(db, options.spec, await readCatalog(db, options.spec.exposedSchemas), options.specFile ?? '(access spec)');
+            checkedSpec = true;
+          }
+          if (!model) model = await learnOnce(options.server, options.template, options.spec, () => learnRows(db, options.spec, { seed }));
           if (options.prepare) await options.prepare(db);
           await installProbe(db);
+          await installAccept(db);
         } catch (error) {
           await db.dispose();
           await clone.drop();
@@ -403,9 +608,11 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       }
       const { clone, db } = sharedDb;
       try {
+        await ensureSessionFunctions(db);
         const catalog: Catalog = await readCatalog(db, options.spec.exposedSchemas);
+        infos ??= await relationInfos(db, options.spec, model!);
         const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
-        const relations = Object.keys(options.spec.relations).filter((relationName) => present.has(`${options.spec.relations[relationName]!.schema}.${relationName}`));
+        const names = Object.keys(options.spec.relations).filter((relationName) => present.has(`${options.spec.relations[relationName]!.schema}.${relationName}`));
         if (name === 'coverage') {
           coverage = checkCoverage(options.spec, catalog);
           tally.cases += 1;
@@ -421,8 +628,9 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
           });
           continue;
         }
-        const context: PropertyContext = { spec: options.spec, relations, owners: await tableOwners(db, options.spec), tally };
-        const arbitrary = worldArbitrary(options.maxRowsPerTable ? { maxRowsPerTable: options.maxRowsPerTable } : {});
+        const bypassRoles = new Set(((await db.query(sql`select rolname::text as name from pg_catalog.pg_roles where rolbypassrls or rolsuper`)) as { name: string }[]).map((row) => row.name));
+        const context: PropertyContext = { spec: options.spec, model: model!, relations: infos, names, owners: await tableOwners(db, options.spec), bypassRoles, tally };
+        const arbitrary = worldArbitrary(options.spec, model!, options.maxRowsPerTable ? { maxRowsPerTable: options.maxRowsPerTable } : {});
         const steps = name === 'no_transaction_leak'
           ? fc.array(fc.record({ actor: fc.nat({ max: 20 }), relation: fc.nat({ max: 20 }), rollback: fc.boolean() }), { minLength: 2, maxLength: 6 })
           : fc.constant<LeakStep[]>([]);
@@ -430,13 +638,15 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
           name === 'no_transaction_leak' ? checkLeak(db, context, shape, leakSteps) : checkWorld(db, name, context, shape),
         );
         const details = await fc.check(property, {
-          numRuns: name === 'no_transaction_leak' ? Math.max(1, Math.ceil(runs / 2)) : runs,
+          // Leak worlds are cheap (a few statements each): at least three, so a quick run still commits and switches actors.
+          numRuns: name === 'no_transaction_leak' ? Math.max(3, Math.ceil(runs / 2)) : runs,
           seed,
           ...(options.path ? { path: options.path } : {}),
           ...(options.endOnFailure ? { endOnFailure: true } : {}),
         });
         const error = details.errorInstance;
-        const counterexample = error instanceof PropertyViolation ? error.counterexample : undefined;
+        const counterexample = error instanceof PropertyViolation || error instanceof HarnessFailure ? error.counterexample : undefined;
+        const harnessError = error instanceof HarnessFailure ? `the harness could not judge this world: ${error.message}` : details.failed && !counterexample ? (error instanceof Error ? error.message : String(error)) : undefined;
         const replay = details.failed && details.counterexamplePath ? (options.replayCommand ?? defaultReplay)(name, details.seed, details.counterexamplePath) : undefined;
         results.push({
           name,
@@ -448,7 +658,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
           ...(details.counterexamplePath ? { path: details.counterexamplePath } : {}),
           ...(replay ? { replay } : {}),
           ...(counterexample ? { counterexample } : {}),
-          ...(details.failed && !counterexample ? { error: error instanceof Error ? error.message : String(error) } : {}),
+          ...(harnessError ? { error: harnessError } : {}),
         });
       } finally {
         if (!shared) {
@@ -464,7 +674,24 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       await sharedDb.clone.drop();
     }
   }
+  const rowNotes: Record<string, string[]> = {};
+  for (const recipe of model?.recipes.values() ?? []) {
+    const notes = [...(recipe.error ? [recipe.error] : []), ...recipe.notes];
+    if (notes.length > 0) rowNotes[recipe.relation] = notes;
+  }
+  if (checkExercise && infos) {
+    const findings = exerciseFindings(options.spec, infos, tally, rowNotes);
+    const index = results.findIndex((result) => result.name === 'coverage');
+    if (findings.length > 0 && index >= 0) {
+      const previous = results[index]!;
+      const all = [...(previous.counterexample?.coverage ?? []), ...findings];
+      const example = { violation: null, alsoFailing: [], people: [], world: {}, coverage: all };
+      results[index] = { ...previous, passed: false, counterexample: { ...example, rendered: renderCounterexample(example) } };
+      coverage = [...coverage, ...findings];
+    }
+  }
   const durationMs = performance.now() - started;
+  const actorOrder = [...options.spec.actors.map((actor) => actor.name), 'owner', 'owner_probe'];
   const observedMatrix: MatrixCell[] = [...tally.cells.values()]
     .map((cell) => ({
       relation: cell.relation,
@@ -476,19 +703,18 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       violations: cell.violations,
       agrees: cell.violations === 0,
     }))
-    .sort((a, b) => a.relation.localeCompare(b.relation) || actorOrder(a.actor) - actorOrder(b.actor) || a.operation.localeCompare(b.operation));
+    .sort((a, b) => a.relation.localeCompare(b.relation) || actorOrder.indexOf(a.actor) - actorOrder.indexOf(b.actor) || a.operation.localeCompare(b.operation));
   return {
     properties: results,
     passed: results.every((result) => result.passed),
+    seed,
+    runs,
     cases: tally.cases,
     casesPerSecond: tally.cases / (durationMs / 1000),
     durationMs,
     observedMatrix,
     coverage,
+    unreviewed: unreviewedRelations(options.spec),
+    rowNotes,
   };
-}
-
-function actorOrder(actor: MatrixCell['actor']): number {
-  const order = [...actorKinds, 'owner', 'owner_probe'];
-  return order.indexOf(actor);
 }

@@ -176,8 +176,8 @@ function rlsFailures(result: RlsResult): Failure[] {
 export const rlsGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   const spec = loadAccessSpec(settings.accessSpec);
-  const seed = settings.rls.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const result = await runRls({ server: workspace.server, template: workspace.template.name, spec, runs: settings.rls.runs, seed });
+  const seed = settings.rls.seed;
+  const result = await runRls({ server: workspace.server, template: workspace.template.name, spec, specFile: settings.accessSpec, runs: settings.rls.runs, seed });
   context.sections.rls = {
     properties: result.properties.map((property) => ({
       name: property.name,
@@ -202,7 +202,7 @@ export const rlsGate: GateRunner = async (context) => {
   const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
   return {
     status: statusOf(result.passed),
-    summary: `${result.properties.filter((property) => property.passed).length}/${result.properties.length} properties held over ${result.cases} cases (${result.casesPerSecond.toFixed(0)}/s, seed ${seed}); ${result.observedMatrix.length - disagreeing}/${result.observedMatrix.length} matrix cells agree with the spec`,
+    summary: `${result.properties.filter((property) => property.passed).length}/${result.properties.length} properties held over ${result.cases} cases (${result.casesPerSecond.toFixed(0)}/s, seed ${seed}); ${result.observedMatrix.length - disagreeing}/${result.observedMatrix.length} matrix cells agree with the spec${result.unreviewed.length > 0 ? `; ${result.unreviewed.length} relation(s) not reviewed (warning): ${result.unreviewed.join(', ')}` : ''}`,
     failures: rlsFailures(result),
   };
 };
@@ -216,28 +216,30 @@ export const mutationGate: GateRunner = async (context) => {
     server: workspace.server,
     template: workspace.template.name,
     spec,
+    specFile: settings.accessSpec,
     runs: settings.rls.mutationRuns,
-    ...(settings.rls.seed !== undefined ? { seed: settings.rls.seed } : {}),
+    seed: settings.rls.seed,
     mutantsDir: settings.mutantsDir,
-    onResult: (mutant) => context.progress(`mutation: ${mutant.name} → ${mutant.equivalent ? 'equivalent' : mutant.caughtBy ?? 'SURVIVED'}`),
+    onResult: (mutant) => context.progress(`mutation: ${mutant.name} → ${mutant.status === 'caught' ? mutant.caughtBy : mutant.status}`),
   });
   context.sections.mutation = {
     score: result.score,
+    seed: result.seed,
     mutants: result.mutants.map((mutant) => ({
       name: mutant.name,
-      description: mutant.equivalent ? `${mutant.description} (equivalent: ${mutant.equivalent})` : mutant.applyError ? `${mutant.description} (could not apply: ${mutant.applyError})` : mutant.description,
-      caughtBy: mutant.equivalent ? 'equivalent (not counted)' : mutant.caughtBy,
-      status: mutant.equivalent ? 'skipped' : mutant.caughtBy ? 'pass' : 'fail',
+      description: mutant.equivalent ? `${mutant.description} (equivalent: ${mutant.equivalent})` : mutant.applyError ? `${mutant.description} (not applicable: ${mutant.applyError})` : mutant.error ? `${mutant.description} (ERROR, could not be tested: ${mutant.error})` : mutant.description,
+      caughtBy: mutant.status === 'equivalent' ? 'equivalent (not counted)' : mutant.status === 'not_applicable' ? 'not applicable (not counted)' : mutant.caughtBy,
+      status: mutant.status === 'equivalent' || mutant.status === 'not_applicable' ? 'skipped' : mutant.status === 'caught' ? 'pass' : 'fail',
     })),
   };
-  const survivors = result.mutants.filter((mutant) => !mutant.equivalent && !mutant.caughtBy);
+  const failing = result.mutants.filter((mutant) => mutant.status === 'survived' || mutant.status === 'error');
   const failures: Failure[] = [
     ...result.baselineFailures.map((property) => ({ gate: 'mutation' as const, what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`, where: property, replay: 'schemaproof rls' })),
-    ...survivors.map((mutant) => ({ gate: 'mutation' as const, what: `mutant survived: ${mutant.description}${mutant.applyError ? ` (could not apply: ${mutant.applyError})` : ''}`, where: mutant.source, replay: `schemaproof rls mutate --only ${mutant.name}` })),
+    ...failing.map((mutant) => ({ gate: 'mutation' as const, what: mutant.status === 'error' ? `mutant could not be tested: ${mutant.description} (${mutant.error})` : `mutant survived: ${mutant.description}`, where: mutant.source, replay: `schemaproof rls mutate --only ${mutant.name}` })),
   ];
   return {
     status: statusOf(failures.length === 0),
-    summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%)${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}`,
+    summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%, seed ${result.seed})${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}${result.notApplicable > 0 ? `, ${result.notApplicable} not applicable` : ''}`,
     failures,
   };
 };

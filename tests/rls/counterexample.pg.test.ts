@@ -37,8 +37,9 @@ describe('a deliberately broken policy', () => {
     expect(violation.problem).toMatch(/^leak:/);
     expect(violation.observedIds!.length).toBeGreaterThan(violation.expectedIds!.length);
     expect(failed.counterexample!.rendered).toContain(violation.sql);
-    // Shrunk: the world that exposes it is small.
-    expect(failed.counterexample!.world.privacy_data_requests!.length).toBeLessThanOrEqual(2);
+    // Shrunk: the world that exposes it is small (the fewest people; each owns a request, plus at most two more).
+    expect(failed.counterexample!.people.length).toBe(3);
+    expect(failed.counterexample!.world.privacy_data_requests!.length).toBeLessThanOrEqual(failed.counterexample!.people.length + 2);
     expect(first.observedMatrix.some((cell) => !cell.agrees && cell.relation === violation.relation)).toBe(true);
 
     const replay = await runRls({ server: testServer(), template: broken.name, spec, runs: 20, seed: failed.seed, path: failed.path!, properties: ['visibility'], maxRowsPerTable: 3 });

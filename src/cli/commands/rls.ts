@@ -66,8 +66,9 @@ export function registerRls(program: Command): void {
           server: workspace.server,
           template: workspace.template.name,
           spec,
+          specFile: settings.accessSpec,
           runs: options.runs ?? settings.rls.runs,
-          ...(seed !== undefined ? { seed } : {}),
+          seed,
           ...(options.path ? { path: options.path } : {}),
           ...(options.property ? { properties: [options.property] } : {}),
         });
@@ -82,9 +83,12 @@ export function registerRls(program: Command): void {
           }
         }
         if (options.matrix) for (const cell of result.observedMatrix) process.stdout.write(`${formatCell(cell)}\n`);
+        if (result.unreviewed.length > 0) {
+          process.stdout.write(`warning: ${result.unreviewed.length} relation(s) marked "reviewed": false in the access spec (their rules are a draft): ${result.unreviewed.join(', ')}\n`);
+        }
         const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
         process.stdout.write(
-          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec\n`,
+          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec; seed ${result.seed}\n`,
         );
         writeJson(options.json, result);
         return result.passed ? exitCodes.ok : exitCodes.checksFailed;
@@ -96,28 +100,34 @@ export function registerRls(program: Command): void {
   const mutate = command
     .command('mutate')
     .description('mutation self-test: apply broken policies one at a time and check the properties catch each')
-    .option('--runs <n>', 'worlds per property per mutant', positiveInt, 30)
-    .option('--seed <s>', 'fast-check seed', integer)
+    .option('--runs <n>', 'worlds per property per mutant (default: rls.mutationRuns from the config)', positiveInt)
+    .option('--seed <s>', 'fast-check seed (default: rls.seed from the config)', integer)
     .option('--only <names>', 'comma-separated mutant names')
     .option('--json <file>', 'write the full typed result as JSON');
   mutate.action(
     runAction(program, async (globals) => {
-      const options = mutate.opts<{ runs: number; seed?: number; only?: string; json?: string }>();
+      // `rls` declares --runs, --seed and --json too, and commander gives an
+      // option to the parent when both declare it: read them merged.
+      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string; json?: string }>();
       const { settings, workspace } = await workspaceFor(globals);
       try {
         const spec = loadAccessSpec(settings.accessSpec);
+        const seed = options.seed ?? settings.rls.seed;
+        const runs = options.runs ?? settings.rls.mutationRuns;
+        process.stdout.write(`seed ${seed}, ${runs} world(s) per property per mutant\n`);
         const result = await runMutation({
           server: workspace.server,
           template: workspace.template.name,
           spec,
-          runs: options.runs,
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          specFile: settings.accessSpec,
+          runs,
+          seed,
           mutantsDir: settings.mutantsDir,
           ...(options.only ? { only: options.only.split(',').map((name) => name.trim()) } : {}),
           onResult: (entry) => {
-            process.stdout.write(
-              `${(entry.caughtBy ?? (entry.equivalent !== undefined ? 'equivalent' : 'SURVIVED')).padEnd(20)} ${entry.name}${entry.applyError ? ` (could not apply: ${entry.applyError})` : ''}  ${(entry.durationMs / 1000).toFixed(1)} s\n`,
-            );
+            const verdict = entry.status === 'caught' ? entry.caughtBy! : entry.status === 'survived' ? 'SURVIVED' : entry.status === 'error' ? 'ERROR' : entry.status.replace('_', ' ');
+            const why = entry.applyError ? ` (${entry.applyError})` : entry.error ? ` (${entry.error})` : '';
+            process.stdout.write(`${verdict.padEnd(20)} ${entry.name}${why}  ${(entry.durationMs / 1000).toFixed(1)} s\n`);
           },
         });
         if (result.baselineFailures.length > 0) {
@@ -126,11 +136,17 @@ export function registerRls(program: Command): void {
         for (const entry of result.mutants.filter((mutant) => mutant.equivalent !== undefined)) {
           process.stdout.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
         }
-        for (const entry of result.mutants.filter((mutant) => mutant.caughtBy === null && mutant.equivalent === undefined)) {
+        for (const entry of result.mutants.filter((mutant) => mutant.status === 'not_applicable')) {
+          process.stdout.write(`not applicable ${entry.name} (not counted): ${entry.applyError}\n`);
+        }
+        for (const entry of result.mutants.filter((mutant) => mutant.status === 'error')) {
+          process.stdout.write(`ERROR ${entry.name}: the mutated schema could not be tested: ${entry.error}\n`);
+        }
+        for (const entry of result.mutants.filter((mutant) => mutant.status === 'survived')) {
           process.stdout.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
         }
         process.stdout.write(
-          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s\n`,
+          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}, seed ${result.seed}\n`,
         );
         writeJson(options.json, result);
         return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;

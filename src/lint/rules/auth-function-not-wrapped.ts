@@ -13,10 +13,10 @@ export const authFunctionNotWrapped: SchemaLint = {
   level: 'warn',
   categories: ['performance'],
   description:
-    'A policy whose USING or WITH CHECK expression calls auth.uid(), auth.jwt(), auth.role(), auth.email(), private.is_admin() or current_setting() directly instead of through `(select ...)`.',
+    'A policy whose USING or WITH CHECK expression calls auth.uid(), auth.jwt(), auth.role(), auth.email(), current_setting() or a zero-argument helper function of the project directly instead of through `(select ...)`.',
   rationale:
     'A direct call is evaluated for every row the query reads; `(select auth.uid())` is planned as an InitPlan and evaluated once per statement. On a table of a million rows that is the difference between milliseconds and seconds.',
-  remediation: 'Wrap each call: `using (user_id = (select auth.uid()))`, `using ((select private.is_admin()))`.',
+  remediation: 'Wrap each call: `using (owner_id = (select auth.uid()))`, `using ((select app.is_staff()))`.',
   scope:
     'Policies on tables in every project schema. The query selects policies that mention a listed function (schemaproof.lint_policy_functions); a scanner over the deparsed expression then keeps the calls not inside a FROM-less `(SELECT ...)`.',
   source: 'catalog',

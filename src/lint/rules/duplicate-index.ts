@@ -9,7 +9,7 @@ export const duplicateIndex: SchemaLint = {
   description:
     'Two or more indexes on one table with the same access method, key and INCLUDE columns, expressions, predicate, operator classes, collations and options. The one kept is the primary key, else one backing a constraint, else a unique one, else the oldest; the others are reported.',
   rationale: 'A duplicate makes every write pay twice, doubles the space and the vacuum work, and gives the planner nothing new.',
-  remediation: '`drop index public.t_user_id_idx1;` (or `alter table public.t drop constraint ...;` when the duplicate backs a constraint).',
+  remediation: '`drop index public.t_owner_id_idx1;` (or `alter table public.t drop constraint ...;` when the duplicate backs a constraint).',
   scope: 'Indexes on tables and materialized views in every project schema (index partitions are skipped: the parent index is reported once).',
   source: 'catalog',
   query: `

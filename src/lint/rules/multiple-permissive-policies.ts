@@ -10,7 +10,7 @@ export const multiplePermissivePolicies: SchemaLint = {
   rationale:
     'Permissive policies are OR-ed and every one is evaluated for every row the query touches, so each extra policy adds its cost to every scan. One policy per role and action with the conditions OR-ed explicitly is faster and easier to review.',
   remediation:
-    'Merge them: `create policy t_select on public.t for select to authenticated using (user_id = (select auth.uid()) or (select private.is_admin()));` and drop the others; or make the narrowing one `as restrictive`.',
+    'Merge them: `create policy t_select on public.t for select to authenticated using (owner_id = (select auth.uid()) or (select app.is_staff()));` and drop the others; or make the narrowing one `as restrictive`.',
   scope: 'Policies on tables in every project schema.',
   source: 'catalog',
   query: `

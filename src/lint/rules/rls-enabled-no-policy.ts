@@ -10,7 +10,7 @@ export const rlsEnabledNoPolicy: SchemaLint = {
   rationale:
     'With no policy every role without BYPASSRLS sees no rows and can write none. Sometimes that is the intent (a table only SECURITY DEFINER functions touch); often it is a forgotten policy file. Either way it should be explicit.',
   remediation:
-    'Write the policies in policies/ (`create policy t_select_own on public.t for select to authenticated using (user_id = (select auth.uid()));`), or suppress this finding with the reason the table is deny-all by design.',
+    'Write the policies in policies/ (`create policy t_select_own on public.t for select to authenticated using (owner_id = (select auth.uid()));`), or suppress this finding with the reason the table is deny-all by design.',
   scope: 'Ordinary and partitioned tables in every project schema. Partitions are skipped: deny-all on a partition queried directly is the desired state.',
   source: 'catalog',
   query: `

@@ -8,8 +8,8 @@ export const unindexedForeignKeys: SchemaLint = {
   categories: ['performance'],
   description: 'A foreign key with no index whose leading key columns are exactly the foreign-key columns (in any order); partial indexes do not count.',
   rationale:
-    'Every DELETE or key UPDATE on the referenced table looks up referencing rows; without an index that is a sequential scan per row, under a lock. Joins and the RLS predicates that filter on the same column (user_id = auth.uid()) need the index too.',
-  remediation: '`create index t_user_id_idx on public.t (user_id);` (on a large live table, build it with `create index concurrently` outside the migration transaction first).',
+    'Every DELETE or key UPDATE on the referenced table looks up referencing rows; without an index that is a sequential scan per row, under a lock. Joins and the RLS predicates that filter on the same column (owner_id = auth.uid()) need the index too.',
+  remediation: '`create index t_owner_id_idx on public.t (owner_id);` (on a large live table, build it with `create index concurrently` outside the migration transaction first).',
   scope: 'Foreign keys declared on ordinary and partitioned tables in every project schema (the per-partition clones of a partitioned table\'s key are skipped: the parent\'s index covers them).',
   source: 'catalog',
   query: `

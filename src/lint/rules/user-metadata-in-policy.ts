@@ -11,7 +11,7 @@ export const userMetadataInPolicy: SchemaLint = {
   rationale:
     'Users can write their own user_metadata (supabase.auth.updateUser({ data })). A policy that grants anything on it — "role": "admin" — lets any user promote themselves. Only app_metadata, set by the server, may carry authorisation.',
   remediation:
-    "Read app_metadata instead: `(select auth.jwt() -> 'app_metadata' ->> 'role') = 'admin'`, ideally inside one helper such as private.is_admin() that every policy calls.",
+    "Read app_metadata instead: `(select auth.jwt() -> 'app_metadata' ->> 'role') = 'admin'`, ideally inside one helper function that every policy calls.",
   scope: 'Policies on tables in every project schema, and the functions they call directly (recorded in pg_depend).',
   source: 'catalog',
   query: `
