@@ -85,11 +85,13 @@ export const platformRoles: readonly RoleSpec[] = [
 export const platformRoleNames: readonly string[] = platformRoles.map((role) => role.name);
 
 /**
- * The roles supabase-shim.sql makes owners of schemas auth and storage and
- * their objects: Postgres lets only their members do that, so a non-superuser
- * on a server we did not start must be a member of each (privileges.ts).
+ * The roles supabase-shim.sql makes owners of schemas (auth, storage,
+ * realtime, pgbouncer, supabase_functions, ...) and their objects: Postgres
+ * lets only their members do that, so a non-superuser on a server we did not
+ * start must be a member of each (privileges.ts). A test reads the shim's
+ * `owner to` / `authorization` clauses and fails when this list misses one.
  */
-export const shimOwnerRoles: readonly string[] = ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin'];
+export const shimOwnerRoles: readonly string[] = ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'supabase_realtime_admin', 'supabase_functions_admin', 'pgbouncer'];
 
 /** The platform's search_path for the developer's role (post-setup.sql: `ALTER ROLE postgres SET search_path`). */
 export const developerSearchPath = '"$user", public, extensions';

@@ -455,7 +455,13 @@ declare
 begin
   execute pg_catalog.format('grant usage on schema graphql, graphql_public, realtime, supabase_functions to %I', developer);
   execute pg_catalog.format('grant usage on schema vault to %I with grant option', developer);
-  create extension if not exists pg_stat_statements with schema extensions;
+  -- Only a superuser may create it; on a server schemaproof did not start, a
+  -- non-superuser role leaves it to that server's administrator.
+  begin
+    create extension if not exists pg_stat_statements with schema extensions;
+  exception when insufficient_privilege then
+    raise notice 'pg_stat_statements not created: % (a superuser can create it, as the platform does)', sqlerrm;
+  end;
   if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_graphql' and comment like '(schemaproof%') then
     create extension if not exists pg_graphql with schema graphql;
     grant execute on all functions in schema graphql to anon, authenticated, service_role;
@@ -579,10 +585,11 @@ begin
   return NEW;
 end
 $$;
+-- Before the owner changes: a non-superuser may only hand an object to a role with CREATE on its schema.
+grant all on schema supabase_functions to supabase_functions_admin;
 alter table supabase_functions.migrations owner to supabase_functions_admin;
 alter table supabase_functions.hooks owner to supabase_functions_admin;
 alter function supabase_functions.http_request() owner to supabase_functions_admin;
-grant all on schema supabase_functions to supabase_functions_admin;
 revoke all on function supabase_functions.http_request() from public;
 grant execute on function supabase_functions.http_request() to anon, authenticated, service_role;
 do $shim$

@@ -17,7 +17,7 @@ function databaseUrl(): string {
 describe('pgTAP per-file timeout', () => {
   it('exits 1 and reports the file as TIMEOUT next to the passing one', async () => {
     const result = await runCli(
-      ['--database-url', databaseUrl(), 'test', 'tests/pgtap-runner/fixtures/never-finishes.sql', 'tests/pgtap-runner/fixtures/pass.sql', '--timeout-ms', '1500', '--jobs', '2'],
+      ['--database-url', databaseUrl(), 'test', 'tests/pgtap-runner/fixtures/never-finishes.sql', 'tests/pgtap-runner/fixtures/pass.sql', '--timeout-ms', '10000', '--jobs', '2'],
       { cwd: root },
     );
     expect(result.status).toBe(1);
