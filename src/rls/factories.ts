@@ -181,6 +181,28 @@ export const rowFactories: Readonly<Record<string, RowFactory>> = {
       ),
     updates: () => touch('report_type', 'Q2'),
   },
+  // Rollups (sql/00014-rollups.sql): no API role may write them; the probes
+  // prove it (groups far in the past, so they never collide with a world's).
+  analytics_daily_event_counts: {
+    ownerNullable: true,
+    insert: () => single({ day: '2001-01-01', event_type: 'probe_event', events: 1 }),
+    updates: () => touch('events', 7),
+  },
+  analytics_daily_session_counts: {
+    ownerNullable: true,
+    insert: () => single({ day: '2001-01-01', sessions: 1, bounce_sessions: 0 }),
+    updates: () => touch('bounce_sessions', 0),
+  },
+  analytics_daily_page_views: {
+    ownerNullable: true,
+    insert: () => single({ day: '2001-01-01', page_path: '/probe', views: 1 }),
+    updates: () => touch('views', 7),
+  },
+  fec_committee_cycle_totals: {
+    ownerNullable: true,
+    insert: () => single({ committee_id: 'C99999994', election_cycle: 2000, latest_filings: 1 }, committee('C99999994')),
+    updates: () => touch('receipts', 1),
+  },
   ingestion_cursors: {
     ownerNullable: true,
     insert: () => single({ source: 'probe', stream: 'probe_new', cursor_type: 'page' }),
