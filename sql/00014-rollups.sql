@@ -33,9 +33,10 @@
 --     sources: one grouped upsert per statement, whatever its row count.
 --     Counts are applied as deltas (commutative, so concurrent writers
 --     only queue on the rollup row they share); a group reaching zero is
---     deleted. Session rows change whenever their page_view_count moves
---     (is_bounce is generated from it): the session trigger sees those
---     UPDATEs too and applies only non-zero deltas.
+--     deleted. Session rows are updated by every event and page view
+--     statement (their counters, 00003); only the few updates that change a
+--     session's day or bounce flag reach the rollup, through a row-level
+--     trigger whose WHEN clause filters the rest without a function call.
 --   * fec_filings: the marker and the totals are recomputed for the
 --     affected filings and (committee, cycle) groups, not applied as deltas:
 --     an amendment flips the marker of another row. Writers take turns on
@@ -104,7 +105,7 @@ create table public.analytics_daily_session_counts (
   constraint analytics_daily_session_counts_bounce_sessions_check check (bounce_sessions >= 0 and bounce_sessions <= sessions)
 );
 comment on table public.analytics_daily_session_counts is
-  'Rollup of analytics_sessions: sessions and bounce sessions (is_bounce) per UTC day of started_at. Maintained only by private.rollup_analytics_sessions() (statement triggers) and private.rebuild_rollups(). No personal data. Serves query 6 (bounce rate = bounce_sessions / sessions).';
+  'Rollup of analytics_sessions: sessions and bounce sessions (is_bounce) per UTC day of started_at. Maintained only by private.rollup_analytics_sessions() (triggers) and private.rebuild_rollups(). No personal data. Serves query 6 (bounce rate = bounce_sessions / sessions).';
 comment on column public.analytics_daily_session_counts.id is 'Surrogate primary key (random UUID v4).';
 comment on column public.analytics_daily_session_counts.day is 'UTC calendar day of started_at.';
 comment on column public.analytics_daily_session_counts.sessions is 'Sessions that started that day (> 0).';
@@ -270,6 +271,22 @@ security definer
 set search_path = ''
 as $$
 begin
+  if tg_level = 'ROW' then
+    -- UPDATE of one session that moved it between groups (the trigger's
+    -- WHEN clause: started_at's day or is_bounce changed). Most session
+    -- updates are counter updates that move nothing and never get here.
+    update public.analytics_daily_session_counts t
+       set sessions = t.sessions - 1, bounce_sessions = t.bounce_sessions - case when old.is_bounce then 1 else 0 end
+     where t.day = (old.started_at at time zone 'UTC')::date and t.sessions > 1;
+    if not found then
+      delete from public.analytics_daily_session_counts t
+       where t.day = (old.started_at at time zone 'UTC')::date and t.sessions = 1;
+    end if;
+    insert into public.analytics_daily_session_counts as t (day, sessions, bounce_sessions)
+    values ((new.started_at at time zone 'UTC')::date, 1, case when new.is_bounce then 1 else 0 end)
+    on conflict (day) do update set sessions = t.sessions + 1, bounce_sessions = t.bounce_sessions + excluded.bounce_sessions;
+    return null;
+  end if;
   if tg_op = 'INSERT' then
     insert into public.analytics_daily_session_counts as t (day, sessions, bounce_sessions)
     select (r.started_at at time zone 'UTC')::date, count(*), sum(case when r.is_bounce then 1 else 0 end)
@@ -295,34 +312,12 @@ begin
     delete from public.analytics_daily_session_counts t
      using d
      where d.sessions < 0 and t.day = d.day and t.sessions + d.sessions = 0;
-  elsif tg_op = 'UPDATE' then
-    with d as (
-      select c.day, sum(c.sessions) as sessions, sum(c.bounce_sessions) as bounce_sessions
-        from (select (r.started_at at time zone 'UTC')::date as day, 1 as sessions, (case when r.is_bounce then 1 else 0 end) as bounce_sessions from new_rows r
-              union all
-              select (r.started_at at time zone 'UTC')::date as day, -1 as sessions, -(case when r.is_bounce then 1 else 0 end) as bounce_sessions from old_rows r) c
-       group by c.day
-      having sum(c.sessions) <> 0 or sum(c.bounce_sessions) <> 0
-    ), ins as (
-      insert into public.analytics_daily_session_counts as t (day, sessions, bounce_sessions)
-      select d.day, d.sessions, d.bounce_sessions from d where d.sessions > 0
-      on conflict (day) do update set sessions = t.sessions + excluded.sessions, bounce_sessions = t.bounce_sessions + excluded.bounce_sessions
-      returning 1
-    ), upd as (
-      update public.analytics_daily_session_counts t set sessions = t.sessions + d.sessions, bounce_sessions = t.bounce_sessions + d.bounce_sessions
-        from d
-       where d.sessions <= 0 and t.day = d.day and t.sessions + d.sessions <> 0
-      returning 1
-    )
-    delete from public.analytics_daily_session_counts t
-     using d
-     where d.sessions < 0 and t.day = d.day and t.sessions + d.sessions = 0;
   end if;
   return null;
 end;
 $$;
 comment on function private.rollup_analytics_sessions() is
-  'The one function maintaining public.analytics_daily_session_counts (sessions and bounce sessions per UTC day of started_at) from public.analytics_sessions: AFTER INSERT/UPDATE/DELETE FOR EACH STATEMENT triggers with transition tables; one grouped upsert per statement (INSERT +, DELETE -, UPDATE new minus old, zero deltas skipped); a group reaching zero is deleted. SECURITY DEFINER (API writers have no right on the rollup), empty search_path, not executable by any API role. Repair: private.rebuild_rollups().';
+  'The one function maintaining public.analytics_daily_session_counts (sessions and bounce sessions per UTC day of started_at) from public.analytics_sessions: AFTER INSERT/DELETE FOR EACH STATEMENT triggers with transition tables (one grouped upsert per statement) and an AFTER UPDATE FOR EACH ROW trigger whose WHEN clause lets through only sessions that change day or bounce flag (counter updates that move nothing never call it); a group reaching zero is deleted. SECURITY DEFINER (API writers have no right on the rollup), empty search_path, not executable by any API role. Repair: private.rebuild_rollups().';
 
 create function private.rollup_analytics_page_views()
 returns trigger
@@ -397,8 +392,16 @@ create trigger analytics_events_rollup_delete after delete on public.analytics_e
   referencing old table as old_rows for each statement execute function private.rollup_analytics_events();
 create trigger analytics_sessions_rollup_insert after insert on public.analytics_sessions
   referencing new table as new_rows for each statement execute function private.rollup_analytics_sessions();
+-- Sessions are updated far more often than they move between groups: every
+-- event or page view statement updates its sessions' counters (00003). A
+-- row-level trigger whose WHEN clause is evaluated without calling the
+-- function keeps that path free; only a session whose day or bounce flag
+-- changes (is_bounce flips at most twice per session) runs the function.
 create trigger analytics_sessions_rollup_update after update on public.analytics_sessions
-  referencing old table as old_rows new table as new_rows for each statement execute function private.rollup_analytics_sessions();
+  for each row
+  when ((old.started_at at time zone 'UTC')::date is distinct from (new.started_at at time zone 'UTC')::date
+        or old.is_bounce is distinct from new.is_bounce)
+  execute function private.rollup_analytics_sessions();
 create trigger analytics_sessions_rollup_delete after delete on public.analytics_sessions
   referencing old table as old_rows for each statement execute function private.rollup_analytics_sessions();
 create trigger analytics_page_views_rollup_insert after insert on public.analytics_page_views

@@ -5,7 +5,7 @@
 -- computed here independently of the schema's functions.
 begin;
 set search_path = public, extensions;
-select plan(78);
+select plan(79);
 
 -- ---------------------------------------------------------------------------
 -- Structure
@@ -35,9 +35,11 @@ select is((select count(*)::integer from pg_index i join pg_attribute a on a.att
 select has_trigger('public', t, t || '_rollup_' || op, t || ' has its rollup trigger on ' || op)
   from unnest(array['analytics_events', 'analytics_sessions', 'analytics_page_views', 'fec_filings']) t,
        unnest(array['insert', 'update', 'delete']) op;
-select is((select count(*)::integer from pg_trigger g
-            where g.tgname ~ '_rollup_(insert|update|delete)$' and g.tgtype & 1 = 0),
-  12, 'every rollup trigger is statement-level');
+select is((select array_agg(g.tgname::text order by g.tgname) from pg_trigger g
+            where g.tgname ~ '_rollup_(insert|update|delete)$' and g.tgtype & 1 = 1),
+  array['analytics_sessions_rollup_update'], 'every rollup trigger is statement-level but the session update one');
+select ok((select g.tgqual is not null from pg_trigger g where g.tgname = 'analytics_sessions_rollup_update'),
+  'the row-level session update trigger has a WHEN clause (counter updates skip it)');
 
 -- RLS forced, grants: select only, and never for anon on the analytics rollups
 select is((select bool_and(c.relrowsecurity and c.relforcerowsecurity) from pg_class c
