@@ -533,6 +533,7 @@ as $$
 #variable_conflict use_column
 declare
   v_n bigint;
+  v_gone bigint;
 begin
   -- Writers of the sources wait until the rebuild commits (readers do not),
   -- so no trigger delta can land between the recount and the commit.
@@ -541,47 +542,93 @@ begin
   lock table public.analytics_daily_event_counts, public.analytics_daily_session_counts,
              public.analytics_daily_page_views, public.fec_committee_cycle_totals in exclusive mode;
 
-  delete from public.analytics_daily_event_counts;
-  insert into public.analytics_daily_event_counts (day, event_type, events)
-  select (e.occurred_at at time zone 'UTC')::date, e.event_type, count(*)
-    from public.analytics_events e group by 1, 2;
-  get diagnostics v_n = row_count;
-  rollup := 'analytics_daily_event_counts'; rows_written := v_n; return next;
+  -- Each rollup: upsert the groups whose value differs, delete the groups
+  -- that no longer exist. A consistent rollup is not written at all; an
+  -- empty one (after a bulk load) is only inserted into (no dead rows for
+  -- the unique checks to step over). Readers keep seeing committed rows.
+  with agg as (
+    select (e.occurred_at at time zone 'UTC')::date as day, e.event_type, count(*) as events
+      from public.analytics_events e group by 1, 2
+  ), upserted as (
+    insert into public.analytics_daily_event_counts as t (day, event_type, events)
+    select a.day, a.event_type, a.events from agg a
+    on conflict (event_type, day) do update set events = excluded.events
+     where t.events is distinct from excluded.events
+    returning 1
+  ), gone as (
+    delete from public.analytics_daily_event_counts t
+     where not exists (select 1 from agg a where a.event_type = t.event_type and a.day = t.day)
+    returning 1
+  )
+  select (select count(*) from upserted), (select count(*) from gone) into v_n, v_gone;
+  rollup := 'analytics_daily_event_counts'; rows_written := v_n + v_gone; return next;
 
-  delete from public.analytics_daily_session_counts;
-  insert into public.analytics_daily_session_counts (day, sessions, bounce_sessions)
-  select (s.started_at at time zone 'UTC')::date, count(*), count(*) filter (where s.is_bounce)
-    from public.analytics_sessions s group by 1;
-  get diagnostics v_n = row_count;
-  rollup := 'analytics_daily_session_counts'; rows_written := v_n; return next;
+  with agg as (
+    select (s.started_at at time zone 'UTC')::date as day, count(*) as sessions,
+           count(*) filter (where s.is_bounce) as bounce_sessions
+      from public.analytics_sessions s group by 1
+  ), upserted as (
+    insert into public.analytics_daily_session_counts as t (day, sessions, bounce_sessions)
+    select a.day, a.sessions, a.bounce_sessions from agg a
+    on conflict (day) do update set sessions = excluded.sessions, bounce_sessions = excluded.bounce_sessions
+     where (t.sessions, t.bounce_sessions) is distinct from (excluded.sessions, excluded.bounce_sessions)
+    returning 1
+  ), gone as (
+    delete from public.analytics_daily_session_counts t
+     where not exists (select 1 from agg a where a.day = t.day)
+    returning 1
+  )
+  select (select count(*) from upserted), (select count(*) from gone) into v_n, v_gone;
+  rollup := 'analytics_daily_session_counts'; rows_written := v_n + v_gone; return next;
 
-  delete from public.analytics_daily_page_views;
-  insert into public.analytics_daily_page_views (day, page_path, views)
-  select (v.viewed_at at time zone 'UTC')::date, v.page_path, count(*)
-    from public.analytics_page_views v group by 1, 2;
-  get diagnostics v_n = row_count;
-  rollup := 'analytics_daily_page_views'; rows_written := v_n; return next;
+  with agg as (
+    select (v.viewed_at at time zone 'UTC')::date as day, v.page_path, count(*) as views
+      from public.analytics_page_views v group by 1, 2
+  ), upserted as (
+    insert into public.analytics_daily_page_views as t (day, page_path, views)
+    select a.day, a.page_path, a.views from agg a
+    on conflict (day, page_path) do update set views = excluded.views
+     where t.views is distinct from excluded.views
+    returning 1
+  ), gone as (
+    delete from public.analytics_daily_page_views t
+     where not exists (select 1 from agg a where a.day = t.day and a.page_path = t.page_path)
+    returning 1
+  )
+  select (select count(*) from upserted), (select count(*) from gone) into v_n, v_gone;
+  rollup := 'analytics_daily_page_views'; rows_written := v_n + v_gone; return next;
 
   -- Only markers that are wrong are written (after a bulk load: the amended
-  -- versions, still at the default true). The triggers this fires recompute
-  -- the totals of those groups, which are rebuilt right after anyway.
+  -- versions, still at the default true). The trigger this fires also
+  -- recomputes the totals of those groups; they are checked right after.
   update public.fec_filings f
      set is_latest = not f.is_latest
    where f.is_latest = exists (select 1 from public.fec_filings a where a.amends_filing_id = f.filing_id);
   get diagnostics v_n = row_count;
   rollup := 'fec_filings.is_latest'; rows_written := v_n; return next;
 
-  delete from public.fec_committee_cycle_totals;
-  insert into public.fec_committee_cycle_totals (committee_id, election_cycle, receipts, latest_filings)
-  select f.committee_id, f.election_cycle, sum(f.receipts), count(*)
-    from public.fec_filings f where f.is_latest group by 1, 2;
-  get diagnostics v_n = row_count;
-  rollup := 'fec_committee_cycle_totals'; rows_written := v_n; return next;
+  with agg as (
+    select f.committee_id, f.election_cycle, sum(f.receipts) as receipts, count(*)::integer as latest_filings
+      from public.fec_filings f where f.is_latest group by 1, 2
+  ), upserted as (
+    insert into public.fec_committee_cycle_totals as t (committee_id, election_cycle, receipts, latest_filings)
+    select a.committee_id, a.election_cycle, a.receipts, a.latest_filings from agg a
+    on conflict (committee_id, election_cycle) do update
+       set receipts = excluded.receipts, latest_filings = excluded.latest_filings
+     where (t.receipts, t.latest_filings) is distinct from (excluded.receipts, excluded.latest_filings)
+    returning 1
+  ), gone as (
+    delete from public.fec_committee_cycle_totals t
+     where not exists (select 1 from agg a where a.committee_id = t.committee_id and a.election_cycle = t.election_cycle)
+    returning 1
+  )
+  select (select count(*) from upserted), (select count(*) from gone) into v_n, v_gone;
+  rollup := 'fec_committee_cycle_totals'; rows_written := v_n + v_gone; return next;
   return;
 end;
 $$;
 comment on function private.rebuild_rollups() is
-  'Recomputes every rollup (analytics_daily_event_counts, analytics_daily_session_counts, analytics_daily_page_views, fec_committee_cycle_totals) and the fec_filings.is_latest marker from the raw rows, under SHARE locks on the sources (writers wait, readers do not). Returns rows written per rollup (for the marker: markers corrected). Must run after anything that bypasses the maintenance triggers: a bulk load with session_replication_role = replica, TRUNCATE of a source, a partition dropped by hand. Idempotent. SECURITY DEFINER, empty search_path; EXECUTE for service_role only.';
+  'Recomputes every rollup (analytics_daily_event_counts, analytics_daily_session_counts, analytics_daily_page_views, fec_committee_cycle_totals) and the fec_filings.is_latest marker from the raw rows, under SHARE locks on the sources (writers wait, readers do not). Writes only what differs (upserts changed groups, deletes vanished ones), so a consistent rollup is left untouched; returns the rows written per rollup (for the marker: markers corrected). Must run after anything that bypasses the maintenance triggers: a bulk load with session_replication_role = replica, TRUNCATE of a source, a partition dropped by hand. Idempotent. SECURITY DEFINER, empty search_path; EXECUTE for service_role only.';
 revoke all on function private.rebuild_rollups() from public, anon, authenticated, service_role;
 grant execute on function private.rebuild_rollups() to service_role;
 
