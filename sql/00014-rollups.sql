@@ -275,6 +275,14 @@ begin
     -- UPDATE of one session that moved it between groups (the trigger's
     -- WHEN clause: started_at's day or is_bounce changed). Most session
     -- updates are counter updates that move nothing and never get here.
+    -- The usual case, a bounce flag flipping within the same day (the
+    -- session's second page view, or a deletion back to one): one UPDATE.
+    if (old.started_at at time zone 'UTC')::date = (new.started_at at time zone 'UTC')::date then
+      update public.analytics_daily_session_counts t
+         set bounce_sessions = t.bounce_sessions + case when new.is_bounce then 1 else 0 end - case when old.is_bounce then 1 else 0 end
+       where t.day = (new.started_at at time zone 'UTC')::date;
+      return null;
+    end if;
     update public.analytics_daily_session_counts t
        set sessions = t.sessions - 1, bounce_sessions = t.bounce_sessions - case when old.is_bounce then 1 else 0 end
      where t.day = (old.started_at at time zone 'UTC')::date and t.sessions > 1;
