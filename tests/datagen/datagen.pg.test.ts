@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '@databases/pg';
 import { checkForeignKeys, generateData, scaleTargets, type GenerateResult } from '../../src/datagen/index.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
+import { rollupDrift } from '../helpers/rollups.ts';
 
 const anchor = new Date('2026-01-15T00:00:00Z');
 const targets = { users: 150, sessions: 1_200, events: 4_000, pageViews: 2_000, engagement: 1_000, consents: 300, dataRequests: 40, auditLogs: 900, ingestionLogs: 150, fecFilings: 300 };
@@ -90,6 +91,14 @@ describe('generateData', () => {
 
   it('bulk load (triggers off, two connections, set-based checks) gives exactly the rows the row-by-row trigger path gives', async () => {
     expect(await fingerprint(rowByRow)).toBe(await fingerprint(first));
+  });
+
+  it('leaves the rollups equal to the loaded rows: rebuilt after the trigger-less bulk load, maintained on the row-by-row path', async () => {
+    expect(progress).toContain('rollups (rebuild)');
+    for (const database of [first, rowByRow]) expect(await database.db.query(rollupDrift)).toEqual([]);
+    const rows = await first.db.query(sql`select (select sum(events) from public.analytics_daily_event_counts)::int as events,
+                                                 (select sum(views) from public.analytics_daily_page_views)::int as views`);
+    expect(rows[0]).toEqual({ events: targets.events, views: targets.pageViews });
   });
 
   it('leaves no scratch objects behind', async () => {
