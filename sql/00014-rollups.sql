@@ -33,7 +33,11 @@
 --     sources: one grouped upsert per statement, whatever its row count.
 --     Counts are applied as deltas (commutative, so concurrent writers
 --     only queue on the rollup row they share); a group reaching zero is
---     deleted. Session rows are updated by every event and page view
+--     deleted. That queue is the price under concurrency: transactions
+--     writing today's rows of the same event type or path hold that rollup
+--     row until they commit. Ingestion commits per batch, so it is short;
+--     if it ever is not, the next step is append-only delta rows folded in
+--     by a scheduled job, not a wider lock. Session rows are updated by every event and page view
 --     statement (their counters, 00003); only the few updates that change a
 --     session's day or bounce flag reach the rollup, through a row-level
 --     trigger whose WHEN clause filters the rest without a function call.
