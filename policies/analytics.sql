@@ -150,3 +150,39 @@ drop policy if exists analytics_user_engagement_select_authenticated on public.a
 create policy analytics_user_engagement_select_authenticated on public.analytics_user_engagement
   for select to authenticated
   using (user_id = (select auth.uid()) or (select private.is_admin()));
+
+-- ---------------------------------------------------------------------------
+-- Rollups (sql/00014-rollups.sql): admin-only reads, like their sources'
+-- "S all" for admin. Users get no row: the rollups aggregate everyone's
+-- traffic. Nobody writes through the API, service_role included: only the
+-- maintenance triggers and private.rebuild_rollups() (SECURITY DEFINER).
+-- ---------------------------------------------------------------------------
+alter table public.analytics_daily_event_counts enable row level security;
+alter table public.analytics_daily_event_counts force row level security;
+revoke all on table public.analytics_daily_event_counts from public, anon, authenticated, service_role;
+grant select on table public.analytics_daily_event_counts to authenticated, service_role;
+
+drop policy if exists analytics_daily_event_counts_select_admin on public.analytics_daily_event_counts;
+create policy analytics_daily_event_counts_select_admin on public.analytics_daily_event_counts
+  for select to authenticated
+  using ((select private.is_admin()));
+
+alter table public.analytics_daily_session_counts enable row level security;
+alter table public.analytics_daily_session_counts force row level security;
+revoke all on table public.analytics_daily_session_counts from public, anon, authenticated, service_role;
+grant select on table public.analytics_daily_session_counts to authenticated, service_role;
+
+drop policy if exists analytics_daily_session_counts_select_admin on public.analytics_daily_session_counts;
+create policy analytics_daily_session_counts_select_admin on public.analytics_daily_session_counts
+  for select to authenticated
+  using ((select private.is_admin()));
+
+alter table public.analytics_daily_page_views enable row level security;
+alter table public.analytics_daily_page_views force row level security;
+revoke all on table public.analytics_daily_page_views from public, anon, authenticated, service_role;
+grant select on table public.analytics_daily_page_views to authenticated, service_role;
+
+drop policy if exists analytics_daily_page_views_select_admin on public.analytics_daily_page_views;
+create policy analytics_daily_page_views_select_admin on public.analytics_daily_page_views
+  for select to authenticated
+  using ((select private.is_admin()));

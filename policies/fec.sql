@@ -151,3 +151,24 @@ drop policy if exists fec_filings_delete_admin on public.fec_filings;
 create policy fec_filings_delete_admin on public.fec_filings
   for delete to authenticated
   using ((select private.is_admin()));
+
+-- ---------------------------------------------------------------------------
+-- fec_committee_cycle_totals (rollup of fec_filings, sql/00014-rollups.sql)
+-- ---------------------------------------------------------------------------
+-- Public reference data like fec_filings: anon and users read. Nobody writes
+-- through the API, admin and service_role included: the totals are derived,
+-- written only by the maintenance trigger and private.rebuild_rollups().
+alter table public.fec_committee_cycle_totals enable row level security;
+alter table public.fec_committee_cycle_totals force row level security;
+revoke all on table public.fec_committee_cycle_totals from public, anon, authenticated, service_role;
+grant select on table public.fec_committee_cycle_totals to anon, authenticated, service_role;
+
+drop policy if exists fec_committee_cycle_totals_select_anon on public.fec_committee_cycle_totals;
+create policy fec_committee_cycle_totals_select_anon on public.fec_committee_cycle_totals
+  for select to anon
+  using (true);
+
+drop policy if exists fec_committee_cycle_totals_select_authenticated on public.fec_committee_cycle_totals;
+create policy fec_committee_cycle_totals_select_authenticated on public.fec_committee_cycle_totals
+  for select to authenticated
+  using (true);

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { sql } from '@databases/pg';
 import { generateData, loadRecipe, type Recipe, type RecipeRun } from '../../src/datagen/index.ts';
 import { freshDatabase, type FreshDatabase } from '../helpers/pg.ts';
+import { rollupDrift } from '../helpers/rollups.ts';
 
 const recipe = loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe;
 const anchor = new Date('2026-01-15T00:00:00Z');
@@ -117,6 +118,13 @@ describe("this project's recipe", () => {
 
   it('bulk load (triggers off, two connections, set-based checks) gives exactly the rows the row-by-row trigger path gives', async () => {
     expect(await fingerprint(rowByRow)).toBe(await fingerprint(first));
+  });
+
+  it('leaves the rollups equal to the loaded rows: rebuilt after the trigger-less bulk load, maintained on the row-by-row path', async () => {
+    for (const database of [first, rowByRow]) expect(await database.db.query(rollupDrift)).toEqual([]);
+    const totals = await first.db.query(sql`select (select sum(events) from public.analytics_daily_event_counts)::int as events,
+                                                   (select sum(views) from public.analytics_daily_page_views)::int as views`);
+    expect(totals[0]).toEqual({ events: rows['public.analytics_events'], views: rows['public.analytics_page_views'] });
   });
 
   it('leaves no scratch objects behind', async () => {

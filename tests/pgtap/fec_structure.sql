@@ -47,7 +47,7 @@ select columns_are('public', 'fec_filings', array[
   'id', 'filing_id', 'committee_id', 'candidate_id', 'form_type', 'report_type', 'filing_date',
   'coverage_start_date', 'coverage_end_date', 'election_cycle', 'amendment_indicator', 'amends_filing_id',
   'receipts', 'disbursements', 'cash_on_hand', 'debts', 'processing_status', 'processed_at', 'raw',
-  'created_at', 'updated_at'
+  'created_at', 'updated_at', 'is_latest'
 ]::name[], 'fec_filings columns');
 
 select col_type_is('public', 'fec_candidates', c, t, 'fec_candidates.' || c || ' is ' || t)

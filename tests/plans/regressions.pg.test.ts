@@ -23,7 +23,24 @@ import { compareToBaseline, loadCatalogue, runCatalogue, selectQueries, type Bas
 import { testServer } from '../helpers/pg.ts';
 
 const file = resolve(import.meta.dirname, 'catalogue.json');
-const catalogue = loadCatalogue(file);
+// q03 and q06 as they read the raw history before the rollups (sql/00014):
+// scans with volume and an RLS policy per row, so a non-sargable rewrite or
+// an unwrapped helper is measurable at small scale. The catalogue now reads
+// the rollups; the gates under test are the same.
+const catalogue = withQueries(loadCatalogue(file), {
+  q03: {
+    sql: "select date_trunc('day', occurred_at) as day, count(*) as events from public.analytics_events where event_type = :event_type and occurred_at >= now() - interval '30 days' group by 1 order by 1",
+    expectedIndexes: ['analytics_events_event_type_occurred_at_idx'],
+  },
+  q06: {
+    sql: "select date_trunc('day', started_at) as day, round(avg(case when is_bounce then 1 else 0 end), 4) as bounce_rate, count(*) as sessions from public.analytics_sessions where started_at >= now() - interval '30 days' group by 1 order by 1",
+    expectedIndexes: ['analytics_sessions_started_at_idx'],
+  },
+});
+
+function withQueries(base: Catalogue, replaced: Readonly<Record<string, { sql: string; expectedIndexes: string[] }>>): Catalogue {
+  return { ...base, queries: base.queries.map((query) => (replaced[query.id] ? { ...query, ...replaced[query.id] } : query)) };
+}
 const gates = resolveSettings({}, process.cwd(), null).bench.gates;
 const ids = ['q01', 'q03', 'q04', 'q05', 'q06', 'q15'];
 
