@@ -6,6 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCodes, type ExitCode } from '../errors/index.ts';
 import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
+import { helpPointer } from './flags.ts';
+import { packageVersion } from './version.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerTest } from './commands/test.ts';
 import { registerRls } from './commands/rls.ts';
@@ -54,8 +56,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--database-url <url>', 'use an existing server instead of a throwaway cluster').env('DATABASE_URL'))
     .option('--install-shim', 'with --database-url: create the missing Supabase roles (cluster-wide; each one is printed) instead of failing')
     .option('--debug', 'print stack traces')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
-    .showHelpAfterError();
+    // A usage error is one line naming the flag, then where the help is; never the whole help.
+    .configureOutput({ outputError: (message, write) => write(`schemaproof: ${message}`) });
   registerMigrate(program);
   registerTest(program);
   registerRls(program);
@@ -63,6 +67,11 @@ export function buildProgram(): Command {
   registerLint(program);
   registerLoadFec(program);
   registerVerify(program);
+  const pointTo = (command: Command): void => {
+    command.showHelpAfterError(helpPointer(command));
+    for (const sub of command.commands) pointTo(sub);
+  };
+  pointTo(program);
   return program;
 }
 

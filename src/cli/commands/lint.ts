@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { loadSettings } from '../../config/index.ts';
 import { describeError, exitCodes, isSchemaproofError } from '../../errors/index.ts';
-import { formatLintJson, formatLintText, lintProjectFiles, lintTemplate, type LintResult } from '../../lint/index.ts';
+import type { LintResult } from '../../lint/index.ts';
+import { hiddenAlias, outputFileOption, reporterOption } from '../flags.ts';
+import { writeReport } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
 
+const lintReporters = ['text', 'json'] as const;
+
 interface LintCommandOptions {
-  readonly format: 'text' | 'json';
+  readonly reporter: (typeof lintReporters)[number];
+  readonly format?: (typeof lintReporters)[number];
+  readonly outputFile?: string;
   readonly squawk: boolean;
 }
 
@@ -15,12 +19,17 @@ export function registerLint(program: Command): void {
   const command = program
     .command('lint')
     .description('security and performance lints on the migrated schema, safety lints (squawk, policy_in_migrations, transaction_control_in_migration) on the migration files')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(reporterOption(lintReporters, 'text', 'output format'))
+    .addOption(outputFileOption())
+    .addOption(hiddenAlias('--format <format>', 'same as --reporter').choices(lintReporters))
     .option('--no-squawk', 'skip squawk even when the config enables it');
   command.action(
     runAction(program, async (globals) => {
+      const { loadSettings } = await import('../../config/index.ts');
+      const { formatLintJson, formatLintText, lintProjectFiles, lintTemplate } = await import('../../lint/index.ts');
       const settings = await loadSettings({ configPath: globals.config });
       const options = command.opts<LintCommandOptions>();
+      const reporter = options.format ?? options.reporter;
       let result: LintResult;
       let schemaLinted = true;
       try {
@@ -37,7 +46,7 @@ export function registerLint(program: Command): void {
         result = await lintProjectFiles(settings, { squawk: options.squawk });
         schemaLinted = false;
       }
-      process.stdout.write(options.format === 'json' ? formatLintJson(result) : formatLintText(result));
+      writeReport(reporter === 'json' ? formatLintJson(result) : formatLintText(result), options.outputFile, () => formatLintText(result));
       if (!schemaLinted) return exitCodes.migration;
       return result.errorCount > 0 ? exitCodes.checksFailed : exitCodes.ok;
     }),

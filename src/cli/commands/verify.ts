@@ -1,22 +1,44 @@
 import { Option, type Command } from 'commander';
-import { loadSettings, resolveSettings, scales, type Settings } from '../../config/index.ts';
-import { gateIds, type GateId } from '../../report/index.ts';
-import { verify } from '../../verify/index.ts';
+import type { Settings } from '../../config/index.ts';
+import { scales } from '../../config/scales.ts';
+import { gateIds, type GateId, type VerificationReport } from '../../report/model.ts';
+import { flagError, outputFileOption, positiveInteger, reporterOption } from '../flags.ts';
+import { writeReport } from '../output.ts';
 import { runAction } from '../main.ts';
+
+const verifyReporters = ['summary', 'json', 'markdown', 'junit'] as const;
 
 interface VerifyFlags {
   readonly baseline?: string;
   readonly scale?: (typeof scales)[number];
-  readonly runs?: string;
+  readonly runs?: number;
   readonly skip?: string[];
   readonly reportsDir?: string;
+  readonly reporter: (typeof verifyReporters)[number];
+  readonly outputFile?: string;
 }
 
-function override(settings: Settings, flags: VerifyFlags): Settings {
+/** The report in the format `--reporter` names (null: the summary lines only). */
+async function renderAs(report: VerificationReport, reporter: VerifyFlags['reporter']): Promise<string | null> {
+  const { renderJunit, renderMarkdown } = await import('../../report/index.ts');
+  switch (reporter) {
+    case 'summary':
+      return null;
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(report);
+    case 'junit':
+      return renderJunit(report);
+  }
+}
+
+async function override(settings: Settings, flags: VerifyFlags): Promise<Settings> {
+  const { resolveSettings } = await import('../../config/index.ts');
   const raw = {
     ...settings,
     bench: { ...settings.bench, ...(flags.scale ? { scale: flags.scale } : {}), fecDir: settings.bench.fecDir ?? undefined, baseline: settings.bench.baseline ?? undefined },
-    rls: { ...settings.rls, ...(flags.runs ? { runs: Number(flags.runs) } : {}) },
+    rls: { ...settings.rls, ...(flags.runs !== undefined ? { runs: flags.runs } : {}) },
     ...(flags.reportsDir ? { reportsDir: flags.reportsDir } : {}),
   };
   const { root, configFile, ...rest } = raw;
@@ -29,13 +51,18 @@ export function registerVerify(program: Command): void {
     .description('everything in one run; writes reports/verification.{html,md,json} and reports/junit.xml; exit 0 only when every gate passes')
     .option('--baseline <file>', 'compare with an earlier verification.json; regressions fail')
     .addOption(new Option('--scale <scale>', 'data scale for the plan benchmark').choices([...scales]))
-    .option('--runs <n>', 'RLS property runs')
+    .option('--runs <n>', 'RLS property runs: random worlds per property (default: rls.runs from the config)', positiveInteger)
     .option('--reports-dir <dir>', 'where to write the reports')
+    .addOption(reporterOption(verifyReporters, 'summary', 'what to print (or write to --output-file) besides the report files: summary, json, markdown or junit'))
+    .addOption(outputFileOption('write the --reporter format to this file (the summary still goes to stdout)'))
     .addOption(new Option('--skip <gate...>', 'leave gates out (reported as skipped)').choices(gateIds.filter((id) => id !== 'migrations')));
   command.action(
     runAction(program, async (globals) => {
       const flags = command.opts<VerifyFlags>();
-      const settings = override(await loadSettings({ configPath: globals.config }), flags);
+      if (flags.outputFile !== undefined && flags.reporter === 'summary') throw flagError('--output-file', flags.outputFile, 'give a --reporter for the file: json, markdown or junit');
+      const { loadSettings } = await import('../../config/index.ts');
+      const { verify } = await import('../../verify/index.ts');
+      const settings = await override(await loadSettings({ configPath: globals.config }), flags);
       const interactive = process.stderr.isTTY && process.env.CI !== 'true';
       const started = Date.now();
       const result = await verify({
@@ -50,6 +77,12 @@ export function registerVerify(program: Command): void {
         },
       });
       const { report, written } = result;
+      const rendered = await renderAs(report, flags.reporter);
+      if (rendered !== null && flags.outputFile === undefined) {
+        writeReport(rendered, undefined);
+        return result.exitCode;
+      }
+      if (rendered !== null && flags.outputFile !== undefined) writeReport(rendered, flags.outputFile);
       process.stdout.write(`\n${report.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${report.gates.map((gate) => `${gate.id} ${gate.status}`).join(', ')} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
       for (const gate of report.gates) {
         for (const failure of gate.failures.slice(0, 20)) process.stdout.write(`  ✗ [${gate.id}] ${failure.what}\n      where: ${failure.where}${failure.replay ? `\n      replay: ${failure.replay}` : ''}\n`);
