@@ -3,7 +3,7 @@
  * exit code. All behaviour lives in the capability folders.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodes, type ExitCode } from '../errors/index.ts';
+import { exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
 import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
 import { helpPointer } from './flags.ts';
@@ -43,10 +43,18 @@ export function runAction(program: Command, action: CommandAction): () => Promis
       const rendered = renderFailure(error, globals.debug === true);
       for (const line of rendered.lines) process.stderr.write(`${line}\n`);
       process.exitCode = rendered.exitCode;
+      await annotateFailure(error);
     } finally {
       stopListening();
     }
   };
+}
+
+/** Under GitHub Actions: the failure as an annotation on the line it names (a SQL error, a refused statement). */
+async function annotateFailure(error: unknown): Promise<void> {
+  const { isGithubActions, errorAnnotations } = await import('../output/github.ts');
+  if (!isGithubActions() || !isSchemaproofError(error)) return;
+  for (const line of errorAnnotations(error.detail, process.cwd())) process.stdout.write(`${line}\n`);
 }
 
 export function buildProgram(): Command {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { Settings } from '../../config/index.ts';
 import { scales } from '../../config/scales.ts';
@@ -31,6 +32,19 @@ async function renderAs(report: VerificationReport, reporter: VerifyFlags['repor
     case 'junit':
       return renderJunit(report);
   }
+}
+
+/** Under GitHub Actions: an annotation per failure (on its file line when it names one) and the Markdown report in the job summary. */
+async function publishToGithub(report: VerificationReport, markdownFile: string | null, root: string): Promise<void> {
+  const { annotation, appendStepSummary, isGithubActions, placeOf } = await import('../../output/github.ts');
+  if (!isGithubActions()) return;
+  for (const gate of report.gates) {
+    for (const failure of gate.failures) {
+      const message = `${failure.what}${failure.replay ? `\nreplay: ${failure.replay}` : ''}`;
+      process.stdout.write(`${annotation('error', message, placeOf(failure.where, root), `schemaproof ${gate.id}`)}\n`);
+    }
+  }
+  if (markdownFile) appendStepSummary(readFileSync(markdownFile, 'utf8'));
 }
 
 async function override(settings: Settings, flags: VerifyFlags): Promise<Settings> {
@@ -89,6 +103,7 @@ export function registerVerify(program: Command): void {
         if (gate.failures.length > 20) process.stdout.write(`  … ${gate.failures.length - 20} more ${gate.id} failure(s) in the report\n`);
       }
       if (written) process.stdout.write(`reports: ${written.html}, ${written.markdown}, ${written.json}, ${written.junit}\n`);
+      await publishToGithub(report, written?.markdown ?? null, settings.root);
       return result.exitCode;
     }),
   );
