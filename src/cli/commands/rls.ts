@@ -36,6 +36,12 @@ function formatCell(cell: MatrixCell): string {
   return `${cell.agrees ? ' ' : '!'} ${cell.relation.padEnd(34)} ${cell.actor.padEnd(8)} ${cell.operation.padEnd(6)} expected ${cell.expected.padEnd(30)} observed ${observed}`;
 }
 
+/** Elapsed time on stderr while a run that reports nothing until it ends goes on (see src/output/tty.ts). */
+async function rlsHeartbeat(what: string): Promise<() => void> {
+  const { heartbeat, progress, terminalFor } = await import('../../output/tty.ts');
+  return heartbeat(progress(process.stderr, terminalFor(process.stderr)), (elapsedMs) => `${what}… ${(elapsedMs / 1000).toFixed(0)} s`);
+}
+
 async function workspaceFor(globals: GlobalOptions) {
   const { loadSettings } = await import('../../config/index.ts');
   const settings = await loadSettings({ configPath: globals.config });
@@ -66,6 +72,7 @@ export function registerRls(program: Command): void {
         return exitCodes.usage;
       }
       const { settings, workspace } = await workspaceFor(globals);
+      const stopHeartbeat = await rlsHeartbeat('rls: property tests running');
       try {
         const spec = loadAccessSpec(settings.accessSpec);
         const seed = options.seed ?? settings.rls.seed;
@@ -77,7 +84,7 @@ export function registerRls(program: Command): void {
           ...(seed !== undefined ? { seed } : {}),
           ...(options.path ? { path: options.path } : {}),
           ...(property ? { properties: [property] } : {}),
-        });
+        }).finally(stopHeartbeat);
         for (const entry of result.properties) {
           out.write(
             `${entry.passed ? 'PASS' : 'FAIL'}  ${entry.name.padEnd(20)} ${String(entry.runs).padStart(4)} run(s) ${String(entry.cases).padStart(7)} case(s) ${(entry.durationMs / 1000).toFixed(1).padStart(6)} s  seed ${entry.seed}\n`,
@@ -116,6 +123,7 @@ export function registerRls(program: Command): void {
       const { out, finish } = reportStreams(options);
       const { settings, workspace } = await workspaceFor(globals);
       const seed = options.seed ?? settings.rls.seed;
+      const stopHeartbeat = await rlsHeartbeat('rls mutate: mutants running');
       try {
         const spec = loadAccessSpec(settings.accessSpec);
         const result = await runMutation({
@@ -132,6 +140,7 @@ export function registerRls(program: Command): void {
             );
           },
         });
+        stopHeartbeat();
         if (result.baselineFailures.length > 0) {
           out.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
         }
@@ -147,6 +156,7 @@ export function registerRls(program: Command): void {
         finish(result);
         return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;
       } finally {
+        stopHeartbeat();
         await workspace.close();
       }
     }),

@@ -86,7 +86,8 @@ export function registerTest(program: Command): void {
       const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd(), extensions: settings.pgtap.extensions });
       const toFile = output !== undefined;
       const showSummary = options.reporter === 'summary' || toFile;
-      const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
+      const { terminalFor } = await import('../../output/tty.ts');
+      const live = showSummary && terminalFor(process.stdout).live;
       const printer = progressPrinter(live);
       const workspace = await openCommandWorkspace(globals, settings);
       let result: PgtapRunResult;

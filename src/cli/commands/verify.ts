@@ -77,8 +77,14 @@ export function registerVerify(program: Command): void {
       const { loadSettings } = await import('../../config/index.ts');
       const { verify } = await import('../../verify/index.ts');
       const settings = await override(await loadSettings({ configPath: globals.config }), flags);
-      const interactive = process.stderr.isTTY && process.env.CI !== 'true';
+      const { heartbeat, paint, progress, terminalFor } = await import('../../output/tty.ts');
+      const terminal = terminalFor(process.stderr);
+      const steps = progress(process.stderr, terminal);
       const started = Date.now();
+      const stamp = (): string => `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`;
+      let current = 'starting';
+      // A gate reports when it starts and ends: between, a live line on a TTY, a plain line every few seconds elsewhere.
+      const stopHeartbeat = heartbeat(steps, () => `${stamp()} ${current}`);
       const result = await verify({
         settings,
         databaseUrl: globals.databaseUrl,
@@ -86,10 +92,11 @@ export function registerVerify(program: Command): void {
         baseline: flags.baseline ?? settings.bench.baseline,
         skip: (flags.skip ?? []) as GateId[],
         onProgress: (message) => {
-          const stamp = `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`;
-          process.stderr.write(interactive ? `\r\x1b[2K${stamp} ${message}${message.includes(': running') ? '' : '\n'}` : `${stamp} ${message}\n`);
+          current = message;
+          if (terminal.live && message.includes(': running')) steps.update(`${stamp()} ${message}`);
+          else steps.line(`${stamp()} ${message}`);
         },
-      });
+      }).finally(stopHeartbeat);
       const { report, written } = result;
       const rendered = await renderAs(report, flags.reporter);
       if (rendered !== null && flags.outputFile === undefined) {
@@ -97,7 +104,8 @@ export function registerVerify(program: Command): void {
         return result.exitCode;
       }
       if (rendered !== null && flags.outputFile !== undefined) writeReport(rendered, flags.outputFile);
-      process.stdout.write(`\n${report.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${report.gates.map((gate) => `${gate.id} ${gate.status}`).join(', ')} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
+      const verdict = report.verdict === 'pass' ? paint(terminalFor(process.stdout), 'green', 'PASS') : paint(terminalFor(process.stdout), 'red', 'FAIL');
+      process.stdout.write(`\n${verdict}: ${report.gates.map((gate) => `${gate.id} ${gate.status}`).join(', ')} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
       for (const gate of report.gates) {
         for (const failure of gate.failures.slice(0, 20)) process.stdout.write(`  ✗ [${gate.id}] ${failure.what}\n      where: ${failure.where}${failure.replay ? `\n      replay: ${failure.replay}` : ''}\n`);
         if (gate.failures.length > 20) process.stdout.write(`  … ${gate.failures.length - 20} more ${gate.id} failure(s) in the report\n`);
