@@ -42,7 +42,8 @@ describe('databases on a server we did not start', () => {
       // the migrated template, the pgTAP template and the clone the slow file runs in
       await waitFor('the pgTAP clone to exist', async () => (await databasesOf(pid)).some((name) => name.endsWith('_pgtap')));
       const templates = await admin.query(sql`select count(*)::int as n from pg_database where datistemplate and datname = any(${await databasesOf(pid)}::text[])`);
-      expect(templates[0]?.n).toBeGreaterThanOrEqual(2);
+      // pgTAP is installed into the migrated template (before the migrations), so without seed files it is also the pgTAP template
+      expect(templates[0]?.n).toBeGreaterThanOrEqual(1);
       run.child.kill(signal);
       const result = await run.done;
       expect(result.signal).toBe(signal);

@@ -56,10 +56,11 @@ describe('supabase-blog', () => {
     const reports = mkdtempSync(join(tmpdir(), 'sp-fixture-verify-'));
     try {
       const result = await runCli(blog, ['--database-url', urlFor(inject('pg').maintenance), 'verify', '--reports-dir', reports]);
-      expect(result.code).toBe(1);
+      // No access spec: the rls and mutation gates could not run, and verify exits with that reason's code (6), not 1 (README, exit codes).
+      expect(result.code).toBe(6);
       const report = JSON.parse(readFileSync(join(reports, 'verification.json'), 'utf8')) as { gates: { id: string; status: string }[] };
       const status = Object.fromEntries(report.gates.map((gate) => [gate.id, gate.status]));
-      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', plans: 'skipped', lint: 'fail', restore: 'pass' });
+      expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', rls: 'error', plans: 'skipped', lint: 'fail', restore: 'pass' });
     } finally {
       rmSync(reports, { recursive: true, force: true });
     }
