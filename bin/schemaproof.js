@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx (a runtime dependency), so the CLI
-// needs no build step.
+// Working on this repository: runs the TypeScript sources through tsx (a dev
+// dependency), so the CLI needs no build step. The package's executable is
+// the compiled dist/cli/bin.js (`npm run build`).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -3,9 +3,11 @@
  * exit code. All behaviour lives in the capability folders.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodes, type ExitCode } from '../errors/index.ts';
+import { exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
 import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
+import { helpPointer } from './flags.ts';
+import { packageVersion } from './version.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerTest } from './commands/test.ts';
 import { registerRls } from './commands/rls.ts';
@@ -41,10 +43,18 @@ export function runAction(program: Command, action: CommandAction): () => Promis
       const rendered = renderFailure(error, globals.debug === true);
       for (const line of rendered.lines) process.stderr.write(`${line}\n`);
       process.exitCode = rendered.exitCode;
+      await annotateFailure(error);
     } finally {
       stopListening();
     }
   };
+}
+
+/** Under GitHub Actions: the failure as an annotation on the line it names (a SQL error, a refused statement). */
+async function annotateFailure(error: unknown): Promise<void> {
+  const { isGithubActions, errorAnnotations } = await import('../output/github.ts');
+  if (!isGithubActions() || !isSchemaproofError(error)) return;
+  for (const line of errorAnnotations(error.detail, process.cwd())) process.stdout.write(`${line}\n`);
 }
 
 export function buildProgram(): Command {
@@ -54,8 +64,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--database-url <url>', 'use an existing server instead of a throwaway cluster').env('DATABASE_URL'))
     .option('--install-shim', 'with --database-url: create the missing Supabase roles (cluster-wide; each one is printed) instead of failing')
     .option('--debug', 'print stack traces')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
-    .showHelpAfterError();
+    // A usage error is one line naming the flag, then where the help is; never the whole help.
+    .configureOutput({ outputError: (message, write) => write(`schemaproof: ${message}`) });
   registerMigrate(program);
   registerTest(program);
   registerRls(program);
@@ -63,6 +75,11 @@ export function buildProgram(): Command {
   registerLint(program);
   registerLoadFec(program);
   registerVerify(program);
+  const pointTo = (command: Command): void => {
+    command.showHelpAfterError(helpPointer(command));
+    for (const sub of command.commands) pointTo(sub);
+  };
+  pointTo(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/index.ts';
 import type { ShimResult } from '../postgres/index.ts';
-import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
+import type { Workspace } from '../workspace/index.ts';
 import type { GlobalOptions } from './main.ts';
 
 /** Each cluster-wide object --install-shim created, one line each on stderr. */
@@ -12,6 +12,7 @@ export function printShimObjects(shim: ShimResult | null, globals: GlobalOptions
 
 /** The project's workspace for a command: --database-url, --install-shim, and the report of what the shim created. */
 export async function openCommandWorkspace(globals: GlobalOptions, settings: Settings): Promise<Workspace> {
+  const { openProjectWorkspace } = await import('../workspace/index.ts');
   const workspace = await openProjectWorkspace(settings, globals.databaseUrl ?? settings.databaseUrl, { installShim: globals.installShim === true });
   printShimObjects(workspace.shim, globals);
   return workspace;

@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { SchemaproofError } from '../errors/index.ts';
+import { importConfigModule } from './import-module.ts';
 import {
   detectPreset,
   expandSeedPatterns,
@@ -26,10 +26,10 @@ export { presets, presetDefaults, detectPreset, supabaseDir, migrationNamings, p
 
 export const severities = ['error', 'warn', 'off'] as const;
 export type Severity = (typeof severities)[number];
-export const scales = ['small', 'medium', 'large'] as const;
+import { scales } from './scales.ts';
+export { scales, type Scale } from './scales.ts';
 /** Where the compliance map is looked for when the config does not say; absent there = the project has none. */
 export const defaultComplianceMap = 'tests/compliance/compliance-map.json';
-export type Scale = (typeof scales)[number];
 
 const suppressionSchema = z.object({
   lint: z.string().min(1),
@@ -241,7 +241,7 @@ export async function loadSettings(options: { readonly configPath?: string | und
     if (file.endsWith('.json')) {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } else {
-      const module = (await import(pathToFileURL(file).href)) as { config?: unknown; default?: unknown };
+      const module = (await importConfigModule(file)) as { config?: unknown; default?: unknown };
       raw = module.config ?? module.default;
     }
   } catch (error) {

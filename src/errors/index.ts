@@ -78,7 +78,8 @@ export type ErrorDetail =
   | { readonly code: 'socket_path_too_long'; readonly path: string; readonly bytes: number; readonly maxBytes: number }
   | { readonly code: 'cache_dir_unsafe'; readonly path: string; readonly reason: string }
   | { readonly code: 'database_privilege_missing'; readonly target: string; readonly role: string; readonly missing: string; readonly hint: string }
-  | { readonly code: 'interrupted'; readonly signal: string };
+  | { readonly code: 'interrupted'; readonly signal: string }
+  | { readonly code: 'flag_invalid'; readonly flag: string; readonly value: string; readonly detail: string };
 
 export type ErrorCode = ErrorDetail['code'];
 
@@ -211,6 +212,8 @@ export function describeError(detail: ErrorDetail): string {
       return `role ${detail.role} on ${detail.target} lacks ${detail.missing}; ${detail.hint}`;
     case 'interrupted':
       return `interrupted by ${detail.signal}`;
+    case 'flag_invalid':
+      return `option ${detail.flag}: ${JSON.stringify(detail.value)} is invalid: ${detail.detail}; see --help`;
     case 'shim_roles_missing':
       return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
     case 'extension_unavailable':
@@ -282,6 +285,8 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
       return exitCodes.environment;
     case 'interrupted':
       return exitCodes.interrupted;
+    case 'flag_invalid':
+      return exitCodes.usage;
   }
 }
 

@@ -176,8 +176,14 @@ export function dockerAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export async function dockerServer(binaries: PgBinaries | null): Promise<PostgresServer> {
-  // Imported lazily: testcontainers is heavy and only needed on this path.
-  const { GenericContainer, Wait } = await import('testcontainers');
+  // Imported lazily: testcontainers is heavy, only needed on this path, and an optional dependency.
+  let testcontainers: typeof import('testcontainers');
+  try {
+    testcontainers = await import('testcontainers');
+  } catch (error) {
+    throw new SchemaproofError({ code: 'tool_missing', tool: 'testcontainers', hint: 'Docker answers but the optional testcontainers package is not installed: npm install testcontainers, or install PostgreSQL locally (make setup) or set DATABASE_URL' }, { cause: error });
+  }
+  const { GenericContainer, Wait } = testcontainers;
   const image = process.env.SCHEMAPROOF_DOCKER_IMAGE ?? 'postgres:15';
   const container = await new GenericContainer(image)
     .withEnvironment({ POSTGRES_PASSWORD: 'postgres', POSTGRES_HOST_AUTH_METHOD: 'trust' })

@@ -1,11 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadSettings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
-import { findFecFiles, loadFec, type FecLoadResult } from '../../fec/index.ts';
-import { provisionPostgres } from '../../postgres/index.ts';
-import { openProjectWorkspace } from '../../workspace/index.ts';
+import type { FecLoadResult } from '../../fec/index.ts';
+import { hiddenAlias, outputFile, outputFileOption, reporterOption } from '../flags.ts';
 import { runAction } from '../main.ts';
 
 function summary(result: FecLoadResult, where: string): string {
@@ -32,11 +30,17 @@ export function registerLoadFec(program: Command): void {
     .command('load-fec')
     .description('load FEC bulk files (cn, cm, ccl, itpas2, webk) into the FEC tables; without --database-url into a fresh clone in a throwaway cluster (dry check)')
     .argument('<dir>', 'directory with the FEC bulk .txt files')
-    .option('--report <file>', 'write the full result (every rejected row with its reason) as JSON');
+    .addOption(reporterOption(['json'], 'json', 'format of the saved result'))
+    .addOption(outputFileOption('where to write the full result, every rejected row with its reason (default: reports/load-fec.json)'))
+    .addOption(hiddenAlias('--report <file>', 'same as --output-file'));
   command.action((dir: string) =>
     runAction(program, async (globals) => {
+      const { loadSettings } = await import('../../config/index.ts');
+      const { findFecFiles, loadFec } = await import('../../fec/index.ts');
+      const { provisionPostgres } = await import('../../postgres/index.ts');
+      const { openProjectWorkspace } = await import('../../workspace/index.ts');
       const settings = await loadSettings({ configPath: globals.config });
-      const options = command.opts<{ report?: string }>();
+      const options = command.opts<{ report?: string; outputFile?: string }>();
       const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
       // Refuse a wrong directory before starting any server.
       findFecFiles(resolve(dir));
@@ -60,7 +64,8 @@ export function registerLoadFec(program: Command): void {
           await workspace.close();
         }
       }
-      const report = options.report ? resolve(options.report) : resolve(settings.reportsDir, 'load-fec.json');
+      const file = outputFile(options, options.report);
+      const report = file ? resolve(file) : resolve(settings.reportsDir, 'load-fec.json');
       mkdirSync(dirname(report), { recursive: true });
       writeFileSync(report, `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(`${summary(result, where)}\nquarantine report (every rejected row with its reason): ${report}\n`);

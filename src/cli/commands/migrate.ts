@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadSettings, type Settings } from '../../config/index.ts';
+import type { Settings } from '../../config/index.ts';
 import { exitCodes } from '../../errors/index.ts';
-import { listMigrationFiles, migrate, migrationStatus, type MigrationTarget } from '../../migrate/index.ts';
-import { applySeed, type SeedRecord } from '../../migrate/seed.ts';
-import { createDatabase, provisionPostgres, type PostgresServer } from '../../postgres/index.ts';
-import { shimRolesFor } from '../../workspace/index.ts';
+import type { MigrationTarget } from '../../migrate/index.ts';
+import type { SeedRecord } from '../../migrate/seed.ts';
+import type { PostgresServer } from '../../postgres/index.ts';
 import { runAction, type GlobalOptions } from '../main.ts';
 import { printShimObjects } from '../workspace.ts';
 
@@ -17,6 +16,7 @@ async function withTarget<T>(
   settings: Settings,
   fn: (target: MigrationTarget, server: PostgresServer, scratch: string | null) => Promise<T>,
 ): Promise<T> {
+  const { createDatabase, provisionPostgres } = await import('../../postgres/index.ts');
   const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
   const server = await provisionPostgres({ databaseUrl, settings: settings.postgres.settings });
   try {
@@ -29,8 +29,9 @@ async function withTarget<T>(
 }
 
 /** Files in the migrations folder that the Supabase CLI would skip, each with the reason (stderr). */
-function printSkipped(settings: Settings): void {
+async function printSkipped(settings: Settings): Promise<void> {
   if (settings.migrationNaming !== 'supabase') return;
+  const { listMigrationFiles } = await import('../../migrate/index.ts');
   for (const entry of listMigrationFiles(settings.sqlDir, settings.root, settings.migrationNaming).skipped) {
     process.stderr.write(`skipped  ${entry.file}: ${entry.reason}\n`);
   }
@@ -43,9 +44,13 @@ export function registerMigrate(program: Command): void {
     .option('--dry-run', 'apply and check everything, then roll back');
   command.action(
     runAction(program, async (globals) => {
+      const { loadSettings } = await import('../../config/index.ts');
+      const { migrate } = await import('../../migrate/index.ts');
+      const { applySeed } = await import('../../migrate/seed.ts');
+      const { shimRolesFor } = await import('../../workspace/index.ts');
       const settings = await loadSettings({ configPath: globals.config });
       const dryRun = command.opts<{ dryRun?: boolean }>().dryRun === true;
-      printSkipped(settings);
+      await printSkipped(settings);
       let seeded: SeedRecord[] = [];
       const result = await withTarget(globals, settings, async (target, server, scratch) => {
         const shimRoles = shimRolesFor(server, globals.installShim === true);
@@ -77,6 +82,8 @@ export function registerMigrate(program: Command): void {
     .description('list migrations as applied, pending, edited or missing')
     .action(
       runAction(program, async (globals) => {
+        const { loadSettings } = await import('../../config/index.ts');
+        const { migrationStatus } = await import('../../migrate/index.ts');
         const settings = await loadSettings({ configPath: globals.config });
         // Read-only: the bookkeeping against the files; nothing is installed.
         const status = await withTarget(globals, settings, (target) =>

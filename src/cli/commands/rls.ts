@@ -1,31 +1,32 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { loadSettings } from '../../config/index.ts';
+import type { Command } from 'commander';
 import { exitCodes } from '../../errors/index.ts';
-import { loadAccessSpec, propertyNames, runMutation, runRls, type MatrixCell, type PropertyName } from '../../rls/index.ts';
+import type { MatrixCell, PropertyName } from '../../rls/index.ts';
+import { flagError, hiddenAlias, integer, oneOf, outputFile, outputFileOption, positiveInteger as positiveInt, reporterOption } from '../flags.ts';
+import { writeTextFile } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
 import { runAction, type GlobalOptions } from '../main.ts';
 
-const positiveInt = (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return parsed;
-};
-const integer = (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('must be an integer');
-  return parsed;
-};
-const property = (value: string): PropertyName => {
-  if (!(propertyNames as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${propertyNames.join(', ')}`);
-  return value as PropertyName;
-};
+interface ReportFlags {
+  readonly reporter: 'summary' | 'json';
+  readonly outputFile?: string;
+  readonly json?: string;
+}
 
-function writeJson(file: string | undefined, value: unknown): void {
-  if (!file) return;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+/** `--reporter json`: the typed result to `--output-file` (or the old `--json FILE`), else to stdout (the summary lines then go to stderr). */
+function reportStreams(options: ReportFlags): { readonly out: NodeJS.WriteStream; readonly finish: (value: unknown) => void } {
+  const file = outputFile(options, options.json);
+  if (file !== undefined && options.reporter === 'summary' && options.json === undefined) throw flagError('--output-file', file, 'give --reporter json for the file');
+  const json = options.reporter === 'json' || options.json !== undefined;
+  const toStdout = json && file === undefined;
+  return {
+    out: toStdout ? process.stderr : process.stdout,
+    finish: (value) => {
+      if (!json) return;
+      const text = `${JSON.stringify(value, null, 2)}\n`;
+      if (file === undefined) process.stdout.write(text);
+      else writeTextFile(file, text);
+    },
+  };
 }
 
 function formatCell(cell: MatrixCell): string {
@@ -35,7 +36,14 @@ function formatCell(cell: MatrixCell): string {
   return `${cell.agrees ? ' ' : '!'} ${cell.relation.padEnd(34)} ${cell.actor.padEnd(8)} ${cell.operation.padEnd(6)} expected ${cell.expected.padEnd(30)} observed ${observed}`;
 }
 
+/** Elapsed time on stderr while a run that reports nothing until it ends goes on (see src/output/tty.ts). */
+async function rlsHeartbeat(what: string): Promise<() => void> {
+  const { heartbeat, progress, terminalFor } = await import('../../output/tty.ts');
+  return heartbeat(progress(process.stderr, terminalFor(process.stderr)), (elapsedMs) => `${what}… ${(elapsedMs / 1000).toFixed(0)} s`);
+}
+
 async function workspaceFor(globals: GlobalOptions) {
+  const { loadSettings } = await import('../../config/index.ts');
   const settings = await loadSettings({ configPath: globals.config });
   const workspace = await openCommandWorkspace(globals, settings);
   return { settings, workspace };
@@ -48,17 +56,23 @@ export function registerRls(program: Command): void {
     .option('--runs <n>', 'worlds per property (default: rls.runs from the config)', positiveInt)
     .option('--seed <s>', 'fast-check seed (replay a failure)', integer)
     .option('--path <p>', 'fast-check path of a counterexample (replay; use with --property)')
-    .option('--property <name>', `run one property: ${propertyNames.join(', ')}`, property)
+    .option('--property <name>', 'run one property: coverage, visibility, write_isolation, side_doors, audit_trail or no_transaction_leak')
     .option('--matrix', 'print the observed access matrix (expected vs observed per relation, actor and operation)')
-    .option('--json <file>', 'write the full typed result as JSON');
+    .addOption(reporterOption(['summary', 'json'], 'summary', 'summary lines, or the full typed result as JSON'))
+    .addOption(outputFileOption('write the --reporter json result there (the summary stays on stdout)'))
+    .addOption(hiddenAlias('--json <file>', 'same as --reporter json --output-file FILE'));
   command.action(
     runAction(program, async (globals) => {
-      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: PropertyName; matrix?: boolean; json?: string }>();
+      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: string; matrix?: boolean } & ReportFlags>();
+      const { loadAccessSpec, propertyNames, runRls } = await import('../../rls/index.ts');
+      const property: PropertyName | undefined = options.property === undefined ? undefined : oneOf('--property', options.property, propertyNames);
+      const { out, finish } = reportStreams(options);
       if (options.path && (!options.property || options.seed === undefined)) {
         process.stderr.write('schemaproof rls: --path replays one counterexample: give it with --property and --seed (as printed in the replay line)\n');
         return exitCodes.usage;
       }
       const { settings, workspace } = await workspaceFor(globals);
+      const stopHeartbeat = await rlsHeartbeat('rls: property tests running');
       try {
         const spec = loadAccessSpec(settings.accessSpec);
         const seed = options.seed ?? settings.rls.seed;
@@ -70,27 +84,27 @@ export function registerRls(program: Command): void {
           runs: options.runs ?? settings.rls.runs,
           seed,
           ...(options.path ? { path: options.path } : {}),
-          ...(options.property ? { properties: [options.property] } : {}),
-        });
+          ...(property ? { properties: [property] } : {}),
+        }).finally(stopHeartbeat);
         for (const entry of result.properties) {
-          process.stdout.write(
+          out.write(
             `${entry.passed ? 'PASS' : 'FAIL'}  ${entry.name.padEnd(20)} ${String(entry.runs).padStart(4)} run(s) ${String(entry.cases).padStart(7)} case(s) ${(entry.durationMs / 1000).toFixed(1).padStart(6)} s  seed ${entry.seed}\n`,
           );
           if (!entry.passed) {
-            if (entry.counterexample) process.stdout.write(`${entry.counterexample.rendered}\n`);
-            if (entry.error) process.stdout.write(`  error: ${entry.error}\n`);
-            if (entry.replay) process.stdout.write(`  replay: ${entry.replay}\n`);
+            if (entry.counterexample) out.write(`${entry.counterexample.rendered}\n`);
+            if (entry.error) out.write(`  error: ${entry.error}\n`);
+            if (entry.replay) out.write(`  replay: ${entry.replay}\n`);
           }
         }
-        if (options.matrix) for (const cell of result.observedMatrix) process.stdout.write(`${formatCell(cell)}\n`);
+        if (options.matrix) for (const cell of result.observedMatrix) out.write(`${formatCell(cell)}\n`);
         if (result.unreviewed.length > 0) {
-          process.stdout.write(`warning: ${result.unreviewed.length} relation(s) marked "reviewed": false in the access spec (their rules are a draft): ${result.unreviewed.join(', ')}\n`);
+          out.write(`warning: ${result.unreviewed.length} relation(s) marked "reviewed": false in the access spec (their rules are a draft): ${result.unreviewed.join(', ')}\n`);
         }
         const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
-        process.stdout.write(
+        out.write(
           `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec; seed ${result.seed}\n`,
         );
-        writeJson(options.json, result);
+        finish(result);
         return result.passed ? exitCodes.ok : exitCodes.checksFailed;
       } finally {
         await workspace.close();
@@ -103,18 +117,23 @@ export function registerRls(program: Command): void {
     .option('--runs <n>', 'worlds per property per mutant (default: rls.mutationRuns from the config)', positiveInt)
     .option('--seed <s>', 'fast-check seed (default: rls.seed from the config)', integer)
     .option('--only <names>', 'comma-separated mutant names')
-    .option('--json <file>', 'write the full typed result as JSON');
+    .addOption(reporterOption(['summary', 'json'], 'summary', 'summary lines, or the full typed result as JSON'))
+    .addOption(outputFileOption('write the --reporter json result there (the summary stays on stdout)'))
+    .addOption(hiddenAlias('--json <file>', 'same as --reporter json --output-file FILE'));
   mutate.action(
     runAction(program, async (globals) => {
-      // `rls` declares --runs, --seed and --json too, and commander gives an
-      // option to the parent when both declare it: read them merged.
-      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string; json?: string }>();
+      // `rls` declares --runs and --seed too, and commander gives an option to
+      // the parent when both declare it: read them merged.
+      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string } & ReportFlags>();
+      const { loadAccessSpec, runMutation } = await import('../../rls/index.ts');
+      const { out, finish } = reportStreams(options);
       const { settings, workspace } = await workspaceFor(globals);
+      const seed = options.seed ?? settings.rls.seed;
+      const stopHeartbeat = await rlsHeartbeat('rls mutate: mutants running');
       try {
         const spec = loadAccessSpec(settings.accessSpec);
-        const seed = options.seed ?? settings.rls.seed;
         const runs = options.runs ?? settings.rls.mutationRuns;
-        process.stdout.write(`seed ${seed}, ${runs} world(s) per property per mutant\n`);
+        out.write(`seed ${seed}, ${runs} world(s) per property per mutant\n`);
         const result = await runMutation({
           server: workspace.server,
           template: workspace.template.name,
@@ -127,30 +146,32 @@ export function registerRls(program: Command): void {
           onResult: (entry) => {
             const verdict = entry.status === 'caught' ? entry.caughtBy! : entry.status === 'survived' ? 'SURVIVED' : entry.status === 'error' ? 'ERROR' : entry.status.replace('_', ' ');
             const why = entry.applyError ? ` (${entry.applyError})` : entry.error ? ` (${entry.error})` : '';
-            process.stdout.write(`${verdict.padEnd(20)} ${entry.name}${why}  ${(entry.durationMs / 1000).toFixed(1)} s\n`);
+            out.write(`${verdict.padEnd(20)} ${entry.name}${why}  ${(entry.durationMs / 1000).toFixed(1)} s\n`);
           },
         });
+        stopHeartbeat();
         if (result.baselineFailures.length > 0) {
-          process.stdout.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
+          out.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
         }
         for (const entry of result.mutants.filter((mutant) => mutant.equivalent !== undefined)) {
-          process.stdout.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
+          out.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
         }
         for (const entry of result.mutants.filter((mutant) => mutant.status === 'not_applicable')) {
-          process.stdout.write(`not applicable ${entry.name} (not counted): ${entry.applyError}\n`);
+          out.write(`not applicable ${entry.name} (not counted): ${entry.applyError}\n`);
         }
         for (const entry of result.mutants.filter((mutant) => mutant.status === 'error')) {
-          process.stdout.write(`ERROR ${entry.name}: the mutated schema could not be tested: ${entry.error}\n`);
+          out.write(`ERROR ${entry.name}: the mutated schema could not be tested: ${entry.error}\n`);
         }
         for (const entry of result.mutants.filter((mutant) => mutant.status === 'survived')) {
-          process.stdout.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
+          out.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
         }
-        process.stdout.write(
+        out.write(
           `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}, seed ${result.seed}\n`,
         );
-        writeJson(options.json, result);
+        finish(result);
         return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;
       } finally {
+        stopHeartbeat();
         await workspace.close();
       }
     }),

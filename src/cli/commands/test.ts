@@ -1,23 +1,10 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { loadSettings } from '../../config/index.ts';
-import { exitCodes, fromSystemError } from '../../errors/index.ts';
-import {
-  defaultJobs,
-  discoverPgtapFiles,
-  formatFileLine,
-  formatJson,
-  formatJunit,
-  formatSummary,
-  formatTap,
-  reporters,
-  runPgtap,
-  type PgtapProgressEvent,
-  type PgtapReporter,
-  type PgtapRunResult,
-} from '../../pgtap/index.ts';
+import { resolve } from 'node:path';
+import { exitCodes } from '../../errors/index.ts';
+import type { PgtapProgressEvent, PgtapRunResult } from '../../pgtap/index.ts';
+import { formatFileLine, formatJson, formatJunit, formatSummary, formatTap, reporters, type PgtapReporter } from '../../pgtap/reporters.ts';
+import { hiddenAlias, outputFile, outputFileOption, positiveInteger, reporterOption } from '../flags.ts';
+import { writeTextFile } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
 
@@ -26,13 +13,8 @@ interface TestOptions {
   readonly timeoutMs?: number;
   readonly reporter: PgtapReporter;
   readonly output?: string;
+  readonly outputFile?: string;
   readonly passWithNoTests?: boolean;
-}
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
 }
 
 /** Progress on stdout: plain lines, or on a TTY (not CI) a live block of running files under the finished ones. */
@@ -82,15 +64,6 @@ function render(result: PgtapRunResult, reporter: PgtapReporter): string {
   }
 }
 
-function writeOutput(path: string, text: string): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  } catch (error) {
-    throw fromSystemError(error, path) ?? error;
-  }
-}
-
 export function registerTest(program: Command): void {
   const command = program
     .command('test')
@@ -98,18 +71,23 @@ export function registerTest(program: Command): void {
     .argument('[files...]', 'pgTAP files or directories (default: every *.sql under the configured pgtapDir)')
     .option('-j, --jobs <n>', 'files run at once (default: config pgtap.jobs, else the number of cores)', positiveInteger)
     .option('--timeout-ms <n>', 'per-file timeout in milliseconds (default: config pgtap.timeoutMs, 60000)', positiveInteger)
-    .addOption(new Option('--reporter <name>', 'summary (live, then failures), tap, junit or json').choices(reporters).default('summary'))
-    .option('-o, --output <file>', 'write the report there (the summary still goes to stdout)')
+    .addOption(reporterOption(reporters, 'summary', 'summary (live, then failures), tap, junit or json'))
+    .addOption(outputFileOption('write the report there (the summary still goes to stdout)'))
+    .addOption(hiddenAlias('-o, --output <file>', 'same as --output-file'))
     .option('--pass-with-no-tests', 'exit 0 when no pgTAP file is found (default: a failure naming where it looked; config pgtap.passWithNoTests)');
   command.action(
     runAction(program, async (globals) => {
+      const { loadSettings } = await import('../../config/index.ts');
+      const { defaultJobs, discoverPgtapFiles, runPgtap } = await import('../../pgtap/index.ts');
       const options = command.opts<TestOptions>();
+      const output = outputFile(options, options.output);
       const paths = command.processedArgs[0] as string[] | undefined;
       const settings = await loadSettings({ configPath: globals.config });
       const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd(), extensions: settings.pgtap.extensions });
-      const toFile = options.output !== undefined;
+      const toFile = output !== undefined;
       const showSummary = options.reporter === 'summary' || toFile;
-      const live = showSummary && process.stdout.isTTY === true && !process.env.CI;
+      const { terminalFor } = await import('../../output/tty.ts');
+      const live = showSummary && terminalFor(process.stdout).live;
       const printer = progressPrinter(live);
       const workspace = await openCommandWorkspace(globals, settings);
       let result: PgtapRunResult;
@@ -132,9 +110,9 @@ export function registerTest(program: Command): void {
         await workspace.close();
       }
       if (toFile) {
-        writeOutput(resolve(process.cwd(), options.output as string), render(result, options.reporter));
+        writeTextFile(output, render(result, options.reporter));
         process.stdout.write(formatSummary(result, { fileLines: false }).replace(/^\n/, ''));
-        process.stdout.write(`${options.reporter} report written to ${options.output}\n`);
+        process.stdout.write(`${options.reporter} report written to ${output}\n`);
       } else if (options.reporter === 'summary') {
         process.stdout.write(`\n${formatSummary(result, { fileLines: false })}`);
       } else {
