@@ -3,7 +3,7 @@
  * binaries (a throwaway cluster), Docker through testcontainers, else one
  * clear error saying what to install.
  */
-import { sql } from '@databases/pg';
+import { sql, type Queryable } from '@databases/pg';
 import { existsSync } from 'node:fs';
 import { SchemaproofError } from '../errors/index.ts';
 import { findPgBinaries, type PgBinaries } from './binaries.ts';
@@ -109,13 +109,48 @@ function redact(target: ConnectionTarget): string {
   return `postgres://${target.user}@${target.host}:${target.port}/${target.database}`;
 }
 
-/** Drop those of `names` that exist on the server at `base` (templates unmarked first). */
-async function dropExisting(base: ConnectionTarget, names: readonly string[]): Promise<void> {
+/** How long the cleanup waits for the sessions it ended to be gone. */
+const endedSessionsWaitMs = 5000;
+
+/**
+ * End our sessions still running `create database` of one of `names` (a
+ * signal arrived mid-clone: that CREATE would commit after we looked), and
+ * wait until they are gone, so each of those databases then either exists or
+ * never will. Returns how many there were.
+ */
+async function endSessionsCreating(admin: Queryable, names: readonly string[]): Promise<number> {
+  const rows = await admin.query(sql`
+    select pid, pg_terminate_backend(pid) from pg_stat_activity
+    where pid <> pg_backend_pid() and usename = current_user and state = 'active'
+      and starts_with(lower(ltrim(query)), 'create database')
+      and exists (select from unnest(${[...names]}::text[]) as ours(name) where strpos(query, ours.name) > 0)`);
+  const pids = rows.map((row) => Number(row.pid));
+  const deadline = Date.now() + endedSessionsWaitMs;
+  while (pids.length > 0 && Date.now() < deadline) {
+    const left = await admin.query(sql`select count(*)::int as n from pg_stat_activity where pid = any(${pids}::int[])`);
+    if (left[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return pids.length;
+}
+
+/**
+ * Drop those of `names` that exist on the server at `base` (templates
+ * unmarked first), after ending our sessions still creating one of them;
+ * again while the run hands out new names (it keeps working until the
+ * signal's cleanup ends it).
+ */
+export async function dropRunDatabases(base: ConnectionTarget, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   const admin = connectTarget(base, { poolSize: 1, connectionTimeoutMilliseconds: 5000 });
   try {
-    const rows = await admin.query(sql`select datname from pg_database where datname = any(${[...names]}::text[])`);
-    await dropDatabases(admin, rows.map((row) => String(row.datname)));
+    for (let pass = 0; pass < 5; pass += 1) {
+      const known = [...names];
+      const ended = await endSessionsCreating(admin, known);
+      const rows = await admin.query(sql`select datname from pg_database where datname = any(${known}::text[])`);
+      await dropDatabases(admin, rows.map((row) => String(row.datname)));
+      if (ended === 0 && names.length === known.length) break;
+    }
   } finally {
     await admin.dispose();
   }
@@ -129,7 +164,7 @@ async function dropExisting(base: ConnectionTarget, names: readonly string[]): P
  */
 export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null, kind: PostgresServer['kind'] = 'url'): PostgresServer {
   const names: string[] = [];
-  const unregister = registerCleanup({ async: () => dropExisting(base, names) });
+  const unregister = registerCleanup({ async: () => dropRunDatabases(base, names) });
   return assembleServer({
     kind,
     description: `existing server ${redact(base)}`,
@@ -140,7 +175,7 @@ export function attachServer(base: ConnectionTarget, binaries: PgBinaries | null
     // Drop exactly the databases this server handed out names for; never others.
     teardown: async (handedOut) => {
       try {
-        await dropExisting(base, handedOut);
+        await dropRunDatabases(base, handedOut);
       } finally {
         unregister();
       }

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { sql, type ConnectionPool } from '@databases/pg';
 import { connectTarget, currentRunTag, parseRunDatabaseName, provisionPostgres } from '../../src/postgres/index.ts';
 import { processStartTicks } from '../../src/postgres/processes.ts';
+import { dropRunDatabases } from '../../src/postgres/provision.ts';
 import { startCli, waitFor } from '../helpers/cli.ts';
 import { pgtapFile, tinyProject, type TinyProject } from '../helpers/project.ts';
 
@@ -49,6 +50,39 @@ describe('databases on a server we did not start', () => {
       expect(await databasesOf(pid)).toEqual([]);
     });
   }
+
+  it('drops a database whose CREATE was still running when the cleanup started (a signal mid-clone)', async () => {
+    const base = inject('pg').maintenance;
+    const source = `sp_${currentRunTag()}_900002_inflight_source`;
+    const target = `sp_${currentRunTag()}_900003_inflight`;
+    const holder = connectTarget(base, { poolSize: 1 });
+    const creator = connectTarget(base, { poolSize: 1 });
+    await admin.query(sql`create database ${sql.ident(source)}`);
+    try {
+      let creating: Promise<unknown> = Promise.resolve();
+      await holder.task(async (session) => {
+        // An uncommitted rename holds the source database's lock: the CREATE below waits on it, in flight.
+        await session.query(sql`begin`);
+        await session.query(sql`alter database ${sql.ident(source)} rename to ${sql.ident(`${source}_held`)}`);
+        creating = creator.query(sql`create database ${sql.ident(target)} template ${sql.ident(source)}`).catch(() => undefined);
+        await waitFor('the CREATE to wait on the lock', async () => {
+          const rows = await admin.query(sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and strpos(query, ${target}) > 0`);
+          return rows[0]?.n === 1;
+        });
+        await dropRunDatabases(base, [target]);
+        await session.query(sql`rollback`);
+      });
+      // Left running, the CREATE would now go through and leave the database behind.
+      await creating;
+      const rows = await admin.query(sql`select count(*)::int as n from pg_database where datname = ${target}`);
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await holder.dispose();
+      await creator.dispose();
+      await admin.query(sql`drop database if exists ${sql.ident(target)}`);
+      await admin.query(sql`drop database if exists ${sql.ident(source)}`);
+    }
+  });
 
   it('drops what a dead run of this host left (templates unmarked first), and leaves live and foreign runs alone', async () => {
     const [hostBoot] = currentRunTag().split('_');
