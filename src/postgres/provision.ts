@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { SchemaproofError } from '../errors/index.ts';
 import { findPgBinaries, type PgBinaries } from './binaries.ts';
 import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
-import { registerCleanup } from './exit-cleanup.ts';
+import { interruptedBy, registerCleanup } from './exit-cleanup.ts';
 import { checkServerPrivileges, type ServerRequirements } from './privileges.ts';
 import { currentRunTag, dropDatabases, dropDeadRunDatabases } from './run-databases.ts';
 import {
@@ -63,6 +63,9 @@ function assembleServer(parts: {
     connect: (database, options) => connectTarget(parts.target(database), options),
     clientEnv: (database) => clientEnvFor(parts.target(database)),
     uniqueName: (purpose) => {
+      // Once a signal's cleanup has started, a new database could be created after its last look: none is.
+      const signal = interruptedBy();
+      if (signal !== null) throw new SchemaproofError({ code: 'interrupted', signal });
       const name = uniqueDatabaseName(purpose, runTag);
       names.push(name);
       return name;
