@@ -22,6 +22,7 @@ import { findFecFiles, fileChecksum, loadFec, type FecLoadResult } from '../fec/
 import { bookkeepingSchema, migrate, readMigrationFiles, readPolicyFiles } from '../migrate/index.ts';
 import {
   createDatabase,
+  platformSchemas,
   localServer,
   startLocalCluster,
   type ConnectionTarget,
@@ -120,10 +121,10 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-/** Rows per table of a database (harness schemas left out). */
+/** Rows per table of a database (harness and platform schemas left out). */
 async function tableCounts(db: ConnectionPool): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of await readUserTables(db, [scratchSchema, bookkeepingSchema])) {
+  for (const table of await readUserTables(db, [scratchSchema, bookkeepingSchema, ...platformSchemas])) {
     const rows = await db.query(sql`select count(*)::int8 as n from ${sql.ident(table.schema, table.table)}`);
     const n = Number(rows[0]?.n ?? 0);
     if (n > 0) counts[`${table.schema}.${table.table}`] = n;

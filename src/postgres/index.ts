@@ -19,6 +19,6 @@ export {
   type Template,
   type CloneStrategy,
 } from './databases.ts';
-export { installSupabaseShim, shimFile, platformRoles, platformRoleNames, shimOwnerRoles, developerSearchPath, ensurePlatformRoles, type ShimResult, type ShimOptions, type ShimRoles, type RoleSpec } from './shim.ts';
+export { installSupabaseShim, shimFile, platformRoles, platformRoleNames, platformSchemas, shimOwnerRoles, developerSearchPath, ensurePlatformRoles, type ShimResult, type ShimOptions, type ShimRoles, type RoleSpec } from './shim.ts';
 export { platformExtensions, extensionHint } from './platform-extensions.ts';
 export { asActor, becomeActor, actorSession, describeActor, type Actor, type ActorSession, type JwtClaims, type AsActorOptions } from './actor.ts';

@@ -93,6 +93,14 @@ export const platformRoleNames: readonly string[] = platformRoles.map((role) => 
  */
 export const shimOwnerRoles: readonly string[] = ['supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'supabase_realtime_admin', 'supabase_functions_admin', 'pgbouncer'];
 
+/**
+ * Schemas a Supabase database holds that belong to the platform, not to the
+ * project: GoTrue, Storage, Realtime, GraphQL, Vault, webhooks, pg_net,
+ * pg_cron, the pooler, pg_tle and the extension home. The shim creates some
+ * of them; a real Supabase project's migrations never own them.
+ */
+export const platformSchemas: readonly string[] = ['auth', 'storage', 'realtime', '_realtime', '_analytics', 'graphql', 'graphql_public', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions', 'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', 'extensions'];
+
 /** The platform's search_path for the developer's role (post-setup.sql: `ALTER ROLE postgres SET search_path`). */
 export const developerSearchPath = '"$user", public, extensions';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { checkServerPrivileges } from './privileges.ts';
 import { ensurePlatformRoles, shimOwnerRoles, type ShimRoles } from './shim-roles.ts';
 
-export { platformRoles, platformRoleNames, shimOwnerRoles, developerSearchPath, ensurePlatformRoles, type RoleSpec, type ShimRoles } from './shim-roles.ts';
+export { platformRoles, platformRoleNames, platformSchemas, shimOwnerRoles, developerSearchPath, ensurePlatformRoles, type RoleSpec, type ShimRoles } from './shim-roles.ts';
 
 export const shimFile = fileURLToPath(new URL('./supabase-shim.sql', import.meta.url));
 

@@ -9,6 +9,7 @@
  */
 import { sql, type Queryable } from '@databases/pg';
 import type { AccessSpec } from './spec.ts';
+import { platformSchemas as platformSchemaNames } from '../postgres/shim-roles.ts';
 
 export interface CatalogRelation {
   readonly schema: string;
@@ -127,7 +128,7 @@ export async function readCatalog(db: Queryable, exposedSchemas: readonly string
 const qualified = (relation: { schema: string; name: string }): string => `${relation.schema}.${relation.name}`;
 
 /** The Supabase platform's own schemas: their tables (storage.objects is granted to anon there) are the project's only when the spec names them. */
-const platformSchemas: ReadonlySet<string> = new Set(['auth', 'storage', 'realtime', 'vault', 'graphql', 'graphql_public', 'extensions', 'supabase_functions', 'net', 'pgbouncer']);
+const platformSchemas: ReadonlySet<string> = new Set(platformSchemaNames);
 
 export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFinding[] {
   const findings: CoverageFinding[] = [];

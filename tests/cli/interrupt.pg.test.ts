@@ -30,6 +30,14 @@ function baseDir(): string {
 }
 
 /** Processes whose command line mentions `text`. */
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function processesMentioning(text: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -65,7 +73,8 @@ describe('Ctrl-C', () => {
     const cache = mkdtempSync('/tmp/sp-interrupt-cache-');
     scratch.push(cache);
     const run = startCli(['migrate'], { cwd: project.dir, env: { SCHEMAPROOF_TMPDIR: base, SCHEMAPROOF_CACHE_DIR: cache }, processGroup: true });
-    await waitFor('initdb to run', () => [...processesMentioning(base), ...processesMentioning(cache)].some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('initdb')));
+    // A process found a moment ago may be gone by the time its cmdline is read.
+    await waitFor('initdb to run', () => [...processesMentioning(base), ...processesMentioning(cache)].some((pid) => cmdlineOf(pid).includes('initdb')));
     process.kill(-(run.child.pid ?? 0), 'SIGINT');
     const result = await run.done;
     expect(result.status).toBe(130);
