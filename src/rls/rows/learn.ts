@@ -602,7 +602,7 @@ class TableLearner {
    * whichever body it draws, so every body must be accepted with every
    * learned partition value. A body that was found with one key value can
    * fail with another (a CHECK ties a filled column to the key, e.g.
-   * occurred_at <= created_at + 1 day): such bodies are dropped where the
+   * measured_on <= logged_on + 1 day): such bodies are dropped where the
    * situation has another. Without this a world's load failed for some seeds
    * only, and every property of that run failed with it.
    */
