@@ -536,12 +536,13 @@ async function relationInfos(db: Queryable, spec: AccessSpec, model: RowModel): 
  */
 const learned = new Map<string, Promise<RowModel>>();
 
-function learnedKey(server: PostgresServer, template: string, spec: AccessSpec): string {
-  return `${server.description}\0${template}\0${JSON.stringify(spec)}`;
+function learnedKey(server: PostgresServer, template: string, spec: AccessSpec, seed: number): string {
+  return `${server.description}\0${template}\0${seed}\0${JSON.stringify(spec)}`;
 }
 
-function learnOnce(server: PostgresServer, template: string, spec: AccessSpec, learn: () => Promise<RowModel>): Promise<RowModel> {
-  const key = learnedKey(server, template, spec);
+/** One learned model per server, template, spec and seed (the seed draws the values). */
+function learnOnce(server: PostgresServer, template: string, spec: AccessSpec, seed: number, learn: () => Promise<RowModel>): Promise<RowModel> {
+  const key = learnedKey(server, template, spec, seed);
   let model = learned.get(key);
   if (!model) {
     model = learn();
@@ -553,7 +554,7 @@ function learnOnce(server: PostgresServer, template: string, spec: AccessSpec, l
 
 /** Learn the row recipes of `spec` on a fresh clone of `template` (once per process). */
 export function learnRowModel(server: PostgresServer, template: string, spec: AccessSpec, seed: number): Promise<RowModel> {
-  return learnOnce(server, template, spec, async () => {
+  return learnOnce(server, template, spec, seed, async () => {
     const clone = await templateHandle(server, template).clone('rls_rows');
     const db = server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
     try {
@@ -595,7 +596,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
             await checkSpecAgainstDatabase(db, options.spec, await readCatalog(db, options.spec.exposedSchemas), options.specFile ?? '(access spec)');
             checkedSpec = true;
           }
-          if (!model) model = await learnOnce(options.server, options.template, options.spec, () => learnRows(db, options.spec, { seed }));
+          if (!model) model = await learnOnce(options.server, options.template, options.spec, seed, () => learnRows(db, options.spec, { seed }));
           if (options.prepare) await options.prepare(db);
           await installProbe(db);
           await installAccept(db);

@@ -12,6 +12,10 @@ describe('config', () => {
     expect(settings.policiesDir).toBe('/project/policies');
     expect(settings.bench.scale).toBe('medium');
     expect(settings.bench.gates.rlsRatio).toBe(1.2);
+    // RLS worlds are drawn from a fixed seed unless the config or --seed says otherwise.
+    expect(settings.rls.seed).toBe(42);
+    expect(resolveSettings({ rls: { runs: 3 } }, '/project', null).rls.seed).toBe(42);
+    expect(resolveSettings({ rls: { seed: 7 } }, '/project', null).rls.seed).toBe(7);
   });
 
   it('lists every problem at once', () => {

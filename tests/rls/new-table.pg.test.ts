@@ -63,7 +63,7 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
     expect(visibility.counterexample!.worldSql).toContain('insert into "public"."notes"');
     expect(visibility.replay).toBe(`schemaproof rls --property visibility --seed ${visibility.seed} --path ${visibility.path}`);
     expect(result.observedMatrix.some((cell) => cell.relation === 'notes' && cell.operation === 'select' && !cell.agrees)).toBe(true);
-  });
+  }, 900_000);
 
   it('gives the same verdict on every run without --seed: the default seed is fixed and recorded', async () => {
     const spec = specWithNotes();
@@ -77,5 +77,5 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
     }
     expect(verdicts[0]!.passed).toBe(false);
     expect(verdicts[1]).toEqual(verdicts[0]);
-  });
+  }, 900_000);
 });

@@ -602,7 +602,7 @@ class TableLearner {
    * whichever body it draws, so every body must be accepted with every
    * learned partition value. A body that was found with one key value can
    * fail with another (a CHECK ties a filled column to the key, e.g.
-   * occurred_at <= created_at + 1 day): such bodies are dropped where the
+   * measured_on <= logged_on + 1 day): such bodies are dropped where the
    * situation has another. Without this a world's load failed for some seeds
    * only, and every property of that run failed with it.
    */
@@ -708,9 +708,14 @@ class TableLearner {
           }
           const check = error.constraint ? this.model.checks.find((candidate) => candidate.name === error.constraint) : undefined;
           if (error.code !== '23514' || !check) break;
+          // Only columns every role that may change the state may also
+          // change: a role refused the extra column would be refused the
+          // whole UPDATE (42501) while the spec allows it the transition
+          // (a trigger that stamps the column is then what the check needs).
+          const stateUpdaters = this.column(column)?.updatableBy ?? [];
           const choices = this.preferredColumns(check.columns.filter((name) => {
             const model = this.column(name);
-            return model && this.fillable(model);
+            return model && this.fillable(model) && stateUpdaters.every((role) => model.updatableBy.includes(role));
           }));
           const name = choices.find((candidate) => !(candidate in extras) || extras[candidate] === null) ?? choices[0];
           if (!name) break;
