@@ -33,7 +33,7 @@ export const defaultComplianceMap = 'tests/compliance/compliance-map.json';
 
 const suppressionSchema = z.object({
   lint: z.string().min(1),
-  object: z.string().min(1).describe('the object the finding names, e.g. public.fec_filings'),
+  object: z.string().min(1).describe('the object the finding names, e.g. public.orders'),
   reason: z.string().min(10, 'a suppression needs a reason of at least 10 characters'),
 }).strict();
 
