@@ -241,6 +241,15 @@ export async function learnRows(db: ConnectionPool, spec: AccessSpec, options: L
         const values = (accepted[column] ?? []).map(Number).filter((value) => Number.isInteger(value));
         const typeMax = columnModel.type.typname === 'int2' ? 30_000 : 2_000_000_000;
         const start = Math.min(typeMax - 100_000 > 0 ? typeMax - 100_000 : 1000, Math.max(1000, ...values) + 1000 + Math.floor(random() * 1000));
+        // A counter walks past any range or step a CHECK on the column asks
+        // for (a year, an even cycle): then the column takes accepted values
+        // like any other, and rows that collide on the unique key retry.
+        const counted = Array.from({ length: 32 }, (_, step) => start + step);
+        const passing = checks[column] === 'true' ? counted.length : ((await acceptCandidates(db, model.qualified, { [column]: counted }, { [column]: checks[column]! }))[column] ?? []).length;
+        if (passing < counted.length) {
+          draft.slots.delete(column);
+          continue;
+        }
         pools.defineCounterSlot(model.qualified, column, start);
       } else {
         const arbitrary = columnArbitrary(columnModel, model, draft.spec?.hints.columns[column], nowMs);
