@@ -12,6 +12,7 @@
  * expression names its schema (auth.uid(), app.is_staff(), public.t).
  */
 import { sql, type Queryable } from '@databases/pg';
+import { platformSchemas } from '../postgres/shim-roles.ts';
 
 /**
  * Never linted: the catalogs, the platform's schemas (Supabase's and our
@@ -19,29 +20,7 @@ import { sql, type Queryable } from '@databases/pg';
  * other schema (here: public, private) is the project's. Names starting
  * with `pg_` (pg_toast, pg_temp_N) are always excluded as well.
  */
-export const defaultExcludedSchemas: readonly string[] = [
-  'pg_catalog',
-  'information_schema',
-  'pg_toast',
-  'auth',
-  'extensions',
-  'schemaproof',
-  'storage',
-  'realtime',
-  '_realtime',
-  '_analytics',
-  'graphql',
-  'graphql_public',
-  'vault',
-  'pgsodium',
-  'pgsodium_masks',
-  'supabase_functions',
-  'supabase_migrations',
-  'net',
-  'cron',
-  'pgbouncer',
-  'pgtle',
-];
+export const defaultExcludedSchemas: readonly string[] = ['pg_catalog', 'information_schema', 'pg_toast', 'schemaproof', ...platformSchemas];
 
 /** Schemas served through the API (PostgREST's `db-schemas`). */
 export const defaultExposedSchemas: readonly string[] = ['public'];
