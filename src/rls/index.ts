@@ -48,6 +48,7 @@ export {
   loadMutantFiles,
   mutantCatalogue,
   runMutation,
+  focusReaders,
   findOwnerComparison,
   mutantStatuses,
   type Mutant,

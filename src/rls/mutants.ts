@@ -29,6 +29,19 @@ export interface Mutant {
   readonly description: string;
   readonly sql: string;
   readonly source: 'generated' | 'builtin' | string;
+  /**
+   * The spec relations the mutant changes (absent: it may change anything).
+   * The properties first judge these and the relations that read them; a
+   * mutant that focused pass does not catch is judged again on everything
+   * before it may survive.
+   */
+  readonly focus?: readonly string[];
+  /**
+   * The property to try first (a broken SELECT policy shows in visibility,
+   * a broken write policy in write isolation). Only the order changes: every
+   * property still judges a mutant the first one does not catch.
+   */
+  readonly prefer?: PropertyName;
 }
 
 export const mutantStatuses = ['caught', 'survived', 'equivalent', 'not_applicable', 'error'] as const;
@@ -138,9 +151,12 @@ const commandPrivileges: Record<string, readonly string[]> = {
 /** Build the catalogue from the spec and the (unmutated) template's catalog. */
 export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<Mutant[]> {
   const mutants: Mutant[] = [];
+  // Every generated mutant but the side doors changes one relation of the spec: `focus` names it.
+  let focus: readonly string[] | undefined;
+  let prefer: PropertyName | undefined;
   const add = (name: string, description: string, query: SQLQuery, source = 'generated'): void => {
     if (mutants.some((mutant) => mutant.name === name)) return;
-    mutants.push({ name, description, sql: renderSql(query), source });
+    mutants.push({ name, description, sql: renderSql(query), source, ...(focus ? { focus } : {}), ...(prefer ? { prefer } : {}) });
   };
   const tables = Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'table');
   const qualifiedTables = tables.map(([name, relation]) => `${relation.schema}.${name}`);
@@ -175,6 +191,8 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
     const info = tableInfo.get(`${policy.schema}.${policy.table}`);
     if (!relation || !info) continue;
     const target = sql`${sql.ident(policy.policy)} on ${sql.ident(policy.schema, policy.table)}`;
+    focus = [policy.table];
+    prefer = policy.command === 'SELECT' ? 'visibility' : policy.command === 'ALL' ? undefined : 'write_isolation';
     add(`policy_dropped_${policy.policy}`, `policy ${policy.policy} (${policy.command} on ${policy.table}) dropped`, sql`drop policy ${target}`);
     // An UPDATE policy whose WITH CHECK is its USING over no column refuses
     // with USING (true) exactly whom it refused before (the check fails
@@ -230,6 +248,8 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
   for (const [name, relation] of tables) {
     const info = tableInfo.get(`${relation.schema}.${name}`);
     if (!info) continue;
+    focus = [name];
+    prefer = undefined;
     const table = sql.ident(relation.schema, name);
     if (info.rowSecurity) add(`rls_disabled_${name}`, `row level security disabled on ${name}`, sql`alter table ${table} disable row level security`);
     if (info.forced) add(`rls_not_forced_${name}`, `row level security not forced on ${name} (the owner bypasses it)`, sql`alter table ${table} no force row level security`);
@@ -256,9 +276,11 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
      where c.relkind = 'v' and n.nspname || '.' || c.relname = any(${Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'view').map(([name, relation]) => `${relation.schema}.${name}`)}::text[])`)) as { schema: string; name: string; invoker: boolean }[];
   for (const view of viewRows) {
     if (!view.invoker) continue;
+    focus = [view.name];
     add(`view_security_definer_${view.name}`, `view ${view.name} runs as its owner (security_invoker = false)`, sql`alter view ${sql.ident(view.schema, view.name)} set (security_invoker = false)`, 'builtin');
   }
 
+  focus = undefined;
   const exposed = spec.exposedSchemas[0]!;
   const privateTable = tables.find(([name, relation]) => tableInfo.has(`${relation.schema}.${name}`) && spec.actors.some((actor) => actor.role !== 'service_role' && relation.rules[actor.name]?.select !== 'all'));
   const grantees = ['anon', 'authenticated'].filter((role) => existingRoles.includes(role));
@@ -281,6 +303,7 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
 
   for (const [name, relation] of tables) {
     if (!relation.partitioned || !tableInfo.has(`${relation.schema}.${name}`) || grantees.length === 0) continue;
+    focus = [name];
     const parent = renderSql(sql.ident(relation.schema, name));
     const to = grantees.map((role) => renderSql(sql.ident(role))).join(', ');
     const exposePartitions = (filter: string): string => `do $mutant$
@@ -300,6 +323,7 @@ $mutant$`;
 
   for (const [name, relation] of tables) {
     if (!relation.immutable || !tableInfo.has(`${relation.schema}.${name}`)) continue;
+    focus = [name];
     // Guard triggers: the ones that fire on DELETE (an append-only guard also covers UPDATE).
     const triggers = (await db.query(sql`
       select t.tgname as name from pg_catalog.pg_trigger t
@@ -314,6 +338,7 @@ $mutant$`;
     }
   }
 
+  focus = undefined;
   const uid = (await db.query(sql`select to_regprocedure('auth.uid()') is not null as present, to_regprocedure('auth.jwt()') is not null as jwt`))[0] as { present: boolean; jwt: boolean };
   if (uid.present) {
     add(
@@ -330,6 +355,69 @@ end $$`),
     );
   }
   return mutants;
+}
+
+/**
+ * For each spec relation, the spec relations whose verdicts can change when
+ * it changes: itself, views over it, relations whose policies read it
+ * (pg_depend records the tables a policy expression names, and the
+ * functions it calls: a function whose body names the relation counts as
+ * reading it), and audit logs of it — transitively. What this misses (a
+ * body reading through dynamic SQL) the unfocused pass still judges.
+ */
+export async function focusReaders(db: Queryable, spec: AccessSpec): Promise<Map<string, Set<string>>> {
+  const entries = Object.entries(spec.relations);
+  const byQualified = new Map(entries.map(([name, relation]) => [`${relation.schema}.${name}`, name]));
+  const edges = (await db.query(sql`
+    select distinct rn.nspname || '.' || rc.relname as read, dn.nspname || '.' || dc.relname as reader
+      from pg_catalog.pg_depend d
+      join pg_catalog.pg_policy pol on d.classid = 'pg_catalog.pg_policy'::regclass and pol.oid = d.objid
+      join pg_catalog.pg_class dc on dc.oid = pol.polrelid join pg_catalog.pg_namespace dn on dn.oid = dc.relnamespace
+      join pg_catalog.pg_class rc on d.refclassid = 'pg_catalog.pg_class'::regclass and rc.oid = d.refobjid join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+    union
+    select distinct rn.nspname || '.' || rc.relname, dn.nspname || '.' || dc.relname
+      from pg_catalog.pg_depend d
+      join pg_catalog.pg_rewrite rw on d.classid = 'pg_catalog.pg_rewrite'::regclass and rw.oid = d.objid
+      join pg_catalog.pg_class dc on dc.oid = rw.ev_class join pg_catalog.pg_namespace dn on dn.oid = dc.relnamespace
+      join pg_catalog.pg_class rc on d.refclassid = 'pg_catalog.pg_class'::regclass and rc.oid = d.refobjid join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+     where rc.oid <> dc.oid`)) as { read: string; reader: string }[];
+  const calls = (await db.query(sql`
+    select distinct dn.nspname || '.' || dc.relname as reader, p.prosrc as body
+      from pg_catalog.pg_depend d
+      join pg_catalog.pg_policy pol on d.classid = 'pg_catalog.pg_policy'::regclass and pol.oid = d.objid
+      join pg_catalog.pg_class dc on dc.oid = pol.polrelid join pg_catalog.pg_namespace dn on dn.oid = dc.relnamespace
+      join pg_catalog.pg_proc p on d.refclassid = 'pg_catalog.pg_proc'::regclass and p.oid = d.refobjid
+      join pg_catalog.pg_namespace pn on pn.oid = p.pronamespace
+     where pn.nspname not in ('pg_catalog', 'information_schema')`)) as { reader: string; body: string | null }[];
+  for (const call of calls) {
+    for (const [name, relation] of entries) {
+      if (call.body && new RegExp(`(^|[^a-z0-9_$])${name.replace(/[^a-z0-9_]/gi, '')}($|[^a-z0-9_$])`, 'i').test(call.body)) {
+        edges.push({ read: `${relation.schema}.${name}`, reader: call.reader });
+      }
+    }
+  }
+  const direct = new Map<string, Set<string>>(entries.map(([name]) => [name, new Set([name])]));
+  const link = (read: string | undefined, reader: string | undefined): void => {
+    if (read && reader) direct.get(read)?.add(reader);
+  };
+  for (const edge of edges) link(byQualified.get(edge.read), byQualified.get(edge.reader));
+  for (const [name, relation] of entries) {
+    if (relation.of) link(relation.of, name);
+    for (const audited of relation.audit?.of ?? []) link(audited, name);
+  }
+  const closure = new Map<string, Set<string>>();
+  for (const [name] of entries) {
+    const seen = new Set<string>();
+    const queue = [name];
+    while (queue.length > 0) {
+      const next = queue.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(...(direct.get(next) ?? []));
+    }
+    closure.set(name, seen);
+  }
+  return closure;
 }
 
 /** Hold-out mutants: every *.sql file in `dir`, header `-- name: x` and `-- description: y`. */
@@ -380,6 +468,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   const seed = options.seed ?? defaultRlsSeed;
   // Rows are learned once, on the unmutated schema: what a valid row is does not depend on the policies.
   const rowModel = await learnRowModel(options.server, options.template, options.spec, seed);
+  const readers = await withClone(templateHandle(options.server, options.template), 'rls_readers', (db) => focusReaders(db, options.spec), { poolSize: 1 });
   const common = {
     server: options.server,
     template: options.template,
@@ -404,6 +493,17 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   // its worlds to the clone the others share.
   const order: readonly PropertyName[] = ['coverage', 'visibility', 'side_doors', 'audit_trail', 'write_isolation', 'no_transaction_leak'];
   const judges = order.filter((name) => propertyNames.includes(name) && !baselineFailures.includes(name));
+  // Properties that look at nothing a focused pass judges are left out of it.
+  const judgesFor = (focus: readonly string[] | undefined, prefer: PropertyName | undefined): PropertyName[] => {
+    const focused = focus ? focus.map((name) => options.spec.relations[name]).filter((relation) => relation !== undefined) : null;
+    const useful = judges.filter((name) => {
+      if (!focused) return true;
+      if (name === 'audit_trail') return focused.some((relation) => relation.immutable || relation.audit !== undefined);
+      if (name === 'no_transaction_leak') return focused.some((relation) => relation.ownerColumn !== null);
+      return true;
+    });
+    return prefer && useful.includes(prefer) ? [prefer, ...useful.filter((name) => name !== prefer)] : useful;
+  };
   const judge = async (mutant: Mutant): Promise<MutantResult> => {
     const mutantStarted = performance.now();
     const base = { name: mutant.name, description: mutant.description, source: mutant.source };
@@ -412,13 +512,21 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     let applyError: string | undefined;
     try {
       // Quick pass first (one world per property: most mutants fall to the
-      // first world of the right property), then the full number of runs.
-      for (const pass of [{ runs: 1, seedShift: 1 }, { runs: common.runs, seedShift: 0 }]) {
+      // first world of the right property), then the full number of runs;
+      // both judge only the relations the mutant touched and their readers.
+      // A mutant those do not catch is judged on every relation before it
+      // may survive: focusing speeds up catching, never clearing.
+      const focus = mutant.focus ? [...new Set(mutant.focus.flatMap((name) => [...(readers.get(name) ?? [name])]))] : undefined;
+      const passes = focus
+        ? [{ runs: 1, seedShift: 1, focus }, { runs: common.runs, seedShift: 0, focus }, { runs: common.runs, seedShift: 0 }]
+        : [{ runs: 1, seedShift: 1 }, { runs: common.runs, seedShift: 0 }];
+      for (const pass of passes) {
         const result = await runRls({
           ...common,
           runs: pass.runs,
           seed: seed + pass.seedShift,
-          properties: judges,
+          ...(pass.focus ? { focus: pass.focus } : {}),
+          properties: judgesFor(pass.focus, mutant.prefer),
           stopAtFirstFailure: true,
           prepare: async (db) => {
             try {

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { loadAccessSpec, mutantCatalogue, runMutation } from '../../src/rls/index.ts';
+import { sql } from '@databases/pg';
+import { focusReaders, loadAccessSpec, mutantCatalogue, runMutation } from '../../src/rls/index.ts';
+import { templateHandle, withClone } from '../../src/postgres/index.ts';
 import { testServer } from '../helpers/pg.ts';
 
 const spec = loadAccessSpec(resolve(import.meta.dirname, '../access/access-spec.json'));
@@ -85,4 +87,29 @@ describe('mutation self-test', () => {
     expect(byName.get('admin_from_user_metadata')?.counterexample?.rendered).toContain('user_metadata');
     expect(result.seed).toBe(99);
   }, 900_000);
+
+  it('focuses each mutant on what it changed and what reads it, but a focused pass never clears a mutant', async () => {
+    const server = testServer();
+    const template = inject('pg').template;
+    const catalogue = await mutantCatalogue({ server, template, spec });
+    const byName = new Map(catalogue.map((mutant) => [mutant.name, mutant]));
+    expect(byName.get('policy_dropped_fec_candidates_select_anon')?.focus).toEqual(['fec_candidates']);
+    expect(byName.get('rls_disabled_ingestion_logs')?.focus).toEqual(['ingestion_logs']);
+    // A change to what every policy calls may touch any relation: no focus.
+    expect(byName.get('session_claims_cache')?.focus).toBeUndefined();
+    const readers = await withClone(templateHandle(server, template), 'focus_readers', (db) => focusReaders(db, spec), { poolSize: 1 });
+    // A view reads its table; an audit log reads what it audits.
+    expect([...readers.get('privacy_consent_records')!]).toEqual(expect.arrayContaining(['privacy_consent_records', 'privacy_current_consents', 'privacy_audit_logs']));
+    expect([...readers.get('fec_candidates')!]).not.toContain('privacy_audit_logs');
+    // A policy that names another table in a subquery makes that table's readers include the policy's table.
+    const reading = await withClone(templateHandle(server, template), 'focus_policy', async (db) => {
+      await db.query(sql`create policy sp_reads_cursors on public.ingestion_logs for select to authenticated using (exists (select 1 from public.ingestion_cursors))`);
+      return focusReaders(db, spec);
+    }, { poolSize: 1 });
+    expect([...reading.get('ingestion_cursors')!]).toContain('ingestion_logs');
+    // Focused on the wrong relation, the mutant is still caught: the unfocused pass judges it.
+    const dropped = byName.get('policy_dropped_fec_candidates_select_anon')!;
+    const result = await runMutation({ server, template, spec, runs: 2, seed: 7, mutants: [{ ...dropped, name: 'misfocused', focus: ['ingestion_logs'] }] });
+    expect(result.mutants[0]).toMatchObject({ name: 'misfocused', status: 'caught', caughtBy: 'visibility' });
+  }, 600_000);
 });
