@@ -62,7 +62,9 @@ create or replace function pg_temp.schemaproof_probe(probes jsonb) returns jsonb
 language plpgsql volatile as $probe$
 declare
   p jsonb;
-  results jsonb := '[]'::jsonb;
+  -- An array, not a jsonb value: appending to jsonb copies it every time
+  -- (quadratic in the batch), a plpgsql array grows in place.
+  results jsonb[] := '{}';
   r jsonb;
   v_before jsonb;
   v_after jsonb;
@@ -171,9 +173,9 @@ begin
     if v_allowed is not null then r := r || jsonb_build_object('allowed', v_allowed); end if;
     if v_allowed_ids is not null then r := r || jsonb_build_object('allowedIds', v_allowed_ids); end if;
     if v_refused is not null then r := r || jsonb_build_object('oracleRefused', v_refused); end if;
-    results := results || jsonb_build_array(r || jsonb_build_object('ms', extract(epoch from clock_timestamp() - v_started) * 1000));
+    results := results || (r || jsonb_build_object('ms', extract(epoch from clock_timestamp() - v_started) * 1000));
   end loop;
-  return results;
+  return to_jsonb(results);
 end
 $probe$;`;
 
