@@ -51,6 +51,8 @@ export interface MutantResult {
   readonly name: string;
   readonly description: string;
   readonly source: string;
+  /** The relations its focused passes judged (absent: judged on everything from the start). */
+  readonly focus?: readonly string[];
   readonly status: MutantStatus;
   readonly caughtBy: PropertyName | null;
   readonly counterexample?: Counterexample;
@@ -506,7 +508,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   };
   const judge = async (mutant: Mutant): Promise<MutantResult> => {
     const mutantStarted = performance.now();
-    const base = { name: mutant.name, description: mutant.description, source: mutant.source };
+    const base = { name: mutant.name, description: mutant.description, source: mutant.source, ...(mutant.focus ? { focus: mutant.focus } : {}) };
     const equivalent = options.spec.equivalentMutants[mutant.name];
     if (equivalent !== undefined) return { ...base, status: 'equivalent', caughtBy: null, equivalent, durationMs: 0 };
     let applyError: string | undefined;
