@@ -31,7 +31,7 @@ describe('counters and CHECK constraints', () => {
     for (const cycle of cycles) expect(cycle >= 1976 && cycle % 2 === 0).toBe(true);
     // A plain unique integer (no CHECK) still gets a fresh counter value per row.
     await fresh.db.query(sql`create table public.sp_plain_counter (id uuid primary key default gen_random_uuid(), n integer not null unique)`);
-    const plainSpec = { ...spec, relations: { sp_plain_counter: { ...spec.relations.ingestion_cursors!, ownerColumn: null, hints: { columns: {} } } } } as typeof spec;
+    const plainSpec = { ...spec, relations: { sp_plain_counter: { ...spec.relations.ingestion_cursors!, ownerColumn: null, hints: { columns: {}, sameOwner: [] } } } } as typeof spec;
     const plain = await learnRows(fresh.db, plainSpec, { seed: 42 });
     expect([...plain.recipes.values()].find((recipe) => recipe.relation === 'sp_plain_counter')?.slots.get('n')).toBe('counter');
   });
