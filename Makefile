@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PG_MAJOR ?= 15
 
-.PHONY: setup system-deps deps test verify typecheck clean
+.PHONY: setup system-deps deps test verify typecheck lint knip clean
 
 system-deps:
 	@scripts/setup-system.sh
@@ -18,7 +18,15 @@ setup: system-deps deps
 typecheck: deps
 	npx tsc -p tsconfig.json
 
-test: setup typecheck
+# eslint's rules (no formatting; see `npm run format:check`).
+lint: deps
+	npx eslint .
+
+# Every import declared in package.json, no dependency or file unused.
+knip: deps
+	npx knip
+
+test: setup typecheck lint knip
 	@mkdir -p reports
 	@rm -f reports/vitest.json
 	npx vitest run

@@ -208,7 +208,7 @@ export function listEntries(cacheDir: string): { dir: string; bytes: number; use
     const dir = join(cacheDir, name);
     const manifest = readManifest<unknown>(dir);
     if (!manifest) continue;
-    let usedAt = 0;
+    let usedAt: number;
     try {
       usedAt = statSync(join(dir, manifestFile)).mtimeMs;
     } catch {

@@ -1,25 +1,23 @@
 /**
  * `COPY ... FROM STDIN` over the `pg` client that @databases/pg is built on
- * (@databases/pg itself has no COPY API). A minimal "submittable" query: the
- * client calls `submit`, the server answers CopyInResponse, we stream the
- * chunks and end the copy; CommandComplete carries the row count.
+ * (@databases/pg itself has no COPY API), through pg-copy-streams: the COPY
+ * is a writable stream the chunks are piped into; a server error (bad row,
+ * constraint) destroys the stream and rejects with Postgres's error, and the
+ * connection stays usable (the caller rolls back).
  */
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFromStdin, type CopyStreamQuery } from 'pg-copy-streams';
 import type { ConnectionTarget } from '../postgres/index.ts';
 
-/** The small part of `pg.Client` we use (pg ships no types here). */
+/** The small part of `pg.Client` we use. */
 export interface PgClient {
   connect(): Promise<void>;
   query(text: string, values?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
-  query(submittable: CopyIn): CopyIn;
+  query(submittable: CopyStreamQuery): CopyStreamQuery;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): void;
-}
-
-interface PgConnection {
-  query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
-  endCopyFrom(): void;
 }
 
 interface PgModule {
@@ -40,56 +38,9 @@ export function pgClient(target: ConnectionTarget): PgClient {
   return client;
 }
 
-export class CopyIn {
-  readonly text: string;
-  private readonly chunks: readonly Buffer[];
-  private error: unknown = null;
-  rows = 0;
-  readonly done: Promise<number>;
-  private settle!: { resolve: (rows: number) => void; reject: (error: unknown) => void };
-  callback?: unknown;
-
-  constructor(text: string, chunks: readonly Buffer[]) {
-    this.text = text;
-    this.chunks = chunks;
-    this.done = new Promise<number>((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-  }
-
-  submit(connection: PgConnection): void {
-    connection.query(this.text);
-  }
-
-  handleCopyInResponse(connection: PgConnection): void {
-    for (const chunk of this.chunks) connection.sendCopyFromChunk(chunk);
-    connection.endCopyFrom();
-  }
-
-  handleCommandComplete(message: { text?: string }): void {
-    const match = /COPY (\d+)/.exec(message.text ?? '');
-    this.rows = match ? Number(match[1]) : 0;
-  }
-
-  handleError(error: unknown): void {
-    this.error = error;
-    this.settle.reject(error);
-  }
-
-  handleReadyForQuery(): void {
-    if (this.error === null) this.settle.resolve(this.rows);
-  }
-
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
-  handleCopyData(): void {}
-}
-
-/** Run one `COPY ... FROM STDIN` with the given data. */
-export async function copyFrom(client: PgClient, text: string, chunks: readonly Buffer[]): Promise<number> {
-  const copy = new CopyIn(text, chunks);
-  client.query(copy);
-  return copy.done;
+/** Run one `COPY ... FROM STDIN` with the given data; resolves to the rows copied. */
+export async function copyFrom(client: PgClient, text: string, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
+  const copy = client.query(copyFromStdin(text));
+  await pipeline(Readable.from(chunks), copy);
+  return copy.rowCount;
 }

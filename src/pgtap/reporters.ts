@@ -4,6 +4,7 @@
  * decides where it goes.
  */
 import type { PgtapFileError, PgtapFileResult, PgtapRunResult } from './types.ts';
+import { renderJunitXml, type JunitCase, type JunitSuite } from '../output/junit.ts';
 
 export const reporters = ['summary', 'tap', 'junit', 'json'] as const;
 export type PgtapReporter = (typeof reporters)[number];
@@ -159,30 +160,7 @@ export function formatJson(result: PgtapRunResult): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
-// XML 1.0 allows tab, newline, carriage return and characters from U+0020; drop the rest.
-// eslint-disable-next-line no-control-regex
-const invalidXml = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(invalidXml, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
-
-function attributes(values: Record<string, string | number | null | undefined>): string {
-  return Object.entries(values)
-    .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => ` ${key}="${escapeXml(String(value))}"`)
-    .join('');
-}
-
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(3);
-}
+export { escapeXml } from '../output/junit.ts';
 
 /**
  * JUnit XML: one <testsuite> per file, one <testcase> per assertion (failures
@@ -190,55 +168,40 @@ function seconds(ms: number): string {
  * (SQL error, plan mismatch, missing plan, timeout) so CI shows it.
  */
 export function formatJunit(result: PgtapRunResult, options: { readonly suiteName?: string } = {}): string {
-  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const fileProblems = (file: PgtapFileResult) => file.errors.filter((error) => error.kind !== 'assertion_failed');
-  const failuresOf = (file: PgtapFileResult) => file.assertions.filter((assertion) => !assertion.ok && assertion.todo === null).length;
-  const testsOf = (file: PgtapFileResult) => file.assertions.length + fileProblems(file).length;
+  const suites: JunitSuite[] = [];
   const noFiles = noFilesMessage(result);
-  const noFilesError = noFiles !== null && !result.ok ? 1 : 0;
-  const totalTests = result.files.reduce((sum, file) => sum + testsOf(file), noFilesError);
-  const totalFailures = result.files.reduce((sum, file) => sum + failuresOf(file), 0);
-  const totalErrors = result.files.reduce((sum, file) => sum + fileProblems(file).length, noFilesError);
-  lines.push(
-    `<testsuites${attributes({ name: options.suiteName ?? 'pgTAP', tests: totalTests, failures: totalFailures, errors: totalErrors, time: seconds(result.durationMs), timestamp: result.startedAt })}>`,
-  );
-  if (noFiles && noFilesError) {
-    lines.push(`  <testsuite${attributes({ name: 'pgTAP files', tests: 1, failures: 0, errors: 1, skipped: 0, time: '0' })}>`);
-    lines.push(`    <testcase${attributes({ classname: 'pgtap', name: 'pgTAP files found', time: '0' })}><error${attributes({ type: 'no_files', message: noFiles })}/></testcase>`);
-    lines.push('  </testsuite>');
+  if (noFiles !== null && !result.ok) {
+    suites.push({ name: 'pgTAP files', timeMs: 0, cases: [{ classname: 'pgtap', name: 'pgTAP files found', timeMs: 0, outcome: { kind: 'error', type: 'no_files', message: noFiles } }] });
   }
   for (const file of result.files) {
-    const skipped = file.assertions.filter((assertion) => assertion.skip !== null || (assertion.todo !== null && !assertion.ok)).length;
-    lines.push(
-      `  <testsuite${attributes({ name: file.displayPath, tests: testsOf(file), failures: failuresOf(file), errors: fileProblems(file).length, skipped, time: seconds(file.durationMs), file: file.displayPath })}>`,
-    );
-    lines.push(`    <properties><property${attributes({ name: 'replay', value: replayCommand(file) })}/><property${attributes({ name: 'status', value: file.status })}/></properties>`);
     const classname = `pgtap.${file.displayPath.replace(/\.sql$/, '').replace(/[/\\]/g, '.')}`;
-    for (const assertion of file.assertions) {
+    const cases: JunitCase[] = file.assertions.map((assertion) => {
       const name = `${assertion.number}${assertion.description ? ` - ${assertion.description}` : ''}`;
-      const open = `    <testcase${attributes({ classname, name, file: file.displayPath, line: assertion.line, time: '0' })}`;
+      const base = { classname, name, file: file.displayPath, ...(assertion.line !== undefined ? { line: assertion.line } : {}), timeMs: 0 };
       if (assertion.skip !== null || (assertion.todo !== null && !assertion.ok)) {
         const reason = assertion.skip !== null ? `SKIP ${assertion.skip}` : `TODO ${assertion.todo}`;
-        lines.push(`${open}><skipped${attributes({ message: reason.trim() })}/></testcase>`);
-      } else if (!assertion.ok) {
-        const where = assertion.line !== undefined ? `${file.displayPath}:${assertion.line}` : file.displayPath;
-        const body = [...assertion.diagnostics, `at ${where}`, `replay: ${replayCommand(file)}`].join('\n');
-        lines.push(`${open}>`);
-        lines.push(`      <failure${attributes({ message: `not ok ${name}`, type: 'assertion_failed' })}>${escapeXml(body)}</failure>`);
-        lines.push('    </testcase>');
-      } else {
-        lines.push(`${open}/>`);
+        return { ...base, outcome: { kind: 'skipped', message: reason.trim() } };
       }
-    }
-    for (const problem of fileProblems(file)) {
+      if (assertion.ok) return { ...base, outcome: { kind: 'passed' } };
+      const where = assertion.line !== undefined ? `${file.displayPath}:${assertion.line}` : file.displayPath;
+      const body = [...assertion.diagnostics, `at ${where}`, `replay: ${replayCommand(file)}`].join('\n');
+      return { ...base, outcome: { kind: 'failure', message: `not ok ${name}`, type: 'assertion_failed', body } };
+    });
+    for (const problem of file.errors.filter((error) => error.kind !== 'assertion_failed')) {
       const body = [...detailLines(file, problem), `at ${location(file, problem)}`, `replay: ${replayCommand(file)}`].join('\n');
-      lines.push(`    <testcase${attributes({ classname, name: `(file) ${problem.kind}`, file: file.displayPath, time: seconds(file.durationMs) })}>`);
-      lines.push(`      <error${attributes({ message: headline(problem), type: problem.kind })}>${escapeXml(body)}</error>`);
-      lines.push('    </testcase>');
+      cases.push({ classname, name: `(file) ${problem.kind}`, file: file.displayPath, timeMs: file.durationMs, outcome: { kind: 'error', message: headline(problem), type: problem.kind, body } });
     }
-    if (file.stderr.trim() !== '') lines.push(`    <system-err>${escapeXml(file.stderr)}</system-err>`);
-    lines.push('  </testsuite>');
+    suites.push({
+      name: file.displayPath,
+      file: file.displayPath,
+      timeMs: file.durationMs,
+      properties: [
+        { name: 'replay', value: replayCommand(file) },
+        { name: 'status', value: file.status },
+      ],
+      cases,
+      systemErr: file.stderr,
+    });
   }
-  lines.push('</testsuites>');
-  return `${lines.join('\n')}\n`;
+  return renderJunitXml({ name: options.suiteName ?? 'pgTAP', timeMs: result.durationMs, timestamp: result.startedAt, suites });
 }

@@ -1,8 +1,5 @@
+import { renderJunitXml, type JunitSuite } from '../output/junit.ts';
 import type { VerificationReport } from './model.ts';
-
-function escape(text: string): string {
-  return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char] ?? char);
-}
 
 interface Case {
   readonly name: string;
@@ -10,24 +7,21 @@ interface Case {
   readonly skipped?: boolean;
 }
 
-function suite(name: string, cases: readonly Case[], durationMs: number): string {
-  const failures = cases.filter((entry) => entry.failure !== null).length;
-  const skipped = cases.filter((entry) => entry.skipped).length;
-  const body = cases
-    .map((entry) => {
-      const open = `    <testcase classname="${escape(name)}" name="${escape(entry.name)}"`;
-      if (entry.skipped) return `${open}><skipped/></testcase>`;
-      if (entry.failure === null) return `${open}/>`;
-      const firstLine = entry.failure.split('\n')[0] ?? '';
-      return `${open}>\n      <failure message="${escape(firstLine)}">${escape(entry.failure)}</failure>\n    </testcase>`;
-    })
-    .join('\n');
-  return `  <testsuite name="${escape(name)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${(durationMs / 1000).toFixed(3)}">\n${body}\n  </testsuite>`;
+function suite(name: string, cases: readonly Case[], durationMs: number): JunitSuite {
+  return {
+    name,
+    timeMs: durationMs,
+    cases: cases.map((entry) => ({
+      classname: name,
+      name: entry.name,
+      outcome: entry.skipped ? { kind: 'skipped' } : entry.failure === null ? { kind: 'passed' } : { kind: 'failure', message: entry.failure.split('\n')[0] ?? '', body: entry.failure },
+    })),
+  };
 }
 
 /** One testsuite per gate; one testcase per checked item, each failure with where and replay. */
 export function renderJunit(report: VerificationReport): string {
-  const suites: string[] = [];
+  const suites: JunitSuite[] = [];
   const duration = (id: string) => report.gates.find((gate) => gate.id === id)?.durationMs ?? 0;
   for (const gate of report.gates) {
     const items: Case[] = [];
@@ -64,5 +58,5 @@ export function renderJunit(report: VerificationReport): string {
     }
     suites.push(suite(gate.title, items, duration(gate.id)));
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="schemaproof verify" time="${(report.durationMs / 1000).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return renderJunitXml({ name: 'schemaproof verify', timeMs: report.durationMs, suites });
 }

@@ -3,6 +3,10 @@
  * results in the items' order (whatever order they finish in). After the
  * first failure no new item starts; the running ones finish, then that first
  * error is thrown.
+ *
+ * Not p-map: with stopOnError it rejects while items are still running (the
+ * callers' work holds databases that must be dropped before the caller
+ * cleans up), and it was 4-17x slower on 200,000 trivial items.
  */
 export async function mapConcurrently<T, R>(
   items: readonly T[],

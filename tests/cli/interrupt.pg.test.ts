@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { startCli, stderrLines, waitFor } from '../helpers/cli.ts';
 import { tinyProject, type TinyProject } from '../helpers/project.ts';
 
