@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { exitCodes } from '../../errors/index.ts';
 import type { PgtapProgressEvent, PgtapRunResult } from '../../pgtap/index.ts';
 import { formatFileLine, formatJson, formatJunit, formatSummary, formatTap, reporters, type PgtapReporter } from '../../pgtap/reporters.ts';
-import { hiddenAlias, outputFile, outputFileOption, positiveInteger, reporterOption } from '../flags.ts';
+import { flagError, hiddenAlias, outputFile, outputFileOption, positiveInteger, reporterOption, shardFlag, shardOption } from '../flags.ts';
 import { writeTextFile } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
 import { runAction } from '../main.ts';
@@ -15,6 +15,7 @@ interface TestOptions {
   readonly output?: string;
   readonly outputFile?: string;
   readonly passWithNoTests?: boolean;
+  readonly shard?: string;
 }
 
 /** Progress on stdout: plain lines, or on a TTY (not CI) a live block of running files under the finished ones. */
@@ -74,41 +75,57 @@ export function registerTest(program: Command): void {
     .addOption(reporterOption(reporters, 'summary', 'summary (live, then failures), tap, junit or json'))
     .addOption(outputFileOption('write the report there (the summary still goes to stdout)'))
     .addOption(hiddenAlias('-o, --output <file>', 'same as --output-file'))
-    .option('--pass-with-no-tests', 'exit 0 when no pgTAP file is found (default: a failure naming where it looked; config pgtap.passWithNoTests)');
+    .option('--pass-with-no-tests', 'exit 0 when no pgTAP file is found (default: a failure naming where it looked; config pgtap.passWithNoTests)')
+    .addOption(shardOption('pgTAP files'));
   command.action(
     runAction(program, async (globals) => {
       const { loadSettings } = await import('../../config/index.ts');
-      const { defaultJobs, discoverPgtapFiles, runPgtap } = await import('../../pgtap/index.ts');
+      const { defaultJobs, discoverPgtapFiles, displayPathFor, runPgtap } = await import('../../pgtap/index.ts');
       const options = command.opts<TestOptions>();
+      const shard = shardFlag(options.shard);
       const output = outputFile(options, options.output);
       const paths = command.processedArgs[0] as string[] | undefined;
       const settings = await loadSettings({ configPath: globals.config });
+      if (shard && settings.pgtap.isolation === 'shared') {
+        throw flagError('--shard', options.shard!, 'pgtap.isolation is "shared": the files run in order on one database and may rely on each other, so they cannot be split');
+      }
       const files = discoverPgtapFiles({ dir: settings.pgtapDir, paths: paths ?? [], cwd: process.cwd(), extensions: settings.pgtap.extensions });
+      const timeoutMs = options.timeoutMs ?? settings.pgtap.timeoutMs;
+      const { emptyPgtapResult, emptyShardMessage, pgtapShardInputs, planShard } = await import('../../shard/index.ts');
+      const plan = shard ? planShard('pgtap', shard, files, (file) => displayPathFor(settings.root, file), pgtapShardInputs(settings, files, timeoutMs)) : null;
       const toFile = output !== undefined;
       const showSummary = options.reporter === 'summary' || toFile;
-      const { terminalFor } = await import('../../output/tty.ts');
-      const live = showSummary && terminalFor(process.stdout).live;
-      const printer = progressPrinter(live);
-      const workspace = await openCommandWorkspace(globals, settings);
       let result: PgtapRunResult;
-      try {
-        const template = await workspace.pgtapTemplate();
-        result = await runPgtap({
-          server: workspace.server,
-          template,
-          files,
-          jobs: options.jobs ?? settings.pgtap.jobs ?? defaultJobs(),
-          timeoutMs: options.timeoutMs ?? settings.pgtap.timeoutMs,
-          isolation: settings.pgtap.isolation,
-          root: settings.root,
-          passWithNoTests: options.passWithNoTests === true || settings.pgtap.passWithNoTests,
-          searched: paths && paths.length > 0 ? paths.map((path) => resolve(process.cwd(), path)) : [settings.pgtapDir],
-          ...(showSummary ? { onProgress: printer.onProgress } : {}),
-        });
-      } finally {
-        printer.finish();
-        await workspace.close();
+      if (plan && plan.info.items.length > 0 && plan.selected.length === 0) {
+        (showSummary ? process.stdout : process.stderr).write(`${emptyShardMessage(plan.info, 'file(s)')}\n`);
+        result = emptyPgtapResult(timeoutMs);
+      } else {
+        const { terminalFor } = await import('../../output/tty.ts');
+        const live = showSummary && terminalFor(process.stdout).live;
+        const printer = progressPrinter(live);
+        if (plan && showSummary) process.stdout.write(`shard ${plan.info.index}/${plan.info.total}: ${plan.selected.length} of ${plan.info.items.length} file(s)\n`);
+        const workspace = await openCommandWorkspace(globals, settings);
+        try {
+          const template = await workspace.pgtapTemplate();
+          result = await runPgtap({
+            server: workspace.server,
+            template,
+            files: plan ? plan.selected : files,
+            jobs: options.jobs ?? settings.pgtap.jobs ?? defaultJobs(),
+            timeoutMs,
+            isolation: settings.pgtap.isolation,
+            root: settings.root,
+            passWithNoTests: options.passWithNoTests === true || settings.pgtap.passWithNoTests,
+            searched: paths && paths.length > 0 ? paths.map((path) => resolve(process.cwd(), path)) : [settings.pgtapDir],
+            ...(showSummary ? { onProgress: printer.onProgress } : {}),
+          });
+        } finally {
+          printer.finish();
+          await workspace.close();
+        }
       }
+      // A shard's report carries which shard it is and what every shard must agree on (see src/shard).
+      if (plan) result = { ...result, shard: plan.info } as PgtapRunResult;
       if (toFile) {
         writeTextFile(output, render(result, options.reporter));
         process.stdout.write(formatSummary(result, { fileLines: false }).replace(/^\n/, ''));
