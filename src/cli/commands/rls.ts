@@ -115,16 +115,18 @@ export function registerRls(program: Command): void {
     .option('--property <name>', 'run one property: coverage, visibility, write_isolation, side_doors, audit_trail or no_transaction_leak')
     .option('--matrix', 'print the observed access matrix (expected vs observed per relation, actor and operation)')
     .addOption(shardOption('properties'))
+    .option('--watch', 'run, then re-run on every change: a changed migration, policy or seed file rebuilds the template, a changed access spec reloads it (Ctrl-C stops)')
     .addOption(reporterOption(['summary', 'json'], 'summary', 'summary lines, or the full typed result as JSON'))
     .addOption(outputFileOption('write the --reporter json result there (the summary stays on stdout)'))
     .addOption(hiddenAlias('--json <file>', 'same as --reporter json --output-file FILE'));
   command.action(
     runAction(program, async (globals) => {
-      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: string; matrix?: boolean; shard?: string } & ReportFlags>();
+      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: string; matrix?: boolean; shard?: string; watch?: boolean } & ReportFlags>();
       const { loadAccessSpec, propertyNames, runRls, unreviewedRelations } = await import('../../rls/index.ts');
       const property: PropertyName | undefined = options.property === undefined ? undefined : oneOf('--property', options.property, propertyNames);
       const shard = shardFlag(options.shard);
       if (shard && (options.property !== undefined || options.path !== undefined)) throw flagError('--shard', options.shard!, 'shards split the properties: give either --shard or --property/--path');
+      if (shard && options.watch) throw flagError('--shard', options.shard!, '--watch runs on one machine: give either --watch or --shard');
       const { out, finish } = reportStreams(options);
       if (options.path && (!options.property || options.seed === undefined)) {
         process.stderr.write('schemaproof rls: --path replays one counterexample: give it with --property and --seed (as printed in the replay line)\n');
@@ -132,9 +134,39 @@ export function registerRls(program: Command): void {
       }
       const { loadSettings } = await import('../../config/index.ts');
       const settings = await loadSettings({ configPath: globals.config });
-      const spec = loadAccessSpec(settings.accessSpec);
       const seed = options.seed ?? settings.rls.seed;
       const runs = options.runs ?? settings.rls.runs;
+      if (options.watch) {
+        const { watchAndRerun } = await import('../watch.ts');
+        return watchAndRerun({
+          globals,
+          settings,
+          command: 'rls',
+          project: {
+            root: settings.root,
+            schema: [settings.sqlDir, settings.policiesDir, ...(settings.seed.enabled ? settings.seed.paths : [])],
+            spec: [settings.accessSpec],
+            pgtap: [],
+            pgtapExtensions: [],
+          },
+          // Every change re-runs every property (or the one given): the spec is read again each time.
+          run: async (workspace) => {
+            const result = await runRls({
+              server: workspace.server,
+              template: workspace.template.name,
+              spec: loadAccessSpec(settings.accessSpec),
+              specFile: settings.accessSpec,
+              runs,
+              seed,
+              ...(options.path ? { path: options.path } : {}),
+              ...(property ? { properties: [property] } : {}),
+            });
+            printRlsSummary(out, result, options.matrix === true);
+            finish(result);
+          },
+        });
+      }
+      const spec = loadAccessSpec(settings.accessSpec);
       const { emptyRlsResult, emptyShardMessage, planShard, rlsShardInputs } = await import('../../shard/index.ts');
       // A shard runs its properties without the exercise check: that is judged on every shard's tally when they are merged.
       const plan = shard ? planShard('rls', shard, propertyNames, (name) => name, rlsShardInputs(settings, { seed, runs, checkExercise: true })) : null;
