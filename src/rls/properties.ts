@@ -114,6 +114,8 @@ export interface RlsOptions {
   readonly seed?: number;
   readonly path?: string;
   readonly properties?: readonly PropertyName[];
+  /** Put the tally in the result (a shard's report: exercise and matrix are judged after merging). */
+  readonly keepTally?: boolean;
   /** Stop at the first failure without shrinking (mutation testing). */
   readonly endOnFailure?: boolean;
   /** SQL applied to each clone before the properties run (a mutant). */
@@ -128,8 +130,6 @@ export interface RlsOptions {
   readonly rowModel?: RowModel;
   /** Fail coverage when a relation, operation or rule was not exercised (default: when every property runs). */
   readonly checkExercise?: boolean;
-  /** Put the tally in the result (a shard's report: exercise and matrix are judged after merging). */
-  readonly keepTally?: boolean;
 }
 
 class PropertyViolation extends Error {
