@@ -13,5 +13,6 @@ export { openProjectWorkspace, type Workspace } from './workspace/index.ts';
 export { provisionPostgres, type PostgresServer, type ProvisionOptions } from './postgres/index.ts';
 export { runPgtap, discoverPgtapFiles, type PgtapRunResult, type PgtapFileResult, type RunPgtapOptions } from './pgtap/index.ts';
 export { runRls, runMutation, loadAccessSpec, propertyNames, type RlsResult, type MutationResult, type PropertyName, type AccessSpec } from './rls/index.ts';
+export { mergeShardReports, mergedPassed, readShardReport, parseShard, selectShard, type MergedReport, type ShardInfo, type ShardReportFile, type ShardSpec } from './shard/index.ts';
 export { lintTemplate, lintProjectFiles, formatLintJson, formatLintText, type LintResult } from './lint/index.ts';
 export { renderMarkdown, renderHtml, renderJunit, writeReport, gateIds, reportSchemaVersion, type VerificationReport, type GateId, type GateResult, type Failure } from './report/index.ts';

@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SchemaproofError } from '../errors/index.ts';
+import { isShardSpec, parseShard, type ShardSpec } from '../shard/select.ts';
 
 export function integer(value: string): number {
   const parsed = Number(value);
@@ -64,4 +65,17 @@ export function helpPointer(command: Command): string {
   const names: string[] = [];
   for (let current: Command | null = command; current; current = current.parent) names.unshift(current.name());
   return `see \`${names.join(' ')} --help\``;
+}
+
+/** `--shard <i/n>`: run shard i of n (1-based); checked when the command runs, so a bad value is `flag_invalid` (exit 2). */
+export function shardOption(what: string): Option {
+  return new Option('--shard <i/n>', `run shard i of n (1-based) of the ${what}, split by name; merge the shards' --reporter json files with \`schemaproof merge-reports\``);
+}
+
+/** The parsed `--shard` value (undefined when not given). */
+export function shardFlag(value: string | undefined): ShardSpec | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseShard(value);
+  if (!isShardSpec(parsed)) throw flagError('--shard', value, parsed.problem);
+  return parsed;
 }

@@ -79,7 +79,10 @@ export type ErrorDetail =
   | { readonly code: 'cache_dir_unsafe'; readonly path: string; readonly reason: string }
   | { readonly code: 'database_privilege_missing'; readonly target: string; readonly role: string; readonly missing: string; readonly hint: string }
   | { readonly code: 'interrupted'; readonly signal: string }
-  | { readonly code: 'flag_invalid'; readonly flag: string; readonly value: string; readonly detail: string };
+  | { readonly code: 'flag_invalid'; readonly flag: string; readonly value: string; readonly detail: string }
+  | { readonly code: 'shard_missing'; readonly total: number; readonly missing: readonly number[]; readonly files: readonly string[] }
+  | { readonly code: 'shard_duplicate'; readonly index: number; readonly total: number; readonly files: readonly string[] }
+  | { readonly code: 'shard_mismatch'; readonly files: readonly string[]; readonly detail: string };
 
 export type ErrorCode = ErrorDetail['code'];
 
@@ -214,6 +217,12 @@ export function describeError(detail: ErrorDetail): string {
       return `interrupted by ${detail.signal}`;
     case 'flag_invalid':
       return `option ${detail.flag}: ${JSON.stringify(detail.value)} is invalid: ${detail.detail}; see --help`;
+    case 'shard_missing':
+      return `merge-reports: shard(s) ${detail.missing.map((index) => `${index}/${detail.total}`).join(', ')} missing (given: ${detail.files.join(', ')}); pass the JSON report of every shard 1..${detail.total} exactly once`;
+    case 'shard_duplicate':
+      return `merge-reports: shard ${detail.index}/${detail.total} given more than once (${detail.files.join(', ')}); pass each shard's report exactly once`;
+    case 'shard_mismatch':
+      return `merge-reports: the reports are not shards of one run (${detail.files.join(', ')}): ${detail.detail}; run every shard with the same config, seed, runs and files`;
     case 'shim_roles_missing':
       return `${detail.server} lacks the Supabase roles ${detail.roles.join(', ')}; schemaproof creates no roles on a server it did not start: create them, or rerun with --install-shim to create them (each object created is printed)`;
     case 'extension_unavailable':
@@ -274,6 +283,9 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'input_invalid':
     case 'baseline_invalid':
     case 'directory_missing':
+    case 'shard_missing':
+    case 'shard_duplicate':
+    case 'shard_mismatch':
       return exitCodes.input;
     case 'pgtap_not_installed':
     case 'disk_full':

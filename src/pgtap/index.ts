@@ -3,7 +3,7 @@
  * parallel against clones of a pgTAP template, classify each, render.
  */
 export { discoverPgtapFiles, type DiscoverOptions } from './discover.ts';
-export { runPgtap, defaultJobs, defaultTimeoutMs, psqlArguments, psqlCommand, type RunPgtapOptions } from './runner.ts';
+export { runPgtap, defaultJobs, defaultTimeoutMs, psqlArguments, psqlCommand, totalsOf, displayPathFor, type RunPgtapOptions } from './runner.ts';
 export { parseTap, classifyRun, type ParsedTap, type RunOutcome, type Classification } from './tap.ts';
 export { parsePsqlStderr, type PsqlMessage } from './psql-errors.ts';
 export { scanSql, findDescriptionLine, findErrorLine, type SqlSource, type SqlStatement, type SqlLiteral } from './sql-source.ts';

@@ -117,7 +117,7 @@ function readSource(file: string): SqlSource | null {
   }
 }
 
-function displayPathFor(root: string, file: string): string {
+export function displayPathFor(root: string, file: string): string {
   const path = relative(root, file);
   return path.startsWith('..') || isAbsolute(path) ? file : path;
 }
@@ -183,7 +183,7 @@ function diskFullIn(files: readonly PgtapFileResult[]): SchemaproofError | null 
   return null;
 }
 
-function totalsOf(files: readonly PgtapFileResult[]): PgtapTotals {
+export function totalsOf(files: readonly PgtapFileResult[]): PgtapTotals {
   const assertions = files.flatMap((file) => file.assertions);
   return {
     files: files.length,

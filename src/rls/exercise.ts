@@ -9,6 +9,7 @@
 import { isSpecActor } from './actors.ts';
 import type { Case, Judgement, RelationInfo } from './cases.ts';
 import type { CoverageFinding } from './catalog.ts';
+import type { MatrixCell } from './properties.ts';
 import { describeRule, isWhereRule, operations, type AccessSpec, type Operation } from './spec.ts';
 
 interface Cell {
@@ -64,34 +65,130 @@ export function record(tally: Tally, testCase: Case, judgement: Judgement, faile
   }
 }
 
-export function exerciseFindings(spec: AccessSpec, relations: ReadonlyMap<string, RelationInfo>, tally: Tally, rowNotes: Readonly<Record<string, readonly string[]>>): CoverageFinding[] {
-  const findings: CoverageFinding[] = [];
-  for (const [name, relation] of relations) {
-    const object = `${relation.schema}.${name}`;
+/** One relation the exercise check looks at, with what each actor and operation's rule needs (serialisable: a sharded run merges these). */
+export interface ExerciseTarget {
+  readonly relation: string;
+  readonly object: string;
+  /** What the row generator could not learn for it, when anything. */
+  readonly why?: string;
+  readonly rules: readonly { readonly actor: string; readonly operation: Operation; readonly rule: string; readonly dependsOnRow: boolean }[];
+}
+
+/** A tally as plain data: what a shard reports so the run's exercise and matrix can be judged after merging. */
+export interface TallySnapshot {
+  readonly cases: number;
+  readonly cells: readonly { readonly key: string; readonly relation: string; readonly actor: string; readonly operation: Operation; readonly expected: string; readonly observed: Readonly<Record<string, readonly string[]>>; readonly cases: number; readonly violations: number }[];
+  readonly rows: Readonly<Record<string, number>>;
+  readonly exercise: Readonly<Record<string, { readonly cases: number; readonly allowed: number; readonly refused: number }>>;
+}
+
+export function exerciseTargets(spec: AccessSpec, relations: ReadonlyMap<string, RelationInfo>, rowNotes: Readonly<Record<string, readonly string[]>>): ExerciseTarget[] {
+  return [...relations].map(([name, relation]) => {
     const why = rowNotes[relation.spec.kind === 'view' ? relation.spec.of! : name]?.join('; ');
-    if ((tally.rows.get(name) ?? 0) === 0) {
-      findings.push({ kind: 'no_rows', object, detail: `no world had a row of it, so no rule on it was tested${why ? ` (${why})` : ''}` });
+    return {
+      relation: name,
+      object: `${relation.schema}.${name}`,
+      ...(why ? { why } : {}),
+      rules: spec.actors.flatMap((actor) =>
+        operations.map((operation) => {
+          const rule = relation.spec.rules[actor.name]![operation];
+          return { actor: actor.name, operation, rule: describeRule(rule), dependsOnRow: rule === 'own' || rule === 'owner_null' || isWhereRule(rule) };
+        }),
+      ),
+    };
+  });
+}
+
+export function snapshotTally(tally: Tally): TallySnapshot {
+  return {
+    cases: tally.cases,
+    cells: [...tally.cells].map(([key, cell]) => ({
+      key,
+      relation: cell.relation,
+      actor: cell.actor,
+      operation: cell.operation,
+      expected: cell.expected,
+      observed: Object.fromEntries([...cell.observed].map(([rowClass, set]) => [rowClass, [...set].sort()])),
+      cases: cell.cases,
+      violations: cell.violations,
+    })),
+    rows: Object.fromEntries(tally.rows),
+    exercise: Object.fromEntries(tally.exercise),
+  };
+}
+
+/** The union of several runs' tallies (the shards of one run): counts add up, observed outcomes are united. */
+export function mergeTallies(snapshots: readonly TallySnapshot[]): TallySnapshot {
+  const cells = new Map<string, { key: string; relation: string; actor: string; operation: Operation; expected: string; observed: Map<string, Set<string>>; cases: number; violations: number }>();
+  const rows: Record<string, number> = {};
+  const exercise: Record<string, { cases: number; allowed: number; refused: number }> = {};
+  let cases = 0;
+  for (const snapshot of snapshots) {
+    cases += snapshot.cases;
+    for (const cell of snapshot.cells) {
+      const merged = cells.get(cell.key) ?? { key: cell.key, relation: cell.relation, actor: cell.actor, operation: cell.operation, expected: cell.expected, observed: new Map(), cases: 0, violations: 0 };
+      merged.cases += cell.cases;
+      merged.violations += cell.violations;
+      for (const [rowClass, outcomes] of Object.entries(cell.observed)) {
+        const set = merged.observed.get(rowClass) ?? new Set<string>();
+        for (const outcome of outcomes) set.add(outcome);
+        merged.observed.set(rowClass, set);
+      }
+      cells.set(cell.key, merged);
+    }
+    for (const [name, count] of Object.entries(snapshot.rows)) rows[name] = (rows[name] ?? 0) + count;
+    for (const [key, entry] of Object.entries(snapshot.exercise)) {
+      const sum = exercise[key] ?? { cases: 0, allowed: 0, refused: 0 };
+      exercise[key] = { cases: sum.cases + entry.cases, allowed: sum.allowed + entry.allowed, refused: sum.refused + entry.refused };
+    }
+  }
+  return {
+    cases,
+    cells: [...cells.values()].map((cell) => ({ ...cell, observed: Object.fromEntries([...cell.observed].map(([rowClass, set]) => [rowClass, [...set].sort()])) })),
+    rows,
+    exercise,
+  };
+}
+
+/** The observed access matrix of a tally: one cell per relation, actor and operation, in `actorOrder`. */
+export function observedMatrixOf(snapshot: TallySnapshot, actorOrder: readonly string[]): MatrixCell[] {
+  return snapshot.cells
+    .map((cell) => ({
+      key: cell.key,
+      matrix: { relation: cell.relation, actor: cell.actor, operation: cell.operation, expected: cell.expected, observed: cell.observed, cases: cell.cases, violations: cell.violations, agrees: cell.violations === 0 },
+    }))
+    .sort((a, b) => a.matrix.relation.localeCompare(b.matrix.relation) || actorOrder.indexOf(a.matrix.actor) - actorOrder.indexOf(b.matrix.actor) || a.matrix.operation.localeCompare(b.matrix.operation) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((entry) => entry.matrix);
+}
+
+/** What was not exercised, judged on a tally (of one run, or the union of a sharded run's). */
+export function exerciseFindingsOf(targets: readonly ExerciseTarget[], snapshot: TallySnapshot): CoverageFinding[] {
+  const findings: CoverageFinding[] = [];
+  for (const target of targets) {
+    const why = target.why;
+    if ((snapshot.rows[target.relation] ?? 0) === 0) {
+      findings.push({ kind: 'no_rows', object: target.object, detail: `no world had a row of it, so no rule on it was tested${why ? ` (${why})` : ''}` });
       continue;
     }
-    for (const actor of spec.actors) {
-      for (const operation of operations) {
-        const rule = relation.spec.rules[actor.name]![operation];
-        const entry = tally.exercise.get(`${name}|${actor.name}|${operation}`);
-        if (!entry || entry.cases === 0) {
-          findings.push({ kind: 'no_cases', object, detail: `${actor.name} ${operation.toUpperCase()} (rule ${describeRule(rule)}): no case ran${why ? ` (${why})` : ''}` });
-          continue;
-        }
-        const dependsOnRow = rule === 'own' || rule === 'owner_null' || isWhereRule(rule);
-        if (dependsOnRow && (entry.allowed === 0 || entry.refused === 0)) {
-          const side = entry.allowed === 0 ? 'allowed' : 'refused';
-          findings.push({
-            kind: 'rule_unexercised',
-            object,
-            detail: `${actor.name} ${operation.toUpperCase()} (rule ${describeRule(rule)}): in ${entry.cases} case(s) the rule never ${side} anything, so that side is untested; run more worlds or give hints that generate the rows it reads`,
-          });
-        }
+    for (const { actor, operation, rule, dependsOnRow } of target.rules) {
+      const entry = snapshot.exercise[`${target.relation}|${actor}|${operation}`];
+      if (!entry || entry.cases === 0) {
+        findings.push({ kind: 'no_cases', object: target.object, detail: `${actor} ${operation.toUpperCase()} (rule ${rule}): no case ran${why ? ` (${why})` : ''}` });
+        continue;
+      }
+      if (dependsOnRow && (entry.allowed === 0 || entry.refused === 0)) {
+        const side = entry.allowed === 0 ? 'allowed' : 'refused';
+        findings.push({
+          kind: 'rule_unexercised',
+          object: target.object,
+          detail: `${actor} ${operation.toUpperCase()} (rule ${rule}): in ${entry.cases} case(s) the rule never ${side} anything, so that side is untested; run more worlds or give hints that generate the rows it reads`,
+        });
       }
     }
   }
   return findings;
+}
+
+export function exerciseFindings(spec: AccessSpec, relations: ReadonlyMap<string, RelationInfo>, tally: Tally, rowNotes: Readonly<Record<string, readonly string[]>>): CoverageFinding[] {
+  return exerciseFindingsOf(exerciseTargets(spec, relations, rowNotes), snapshotTally(tally));
 }

@@ -37,11 +37,13 @@ export {
   renderCounterexample,
   type RlsOptions,
   type RlsResult,
+  type RlsTally,
   type PropertyResult,
   type Counterexample,
   type MatrixCell,
   type WorldRowSummary,
 } from './properties.ts';
+export { mergeTallies, observedMatrixOf, exerciseFindingsOf, type TallySnapshot, type ExerciseTarget } from './exercise.ts';
 export { renderSql, quoteLiteral } from './literal.ts';
 export {
   generateMutants,

@@ -16,7 +16,7 @@ import { asActor, templateHandle, type OwnedDatabase, type PostgresServer } from
 import { isSpecActor, worldActors, type WorldActor } from './actors.ts';
 import { readCatalog, checkCoverage, type Catalog, type CoverageFinding } from './catalog.ts';
 import { buildCases, judge, short, parseTruth, propertyNames, truthQuery, type BuildContext, type PropertyName, type RelationInfo, type Truth, type Violation } from './cases.ts';
-import { exerciseFindings, newTally, record, type Tally } from './exercise.ts';
+import { exerciseFindings, exerciseTargets, newTally, observedMatrixOf, record, snapshotTally, type ExerciseTarget, type Tally, type TallySnapshot } from './exercise.ts';
 import { renderSql } from './literal.ts';
 import { whereValidation } from './oracle.ts';
 import { classOf, simpleAllows } from './predicates.ts';
@@ -93,6 +93,14 @@ export interface RlsResult {
   readonly unreviewed: readonly string[];
   /** What the row generator could not learn, per relation (a hint may help). */
   readonly rowNotes: Readonly<Record<string, readonly string[]>>;
+  /** With `keepTally`: what was tried, as data, so the shards of one run can be judged together (src/shard). */
+  readonly tally?: RlsTally;
+}
+
+export interface RlsTally {
+  readonly snapshot: TallySnapshot;
+  readonly targets: readonly ExerciseTarget[];
+  readonly actorOrder: readonly string[];
 }
 
 export interface RlsOptions {
@@ -106,6 +114,8 @@ export interface RlsOptions {
   readonly seed?: number;
   readonly path?: string;
   readonly properties?: readonly PropertyName[];
+  /** Put the tally in the result (a shard's report: exercise and matrix are judged after merging). */
+  readonly keepTally?: boolean;
   /** Stop at the first failure without shrinking (mutation testing). */
   readonly endOnFailure?: boolean;
   /** SQL applied to each clone before the properties run (a mutant). */
@@ -704,18 +714,8 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   }
   const durationMs = performance.now() - started;
   const actorOrder = [...options.spec.actors.map((actor) => actor.name), 'owner', 'owner_probe'];
-  const observedMatrix: MatrixCell[] = [...tally.cells.values()]
-    .map((cell) => ({
-      relation: cell.relation,
-      actor: cell.actor,
-      operation: cell.operation,
-      expected: cell.expected,
-      observed: Object.fromEntries([...cell.observed].map(([rowClass, set]) => [rowClass, [...set].sort()])),
-      cases: cell.cases,
-      violations: cell.violations,
-      agrees: cell.violations === 0,
-    }))
-    .sort((a, b) => a.relation.localeCompare(b.relation) || actorOrder.indexOf(a.actor) - actorOrder.indexOf(b.actor) || a.operation.localeCompare(b.operation));
+  const snapshot = snapshotTally(tally);
+  const observedMatrix = observedMatrixOf(snapshot, actorOrder);
   return {
     properties: results,
     passed: results.every((result) => result.passed),
@@ -728,5 +728,6 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
     coverage,
     unreviewed: unreviewedRelations(options.spec),
     rowNotes,
+    ...(options.keepTally ? { tally: { snapshot, targets: infos ? exerciseTargets(options.spec, infos, rowNotes) : [], actorOrder } } : {}),
   };
 }

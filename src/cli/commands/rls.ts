@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { exitCodes } from '../../errors/index.ts';
-import type { MatrixCell, PropertyName } from '../../rls/index.ts';
-import { flagError, hiddenAlias, integer, oneOf, outputFile, outputFileOption, positiveInteger as positiveInt, reporterOption } from '../flags.ts';
+import type { MatrixCell, MutantResult, MutationResult, PropertyName, RlsResult } from '../../rls/index.ts';
+import { flagError, hiddenAlias, integer, oneOf, outputFile, outputFileOption, positiveInteger as positiveInt, reporterOption, shardFlag, shardOption } from '../flags.ts';
 import { writeTextFile } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
 import { runAction, type GlobalOptions } from '../main.ts';
@@ -49,6 +49,62 @@ async function workspaceFor(globals: GlobalOptions) {
   return { settings, workspace };
 }
 
+/** What `rls` prints after its run (also for a merged run, see merge-reports). */
+export function printRlsSummary(out: NodeJS.WritableStream, result: RlsResult, matrix: boolean): void {
+  for (const entry of result.properties) {
+    out.write(
+      `${entry.passed ? 'PASS' : 'FAIL'}  ${entry.name.padEnd(20)} ${String(entry.runs).padStart(4)} run(s) ${String(entry.cases).padStart(7)} case(s) ${(entry.durationMs / 1000).toFixed(1).padStart(6)} s  seed ${entry.seed}\n`,
+    );
+    if (!entry.passed) {
+      if (entry.counterexample) out.write(`${entry.counterexample.rendered}\n`);
+      if (entry.error) out.write(`  error: ${entry.error}\n`);
+      if (entry.replay) out.write(`  replay: ${entry.replay}\n`);
+    }
+  }
+  if (matrix) for (const cell of result.observedMatrix) out.write(`${formatCell(cell)}\n`);
+  if (result.unreviewed.length > 0) {
+    out.write(`warning: ${result.unreviewed.length} relation(s) marked "reviewed": false in the access spec (their rules are a draft): ${result.unreviewed.join(', ')}\n`);
+  }
+  const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
+  out.write(
+    `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec; seed ${result.seed}\n`,
+  );
+}
+
+/** One mutant's verdict line. */
+export function mutantLine(entry: MutantResult): string {
+  const verdict = entry.status === 'caught' ? entry.caughtBy! : entry.status === 'survived' ? 'SURVIVED' : entry.status === 'error' ? 'ERROR' : entry.status.replace('_', ' ');
+  const why = entry.applyError ? ` (${entry.applyError})` : entry.error ? ` (${entry.error})` : '';
+  return `${verdict.padEnd(20)} ${entry.name}${why}  ${(entry.durationMs / 1000).toFixed(1)} s`;
+}
+
+/** What `rls mutate` prints after its run (also for a merged run). */
+export function printMutationSummary(out: NodeJS.WritableStream, result: MutationResult): void {
+  if (result.baselineFailures.length > 0) {
+    out.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
+  }
+  for (const entry of result.mutants.filter((mutant) => mutant.equivalent !== undefined)) {
+    out.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
+  }
+  for (const entry of result.mutants.filter((mutant) => mutant.status === 'not_applicable')) {
+    out.write(`not applicable ${entry.name} (not counted): ${entry.applyError}\n`);
+  }
+  for (const entry of result.mutants.filter((mutant) => mutant.status === 'error')) {
+    out.write(`ERROR ${entry.name}: the mutated schema could not be tested: ${entry.error}\n`);
+  }
+  for (const entry of result.mutants.filter((mutant) => mutant.status === 'survived')) {
+    out.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
+  }
+  out.write(
+    `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}, seed ${result.seed}\n`,
+  );
+}
+
+/** The exit code of a mutation run: every counted mutant caught, and no property failing without a mutant. */
+export function mutationPassed(result: MutationResult): boolean {
+  return result.caught === result.total && result.baselineFailures.length === 0;
+}
+
 export function registerRls(program: Command): void {
   const command = program
     .command('rls')
@@ -58,53 +114,85 @@ export function registerRls(program: Command): void {
     .option('--path <p>', 'fast-check path of a counterexample (replay; use with --property)')
     .option('--property <name>', 'run one property: coverage, visibility, write_isolation, side_doors, audit_trail or no_transaction_leak')
     .option('--matrix', 'print the observed access matrix (expected vs observed per relation, actor and operation)')
+    .addOption(shardOption('properties'))
+    .option('--watch', 'run, then re-run on every change: a changed migration, policy or seed file rebuilds the template, a changed access spec reloads it (Ctrl-C stops)')
     .addOption(reporterOption(['summary', 'json'], 'summary', 'summary lines, or the full typed result as JSON'))
     .addOption(outputFileOption('write the --reporter json result there (the summary stays on stdout)'))
     .addOption(hiddenAlias('--json <file>', 'same as --reporter json --output-file FILE'));
   command.action(
     runAction(program, async (globals) => {
-      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: string; matrix?: boolean } & ReportFlags>();
-      const { loadAccessSpec, propertyNames, runRls } = await import('../../rls/index.ts');
+      const options = command.opts<{ runs?: number; seed?: number; path?: string; property?: string; matrix?: boolean; shard?: string; watch?: boolean } & ReportFlags>();
+      const { loadAccessSpec, propertyNames, runRls, unreviewedRelations } = await import('../../rls/index.ts');
       const property: PropertyName | undefined = options.property === undefined ? undefined : oneOf('--property', options.property, propertyNames);
+      const shard = shardFlag(options.shard);
+      if (shard && (options.property !== undefined || options.path !== undefined)) throw flagError('--shard', options.shard!, 'shards split the properties: give either --shard or --property/--path');
+      if (shard && options.watch) throw flagError('--shard', options.shard!, '--watch runs on one machine: give either --watch or --shard');
       const { out, finish } = reportStreams(options);
       if (options.path && (!options.property || options.seed === undefined)) {
         process.stderr.write('schemaproof rls: --path replays one counterexample: give it with --property and --seed (as printed in the replay line)\n');
         return exitCodes.usage;
       }
-      const { settings, workspace } = await workspaceFor(globals);
+      const { loadSettings } = await import('../../config/index.ts');
+      const settings = await loadSettings({ configPath: globals.config });
+      const seed = options.seed ?? settings.rls.seed;
+      const runs = options.runs ?? settings.rls.runs;
+      if (options.watch) {
+        const { watchAndRerun } = await import('../watch.ts');
+        return watchAndRerun({
+          globals,
+          settings,
+          command: 'rls',
+          project: {
+            root: settings.root,
+            schema: [settings.sqlDir, settings.policiesDir, ...(settings.seed.enabled ? settings.seed.paths : [])],
+            spec: [settings.accessSpec],
+            pgtap: [],
+            pgtapExtensions: [],
+          },
+          // Every change re-runs every property (or the one given): the spec is read again each time.
+          run: async (workspace) => {
+            const result = await runRls({
+              server: workspace.server,
+              template: workspace.template.name,
+              spec: loadAccessSpec(settings.accessSpec),
+              specFile: settings.accessSpec,
+              runs,
+              seed,
+              ...(options.path ? { path: options.path } : {}),
+              ...(property ? { properties: [property] } : {}),
+            });
+            printRlsSummary(out, result, options.matrix === true);
+            finish(result);
+          },
+        });
+      }
+      const spec = loadAccessSpec(settings.accessSpec);
+      const { emptyRlsResult, emptyShardMessage, planShard, rlsShardInputs } = await import('../../shard/index.ts');
+      // A shard runs its properties without the exercise check: that is judged on every shard's tally when they are merged.
+      const plan = shard ? planShard('rls', shard, propertyNames, (name) => name, rlsShardInputs(settings, { seed, runs, checkExercise: true })) : null;
+      if (plan && plan.selected.length === 0) {
+        out.write(`${emptyShardMessage(plan.info, 'properties')}\n`);
+        finish({ ...emptyRlsResult(seed, runs, unreviewedRelations(spec)), shard: plan.info });
+        return exitCodes.ok;
+      }
+      if (plan) out.write(`shard ${plan.info.index}/${plan.info.total}: ${plan.selected.join(', ')}\n`);
+      const workspace = await openCommandWorkspace(globals, settings);
       const stopHeartbeat = await rlsHeartbeat('rls: property tests running');
       try {
-        const spec = loadAccessSpec(settings.accessSpec);
-        const seed = options.seed ?? settings.rls.seed;
         const result = await runRls({
           server: workspace.server,
           template: workspace.template.name,
           spec,
           specFile: settings.accessSpec,
-          runs: options.runs ?? settings.rls.runs,
+          runs,
           seed,
           ...(options.path ? { path: options.path } : {}),
           ...(property ? { properties: [property] } : {}),
+          ...(plan ? { properties: plan.selected, checkExercise: false, keepTally: true } : {}),
         }).finally(stopHeartbeat);
-        for (const entry of result.properties) {
-          out.write(
-            `${entry.passed ? 'PASS' : 'FAIL'}  ${entry.name.padEnd(20)} ${String(entry.runs).padStart(4)} run(s) ${String(entry.cases).padStart(7)} case(s) ${(entry.durationMs / 1000).toFixed(1).padStart(6)} s  seed ${entry.seed}\n`,
-          );
-          if (!entry.passed) {
-            if (entry.counterexample) out.write(`${entry.counterexample.rendered}\n`);
-            if (entry.error) out.write(`  error: ${entry.error}\n`);
-            if (entry.replay) out.write(`  replay: ${entry.replay}\n`);
-          }
-        }
-        if (options.matrix) for (const cell of result.observedMatrix) out.write(`${formatCell(cell)}\n`);
-        if (result.unreviewed.length > 0) {
-          out.write(`warning: ${result.unreviewed.length} relation(s) marked "reviewed": false in the access spec (their rules are a draft): ${result.unreviewed.join(', ')}\n`);
-        }
-        const disagreeing = result.observedMatrix.filter((cell) => !cell.agrees).length;
-        out.write(
-          `${result.passed ? 'passed' : 'FAILED'}: ${result.cases} case(s) in ${(result.durationMs / 1000).toFixed(1)} s (${result.casesPerSecond.toFixed(0)} cases/s); access matrix: ${result.observedMatrix.length} cell(s), ${disagreeing} disagree with the spec; seed ${result.seed}\n`,
-        );
-        finish(result);
+        printRlsSummary(out, result, options.matrix === true);
+        if (plan) out.write(`shard ${plan.info.index}/${plan.info.total}: relations and rules not exercised are judged over every shard by \`schemaproof merge-reports\`\n`);
+        finish(plan ? { ...result, shard: plan.info } : result);
         return result.passed ? exitCodes.ok : exitCodes.checksFailed;
       } finally {
         await workspace.close();
@@ -117,6 +205,7 @@ export function registerRls(program: Command): void {
     .option('--runs <n>', 'worlds per property per mutant (default: rls.mutationRuns from the config)', positiveInt)
     .option('--seed <s>', 'fast-check seed (default: rls.seed from the config)', integer)
     .option('--only <names>', 'comma-separated mutant names')
+    .addOption(shardOption('mutants (after --only)'))
     .addOption(reporterOption(['summary', 'json'], 'summary', 'summary lines, or the full typed result as JSON'))
     .addOption(outputFileOption('write the --reporter json result there (the summary stays on stdout)'))
     .addOption(hiddenAlias('--json <file>', 'same as --reporter json --output-file FILE'));
@@ -124,8 +213,9 @@ export function registerRls(program: Command): void {
     runAction(program, async (globals) => {
       // `rls` declares --runs and --seed too, and commander gives an option to
       // the parent when both declare it: read them merged.
-      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string } & ReportFlags>();
-      const { loadAccessSpec, runMutation } = await import('../../rls/index.ts');
+      const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string; shard?: string } & ReportFlags>();
+      const { loadAccessSpec, mutantCatalogue, runMutation } = await import('../../rls/index.ts');
+      const shard = shardFlag(options.shard);
       const { out, finish } = reportStreams(options);
       const { settings, workspace } = await workspaceFor(globals);
       const seed = options.seed ?? settings.rls.seed;
@@ -133,43 +223,39 @@ export function registerRls(program: Command): void {
       try {
         const spec = loadAccessSpec(settings.accessSpec);
         const runs = options.runs ?? settings.rls.mutationRuns;
+        const only = options.only ? options.only.split(',').map((name) => name.trim()) : null;
         out.write(`seed ${seed}, ${runs} world(s) per property per mutant\n`);
-        const result = await runMutation({
-          server: workspace.server,
-          template: workspace.template.name,
-          spec,
-          specFile: settings.accessSpec,
-          runs,
-          seed,
-          mutantsDir: settings.mutantsDir,
-          ...(options.only ? { only: options.only.split(',').map((name) => name.trim()) } : {}),
-          onResult: (entry) => {
-            const verdict = entry.status === 'caught' ? entry.caughtBy! : entry.status === 'survived' ? 'SURVIVED' : entry.status === 'error' ? 'ERROR' : entry.status.replace('_', ' ');
-            const why = entry.applyError ? ` (${entry.applyError})` : entry.error ? ` (${entry.error})` : '';
-            out.write(`${verdict.padEnd(20)} ${entry.name}${why}  ${(entry.durationMs / 1000).toFixed(1)} s\n`);
-          },
-        });
+        let plan = null;
+        let mutants;
+        if (shard) {
+          const { mutationShardInputs, planShard } = await import('../../shard/index.ts');
+          const catalogue = await mutantCatalogue({ server: workspace.server, template: workspace.template.name, spec, mutantsDir: settings.mutantsDir });
+          plan = planShard('mutation', shard, only ? catalogue.filter((mutant) => only.includes(mutant.name)) : catalogue, (mutant) => mutant.name, mutationShardInputs(settings, { seed, runs }));
+          mutants = plan.selected;
+          out.write(`shard ${plan.info.index}/${plan.info.total}: ${plan.selected.length} of ${plan.info.items.length} mutant(s)\n`);
+        }
+        let result: MutationResult;
+        if (plan && plan.selected.length === 0) {
+          const { emptyMutationResult, emptyShardMessage } = await import('../../shard/index.ts');
+          out.write(`${emptyShardMessage(plan.info, 'mutant(s)')}\n`);
+          result = emptyMutationResult(seed, runs);
+        } else {
+          result = await runMutation({
+            server: workspace.server,
+            template: workspace.template.name,
+            spec,
+            specFile: settings.accessSpec,
+            runs,
+            seed,
+            mutantsDir: settings.mutantsDir,
+            ...(mutants ? { mutants } : only ? { only } : {}),
+            onResult: (entry) => out.write(`${mutantLine(entry)}\n`),
+          });
+        }
         stopHeartbeat();
-        if (result.baselineFailures.length > 0) {
-          out.write(`note: ${result.baselineFailures.join(', ')} already fail(s) without a mutant and judged no mutant; run \`schemaproof rls\`\n`);
-        }
-        for (const entry of result.mutants.filter((mutant) => mutant.equivalent !== undefined)) {
-          out.write(`equivalent ${entry.name} (not counted): ${entry.equivalent}\n`);
-        }
-        for (const entry of result.mutants.filter((mutant) => mutant.status === 'not_applicable')) {
-          out.write(`not applicable ${entry.name} (not counted): ${entry.applyError}\n`);
-        }
-        for (const entry of result.mutants.filter((mutant) => mutant.status === 'error')) {
-          out.write(`ERROR ${entry.name}: the mutated schema could not be tested: ${entry.error}\n`);
-        }
-        for (const entry of result.mutants.filter((mutant) => mutant.status === 'survived')) {
-          out.write(`SURVIVED ${entry.name}: ${entry.description}\n`);
-        }
-        out.write(
-          `mutation score ${(result.score * 100).toFixed(0)}%: ${result.caught}/${result.total} mutant(s) caught in ${(result.durationMs / 1000).toFixed(1)} s${result.notApplicable > 0 ? ` (${result.notApplicable} not applicable)` : ''}, seed ${result.seed}\n`,
-        );
-        finish(result);
-        return result.caught === result.total && result.baselineFailures.length === 0 ? exitCodes.ok : exitCodes.checksFailed;
+        printMutationSummary(out, result);
+        finish(plan ? { ...result, shard: plan.info } : result);
+        return mutationPassed(result) ? exitCodes.ok : exitCodes.checksFailed;
       } finally {
         stopHeartbeat();
         await workspace.close();
