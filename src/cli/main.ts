@@ -15,6 +15,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerLint } from './commands/lint.ts';
 import { registerLoadFec } from './commands/load-fec.ts';
 import { registerVerify } from './commands/verify.ts';
+import { registerInit } from './commands/init.ts';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
   registerLint(program);
   registerLoadFec(program);
   registerVerify(program);
+  registerInit(program);
   const pointTo = (command: Command): void => {
     command.showHelpAfterError(helpPointer(command));
     for (const sub of command.commands) pointTo(sub);
