@@ -11,8 +11,10 @@
  * no longer has are reported and kept (the spec loader then refuses the file
  * until a person removes them: nothing disappears silently).
  */
+import { existsSync } from 'node:fs';
 import { sql } from '@databases/pg';
 import { parseTree } from 'jsonc-parser';
+import { SchemaproofError } from '../errors/index.ts';
 import { templateHandle, type PostgresServer } from '../postgres/index.ts';
 import { operations, parseAccessSpec, type AccessSpec, type Operation } from '../rls/index.ts';
 import { discover, type DiscoveredFunction, type DiscoveredRelation } from './discover.ts';
@@ -120,6 +122,14 @@ async function missingRelations(server: PostgresServer, template: string, spec: 
     await db.dispose();
     await clone.drop();
   }
+}
+
+/**
+ * An existing spec is overwritten by nobody: `access_spec_exists` (exit 8)
+ * unless the run merges into it (`--update`). Checked before anything starts.
+ */
+export function refuseOverwrite(file: string, options: { readonly update: boolean }): void {
+  if (existsSync(file) && !options.update) throw new SchemaproofError({ code: 'access_spec_exists', file });
 }
 
 /** Draft the access spec (or the relations an existing one lacks) of the migrated `template`. */

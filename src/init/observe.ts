@@ -118,8 +118,8 @@ export async function observeRules(options: ObserveOptions): Promise<Observation
         const byOperation = {} as Record<Operation, DraftedRule>;
         for (const operation of operations) {
           const observed = Object.fromEntries([...(outcomes.get(cellKey(name, actor.name, operation)) ?? new Map<string, Set<string>>())].map(([rowClass, set]) => [rowClass, [...set].sort()]));
-          byOperation[operation] = ruleFor(classVerdicts(observed), ownerColumn, actor.subject);
-          for (const state of refusalSqlstates(observed)) states.add(state);
+          byOperation[operation] = ruleFor(classVerdicts(observed, operation), ownerColumn, actor.subject);
+          for (const state of refusalSqlstates(observed, operation, relation.kind === 'view')) states.add(state);
         }
         rules[actor.name] = byOperation;
       }

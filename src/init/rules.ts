@@ -10,7 +10,7 @@
  * gets the placeholder `{ "where": "false" }` and a note, which fails `rls`
  * until a person writes the condition — never a guess that passes.
  */
-import type { MatrixCell, Rule } from '../rls/index.ts';
+import type { MatrixCell, Operation, Rule } from '../rls/index.ts';
 
 export type ClassVerdict = 'allowed' | 'refused' | 'mixed';
 
@@ -20,24 +20,32 @@ const refusedOutcome = (outcome: string): boolean =>
 
 /**
  * Outcomes of the plain variants (a row by its id, `touch`, a new row), and
- * of new rows in and out of their initial state; the others (owner moves,
+ * of new rows in and out of their initial state (and a view's `default
+ * values` insert); the others (owner moves,
  * reparenting, blind statements) carry a `variant: ` prefix and say more
  * than the rule does.
  */
-const stateVariants = ['initial: ', 'non_initial: '];
+const countedVariants = ['initial: ', 'non_initial: ', 'default_values: '];
 const plainOutcomes = (outcomes: readonly string[]): string[] =>
   outcomes.flatMap((outcome) => {
-    const prefix = stateVariants.find((variant) => outcome.startsWith(variant));
+    const prefix = countedVariants.find((variant) => outcome.startsWith(variant));
     if (prefix) return [outcome.slice(prefix.length)];
     return outcome.includes(': ') ? [] : [outcome];
   });
 
+/**
+ * A DELETE that fails on a foreign key reached the row: the policy let it
+ * through and only the reference held it (a refused row is never seen, so
+ * it never meets the key). The judge calls it allowed too.
+ */
+const deleteBlockedByKey = 'error 23503';
+
 /** Per row class: allowed, refused or mixed (classes without a plain outcome are left out). */
-export function classVerdicts(observed: MatrixCell['observed']): Map<string, ClassVerdict> {
+export function classVerdicts(observed: MatrixCell['observed'], operation: Operation): Map<string, ClassVerdict> {
   const verdicts = new Map<string, ClassVerdict>();
   for (const [rowClass, outcomes] of Object.entries(observed)) {
     if (rowClass === 'mixed') continue;
-    const plain = plainOutcomes(outcomes);
+    const plain = plainOutcomes(outcomes).map((outcome) => (operation === 'delete' && outcome === deleteBlockedByKey ? 'allowed (blocked by FK)' : outcome));
     if (plain.length === 0) continue;
     const allowed = plain.filter((outcome) => allowedOutcomes.has(outcome)).length;
     const refused = plain.filter(refusedOutcome).length;
@@ -46,13 +54,20 @@ export function classVerdicts(observed: MatrixCell['observed']): Map<string, Cla
   return verdicts;
 }
 
-/** SQLSTATEs other than 42501 that refused an operation (a trigger's own code, a constraint): worth a note, never a rule. */
-export function refusalSqlstates(observed: MatrixCell['observed']): string[] {
+/**
+ * SQLSTATEs other than 42501 that refused an operation (a trigger's own
+ * code, a constraint): worth a note, never a rule. Not 55000 on a view (a
+ * view that cannot be written counts as a refusal already) nor 23503 on a
+ * delete (the policy allowed it).
+ */
+export function refusalSqlstates(observed: MatrixCell['observed'], operation: Operation, isView: boolean): string[] {
   const states = new Set<string>();
   for (const outcomes of Object.values(observed)) {
     for (const outcome of outcomes) {
       const match = /(?:^|: )(?:error |refused for everyone \()([0-9A-Z]{5})/.exec(outcome);
-      if (match && match[1] !== '42501') states.add(match[1]!);
+      const state = match?.[1];
+      if (!state || state === '42501' || (isView && state === '55000') || (operation === 'delete' && state === '23503')) continue;
+      states.add(state);
     }
   }
   return [...states].sort();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { exitCodes, SchemaproofError } from '../../errors/index.ts';
+import { exitCodes } from '../../errors/index.ts';
 import { flagError, integer, outputFileOption, positiveInteger } from '../flags.ts';
 import { writeTextFile } from '../output.ts';
 import { openCommandWorkspace } from '../workspace.ts';
@@ -27,15 +27,14 @@ export function registerInit(program: Command): void {
       const { loadSettings } = await import('../../config/index.ts');
       const settings = await loadSettings({ configPath: globals.config });
       const file = options.outputFile !== undefined ? resolve(process.cwd(), options.outputFile) : settings.accessSpec;
-      const exists = existsSync(file);
-      // Refused before anything starts: an existing spec is overwritten by nobody.
-      if (exists && !options.update && !options.stdout) throw new SchemaproofError({ code: 'access_spec_exists', file });
-      const existing = exists && options.update ? { file, text: readFileSync(file, 'utf8') } : undefined;
+      const { draftAccessSpec, refuseOverwrite } = await import('../../init/index.ts');
+      if (!options.stdout) refuseOverwrite(file, { update: options.update === true });
+      const existing = options.update && existsSync(file) ? { file, text: readFileSync(file, 'utf8') } : undefined;
       if (existing) {
+        // The spec to add to must load as it is: its own problems first, before Postgres starts.
         const { loadAccessSpec } = await import('../../rls/index.ts');
         loadAccessSpec(file);
       }
-      const { draftAccessSpec } = await import('../../init/index.ts');
       const workspace = await openCommandWorkspace(globals, settings);
       const out = options.stdout ? process.stderr : process.stdout;
       try {
