@@ -21,7 +21,7 @@ import { discover, type DiscoveredFunction, type DiscoveredRelation } from './di
 import { observeRules, type ObservedRelation, type RawRelation } from './observe.ts';
 import { insertRelations, renderJson } from './text.ts';
 
-export { classVerdicts, ruleFor, refusalSqlstates, type ClassVerdict, type DraftedRule } from './rules.ts';
+export { classVerdicts, ruleFor, updateRuleFor, refusalSqlstates, type ClassVerdict, type DraftedRule } from './rules.ts';
 export { renderJson, insertRelations } from './text.ts';
 export { guessOwner, type OwnerGuess, type DiscoveredRelation, type DiscoveredFunction } from './discover.ts';
 

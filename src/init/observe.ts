@@ -11,7 +11,7 @@
  */
 import type { PostgresServer } from '../postgres/index.ts';
 import { learnRowModel, parseAccessSpec, runRls, type AccessSpec, type Operation, operations } from '../rls/index.ts';
-import { classVerdicts, refusalSqlstates, ruleFor, type DraftedRule } from './rules.ts';
+import { classVerdicts, refusalSqlstates, ruleFor, updateRuleFor, type DraftedRule } from './rules.ts';
 
 /** A relation entry as written in the spec file, before rules. */
 export type RawRelation = Record<string, unknown>;
@@ -118,7 +118,7 @@ export async function observeRules(options: ObserveOptions): Promise<Observation
         const byOperation = {} as Record<Operation, DraftedRule>;
         for (const operation of operations) {
           const observed = Object.fromEntries([...(outcomes.get(cellKey(name, actor.name, operation)) ?? new Map<string, Set<string>>())].map(([rowClass, set]) => [rowClass, [...set].sort()]));
-          byOperation[operation] = ruleFor(classVerdicts(observed, operation), ownerColumn, actor.subject);
+          byOperation[operation] = operation === 'update' ? updateRuleFor(observed, ownerColumn, actor.subject) : ruleFor(classVerdicts(observed, operation), ownerColumn, actor.subject);
           for (const state of refusalSqlstates(observed, operation, relation.kind === 'view')) states.add(state);
         }
         rules[actor.name] = byOperation;

@@ -108,3 +108,21 @@ export function ruleFor(verdicts: ReadonlyMap<string, ClassVerdict>, ownerColumn
     .join(' or ');
   return { rule: { where: condition }, note: `observed ${describe(verdicts)}: no built-in rule says that, so it is written over the owner column` };
 }
+
+const moveVariant = /^(move_to_[a-z_]+): (.*)$/;
+
+/**
+ * UPDATE: `all` lets a row change owner too. When every row was updatable
+ * but no row could be given to another owner (a column grant or a check
+ * kept the owner), the rule that says so keeps the owner column; moves
+ * allowed sometimes and refused other times get the placeholder.
+ */
+export function updateRuleFor(observed: MatrixCell['observed'], ownerColumn: string | null, subject: boolean): DraftedRule {
+  const drafted = ruleFor(classVerdicts(observed, 'update'), ownerColumn, subject);
+  if (drafted.rule !== 'all' || ownerColumn === null) return drafted;
+  const moves = Object.values(observed).flatMap((outcomes) => outcomes.map((outcome) => moveVariant.exec(outcome)?.[2]).filter((outcome): outcome is string => outcome !== undefined));
+  if (moves.length === 0 || moves.every((outcome) => allowedOutcomes.has(outcome))) return drafted;
+  const owner = ident(ownerColumn);
+  if (moves.every(refusedOutcome)) return { rule: { where: `row.${owner} is not distinct from old.${owner}` }, note: 'observed every row updatable but none given to another owner: written as "the owner stays"' };
+  return { rule: { where: 'false' }, note: 'observed every row updatable, but moving a row to another owner allowed in some cases and refused in others: the placeholder "false" fails rls until the condition is written' };
+}

@@ -4,7 +4,7 @@
  * the failing placeholder, never a rule that would pass.
  */
 import { describe, expect, it } from 'vitest';
-import { classVerdicts, refusalSqlstates, ruleFor } from '../../src/init/index.ts';
+import { classVerdicts, refusalSqlstates, ruleFor, updateRuleFor } from '../../src/init/index.ts';
 
 const rule = (observed: Record<string, string[]>, ownerColumn: string | null = 'user_id', subject = true, operation: 'select' | 'insert' | 'update' | 'delete' = 'select') =>
   ruleFor(classVerdicts(observed, operation), ownerColumn, subject).rule;
@@ -50,5 +50,12 @@ describe('observed outcomes to rules', () => {
     expect(refusalSqlstates({ own: ['error PV002', 'denied'], other: ['touch: error 23514'] }, 'update', false)).toEqual(['23514', 'PV002']);
     expect(refusalSqlstates({ any: ['error 55000'] }, 'update', true)).toEqual([]);
     expect(refusalSqlstates({ any: ['error 23503'] }, 'delete', false)).toEqual([]);
+  });
+
+  it('UPDATE on every row but never to another owner: the owner stays; moves sometimes allowed: the placeholder', () => {
+    expect(updateRuleFor({ own: ['allowed', 'move_to_other: denied'], other: ['allowed', 'move_to_caller: denied'] }, 'user_id', true).rule).toEqual({ where: 'row."user_id" is not distinct from old."user_id"' });
+    expect(updateRuleFor({ own: ['allowed', 'move_to_other: allowed'], other: ['allowed', 'move_to_caller: allowed'] }, 'user_id', true).rule).toBe('all');
+    expect(updateRuleFor({ own: ['allowed', 'move_to_other: allowed'], other: ['allowed', 'move_to_caller: denied'] }, 'user_id', true).rule).toEqual({ where: 'false' });
+    expect(updateRuleFor({ own: ['allowed', 'move_to_other: denied'], other: ['zero rows'] }, 'user_id', true).rule).toBe('own');
   });
 });
