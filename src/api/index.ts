@@ -4,12 +4,14 @@
  * checker, removes what it created and returns the typed result. The CLI's
  * commands do the same plus printing; `verify` lives in src/verify.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadSettings, type Settings } from '../config/index.ts';
 import { lintProjectFiles, lintTemplate, type LintResult } from '../lint/index.ts';
 import { discoverPgtapFiles, runPgtap, defaultJobs, type PgtapRunResult } from '../pgtap/index.ts';
 import { loadAccessSpec, runMutation, runRls, type MutationResult, type PropertyName, type RlsResult } from '../rls/index.ts';
 import { openProjectWorkspace, type Workspace } from '../workspace/index.ts';
+import { draftAccessSpec, type InitResult } from '../init/index.ts';
 
 /** Where the project is and which server to use (every field optional). */
 export interface ProjectOptions {
@@ -124,3 +126,30 @@ export function lint(options: LintProjectOptions = {}): Promise<LintResult> {
 export async function lintFiles(options: LintProjectOptions = {}): Promise<LintResult> {
   return lintProjectFiles(await settingsFor(options), { squawk: options.squawk ?? true });
 }
+
+export interface DraftSpecOptions extends ProjectOptions {
+  /** Add to the project's existing spec (settings.accessSpec) instead of drafting a new one. */
+  readonly update?: boolean;
+  /** Exposed schemas of a new spec (default public). */
+  readonly exposedSchemas?: readonly string[];
+  /** Worlds per property per probing round (default 4). */
+  readonly runs?: number;
+  readonly seed?: number;
+}
+
+/** A draft access spec's text and what went in (as `schemaproof init --stdout`; nothing is written). */
+export function draftSpec(options: DraftSpecOptions = {}): Promise<InitResult> {
+  return withWorkspace(options, async (workspace, settings) => {
+    // The spec to add to must load as it is.
+    if (options.update) loadAccessSpec(settings.accessSpec);
+    return draftAccessSpec({
+      server: workspace.server,
+      template: workspace.template.name,
+      ...(options.update ? { existing: { file: settings.accessSpec, text: readFileSync(settings.accessSpec, 'utf8') } } : {}),
+      ...(options.exposedSchemas ? { exposedSchemas: options.exposedSchemas } : {}),
+      runs: options.runs ?? 4,
+      seed: options.seed ?? settings.rls.seed,
+    });
+  });
+}
+

@@ -16,6 +16,7 @@ import { registerLint } from './commands/lint.ts';
 import { registerLoadFec } from './commands/load-fec.ts';
 import { registerVerify } from './commands/verify.ts';
 import { registerMergeReports } from './commands/merge-reports.ts';
+import { registerInit } from './commands/init.ts';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
   registerLoadFec(program);
   registerVerify(program);
   registerMergeReports(program);
+  registerInit(program);
   const pointTo = (command: Command): void => {
     command.showHelpAfterError(helpPointer(command));
     for (const sub of command.commands) pointTo(sub);

@@ -64,6 +64,10 @@ export type ErrorDetail =
       readonly position: number | null;
     }
   | { readonly code: 'access_spec_invalid'; readonly file: string; readonly problems: readonly string[] }
+  /** `init` would overwrite an access spec that is already there (`init --update` merges into it). */
+  | { readonly code: 'access_spec_exists'; readonly file: string }
+  /** `init` found no API role to draft rules for: the roles are missing, or hold no privilege on anything exposed. */
+  | { readonly code: 'api_roles_missing'; readonly roles: readonly string[]; readonly detail: string }
   | { readonly code: 'catalogue_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'recipe_invalid'; readonly file: string; readonly problems: readonly string[] }
   | { readonly code: 'unknown_query'; readonly id: string; readonly known: readonly string[] }
@@ -189,6 +193,10 @@ export function describeError(detail: ErrorDetail): string {
     }
     case 'access_spec_invalid':
       return `${detail.file}: invalid access spec: ${detail.problems.join('; ')}`;
+    case 'access_spec_exists':
+      return `${detail.file} already exists; \`schemaproof init --update\` adds the relations it lacks (reviewed ones are left as they are), or choose another --output-file`;
+    case 'api_roles_missing':
+      return `no API roles to draft an access spec for (${detail.roles.join(', ')}): ${detail.detail}`;
     case 'catalogue_invalid':
       return `${detail.file}: invalid query catalogue: ${detail.problems.join('; ')}`;
     case 'recipe_invalid':
@@ -243,6 +251,8 @@ export const exitCodes = {
   migration: 5,
   input: 6,
   environment: 7,
+  /** `init` refused to overwrite an existing access spec. */
+  exists: 8,
   internal: 70,
   /** 128 + SIGINT: a run stopped by Ctrl-C (other signals end the process with 128 + their number). */
   interrupted: 130,
@@ -275,6 +285,7 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
       // SQLSTATE 53100 (disk_full): the server could not write, whatever the SQL.
       return detail.sqlstate === diskFullSqlstate ? exitCodes.environment : exitCodes.migration;
     case 'access_spec_invalid':
+    case 'api_roles_missing':
     case 'catalogue_invalid':
     case 'recipe_invalid':
     case 'unknown_query':
@@ -295,6 +306,8 @@ export function exitCodeFor(detail: ErrorDetail): ExitCode {
     case 'cache_dir_unsafe':
     case 'shim_roles_missing':
       return exitCodes.environment;
+    case 'access_spec_exists':
+      return exitCodes.exists;
     case 'interrupted':
       return exitCodes.interrupted;
     case 'flag_invalid':

@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
-export const coreFolders = ['src/rls', 'src/postgres', 'src/lint', 'src/pgtap', 'src/workspace', 'src/migrate', 'src/cli'];
+export const coreFolders = ['src/rls', 'src/postgres', 'src/lint', 'src/pgtap', 'src/workspace', 'src/migrate', 'src/cli', 'src/init'];
 
 /**
  * Column names that are conventions, not this project's inventions: the
