@@ -18,9 +18,11 @@ setup: system-deps deps
 typecheck: deps
 	npx tsc -p tsconfig.json
 
-# eslint's rules (no formatting; see `npm run format:check`).
+# eslint's rules, then the formatter's check (prettier, .prettierrc.json;
+# `npx prettier --write .` fixes what it reports).
 lint: deps
 	npx eslint .
+	npx prettier --check --log-level warn "**/*.{ts,mts,js,mjs}"
 
 # Every import declared in package.json, no dependency or file unused.
 knip: deps

@@ -38,14 +38,20 @@ await admin.dispose();
 await workspace.close();
 const clone = median(timings.clone);
 const raw = median(timings.raw);
-console.log(JSON.stringify({
-  runs,
-  coldStartToMigratedTemplateMs: Math.round(coldMs),
-  provisionMs: Math.round(workspace.timings.provisionMs),
-  templateMs: Math.round(workspace.timings.templateMs),
-  cloneP50Ms: +clone.toFixed(1),
-  rawCreateDatabaseP50Ms: +raw.toFixed(1),
-  cloneOverRaw: +(clone / raw).toFixed(2),
-  walLogCloneP50Ms: +median(timings.walLog).toFixed(1),
-  dropP50Ms: +median(timings.drop).toFixed(1),
-}, null, 1));
+console.log(
+  JSON.stringify(
+    {
+      runs,
+      coldStartToMigratedTemplateMs: Math.round(coldMs),
+      provisionMs: Math.round(workspace.timings.provisionMs),
+      templateMs: Math.round(workspace.timings.templateMs),
+      cloneP50Ms: +clone.toFixed(1),
+      rawCreateDatabaseP50Ms: +raw.toFixed(1),
+      cloneOverRaw: +(clone / raw).toFixed(2),
+      walLogCloneP50Ms: +median(timings.walLog).toFixed(1),
+      dropP50Ms: +median(timings.drop).toFixed(1),
+    },
+    null,
+    1,
+  ),
+);

@@ -17,8 +17,7 @@ const batched = Number(process.argv[4] ?? 20_000);
 const batch = 500;
 const root = resolve(import.meta.dirname, '..');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-const rollupTriggers = ['analytics_events', 'analytics_sessions', 'analytics_page_views']
-  .flatMap((table) => ['insert', 'update', 'delete'].map((op) => ({ table, trigger: `${table}_rollup_${op}` })));
+const rollupTriggers = ['analytics_events', 'analytics_sessions', 'analytics_page_views'].flatMap((table) => ['insert', 'update', 'delete'].map((op) => ({ table, trigger: `${table}_rollup_${op}` })));
 
 const workspace = await openWorkspace({ sqlDir: `${root}/sql`, policiesDir: `${root}/policies`, root });
 const clones = { with: await workspace.template.clone('price_with'), without: await workspace.template.clone('price_without') };
@@ -48,7 +47,10 @@ async function measure(db: ConnectionPool, shape: Shape, round: number): Promise
   const started = performance.now();
   // Single-row statements run in one transaction per round: a commit per
   // row would be a WAL flush per row, which hides the trigger's share.
-  if (single) await db.tx(async (tx) => { for (let index = 0; index < rows; index++) await tx.query(statement(1, round * rows + index)); });
+  if (single)
+    await db.tx(async (tx) => {
+      for (let index = 0; index < rows; index++) await tx.query(statement(1, round * rows + index));
+    });
   else for (let index = 0; index < rows; index += batch) await db.query(statement(batch, round * rows + index));
   return rows / ((performance.now() - started) / 1000);
 }
@@ -82,4 +84,4 @@ for (const shape of shapes) {
   const withoutRate = median(results.get(`${shape}|without`)!);
   console.log(`${shape} | ${Math.round(withRate)} | ${Math.round(withoutRate)} | ${(100 * (1 - withRate / withoutRate)).toFixed(1)}%`);
 }
-console.log(`consistency (clone with triggers): ${JSON.stringify(check[0], (_key, value) => (typeof value === "bigint" ? Number(value) : value))}`);
+console.log(`consistency (clone with triggers): ${JSON.stringify(check[0], (_key, value) => (typeof value === 'bigint' ? Number(value) : value))}`);

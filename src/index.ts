@@ -5,7 +5,20 @@
  * `code` (see ErrorDetail). Importing this module starts nothing.
  */
 export { verify, type VerifyOptions, type VerifyResult } from './verify/index.ts';
-export { test, rls, mutate, lint, lintFiles, draftSpec, type ProjectOptions, type TestOptions, type RlsOptions, type MutateOptions, type LintProjectOptions, type DraftSpecOptions } from './api/index.ts';
+export {
+  test,
+  rls,
+  mutate,
+  lint,
+  lintFiles,
+  draftSpec,
+  type ProjectOptions,
+  type TestOptions,
+  type RlsOptions,
+  type MutateOptions,
+  type LintProjectOptions,
+  type DraftSpecOptions,
+} from './api/index.ts';
 export { defineConfig, loadSettings, resolveSettings, rawConfigSchema, scales, severities, type RawConfig, type Settings, type Scale, type Severity } from './config/index.ts';
 export { SchemaproofError, isSchemaproofError, describeError, exitCodeFor, exitCodes, type ErrorDetail, type ErrorCode, type ExitCode, type SourceLocation } from './errors/index.ts';
 export { migrate, migrationStatus, type MigrateResult, type MigrationTarget } from './migrate/index.ts';

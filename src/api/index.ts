@@ -152,4 +152,3 @@ export function draftSpec(options: DraftSpecOptions = {}): Promise<InitResult> {
     });
   });
 }
-

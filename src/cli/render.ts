@@ -22,7 +22,7 @@ export function renderFailure(thrown: unknown, debug: boolean): RenderedFailure 
     if (debug && error.stack) lines.push(error.stack);
     return { lines, exitCode: exitCodeFor(error.detail) };
   }
-  const message = error instanceof Error ? error.message.split('\n')[0] ?? String(error) : String(error);
+  const message = error instanceof Error ? (error.message.split('\n')[0] ?? String(error)) : String(error);
   const lines = [`schemaproof: internal error: ${message} (this is a bug; rerun with --debug for the stack trace)`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, exitCode: exitCodes.internal };

@@ -6,8 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 
-const needsTypeScript = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION';
+const needsTypeScript = (error: unknown): boolean => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION';
 
 export async function importConfigModule(file: string): Promise<unknown> {
   const url = pathToFileURL(file).href;
@@ -20,7 +19,9 @@ export async function importConfigModule(file: string): Promise<unknown> {
   try {
     tsx = (await import('tsx/esm/api')) as typeof tsx;
   } catch {
-    throw new Error(`this Node (${process.version}) cannot load a TypeScript config: install tsx in the project (npm install --save-dev tsx), use Node 22.18 or later, or write schemaproof.config.json`);
+    throw new Error(
+      `this Node (${process.version}) cannot load a TypeScript config: install tsx in the project (npm install --save-dev tsx), use Node 22.18 or later, or write schemaproof.config.json`,
+    );
   }
   return tsx.tsImport(url, import.meta.url);
 }

@@ -33,16 +33,7 @@ import {
 } from '../postgres/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import { readUserTables } from './catalog.ts';
-import {
-  benchDataCacheDir,
-  cacheKey,
-  discardEntry,
-  engineVersion,
-  ensurePrivateDir,
-  lookupEntry,
-  storeEntry,
-  type CacheInputs,
-} from './cache.ts';
+import { benchDataCacheDir, cacheKey, discardEntry, engineVersion, ensurePrivateDir, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
 import { anchorFor, generateData, type GeneratedStep, type RecipeRun } from './generate.ts';
 import { loadRecipe, type Recipe } from './recipe.ts';
 import { scratchSchema } from './compile.ts';
@@ -133,7 +124,12 @@ async function tableCounts(db: ConnectionPool): Promise<Record<string, number>> 
 }
 
 /** Load FEC files and run the recipe into `database` on `server`. */
-async function prepare(server: PostgresServer, database: OwnedDatabase, recipe: Recipe | null, options: BenchDataOptions & { readonly fecDir: string | null; readonly anchor: Date }): Promise<Prepared> {
+async function prepare(
+  server: PostgresServer,
+  database: OwnedDatabase,
+  recipe: Recipe | null,
+  options: BenchDataOptions & { readonly fecDir: string | null; readonly anchor: Date },
+): Promise<Prepared> {
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   let fecLoad: FecLoadSummary | null = null;
@@ -287,7 +283,11 @@ async function startFrom(run: Run, binaries: PgBinaries, dataDir: string, prepar
  * cleanly and stored; then started from the stored entry (every cold run
  * proves the entry starts), or from its own directory when not stored.
  */
-async function generateAndStore(run: Run, binaries: PgBinaries, cache: { readonly dir: string; readonly key: string; readonly inputs: CacheInputs; readonly earlierNote: string | null }): Promise<BenchData> {
+async function generateAndStore(
+  run: Run,
+  binaries: PgBinaries,
+  cache: { readonly dir: string; readonly key: string; readonly inputs: CacheInputs; readonly earlierNote: string | null },
+): Promise<BenchData> {
   const { settings } = run.options;
   run.progress(`no cached data for ${cache.key.slice(0, 12)}: preparing it on a separate cluster`);
   const cluster = await startLocalCluster({ binaries, settings: settings.postgres.settings });
@@ -298,7 +298,15 @@ async function generateAndStore(run: Run, binaries: PgBinaries, cache: { readonl
     const prepared = await prepare(preparing, database, run.recipe, { ...run.options, fecDir: run.fecDir, anchor: run.anchor });
     const segment = await shutdownClean(cluster, binaries);
     const storeStarted = performance.now();
-    const stored = await storeEntry({ cacheDir: cache.dir, key: cache.key, inputs: cache.inputs, dataDir: join(cluster.dir, 'data'), walSegment: segment, maxBytes: settings.bench.dataCache.maxMiB * 1048576, payload: prepared });
+    const stored = await storeEntry({
+      cacheDir: cache.dir,
+      key: cache.key,
+      inputs: cache.inputs,
+      dataDir: join(cluster.dir, 'data'),
+      walSegment: segment,
+      maxBytes: settings.bench.dataCache.maxMiB * 1048576,
+      payload: prepared,
+    });
     const storeMs = Math.round(performance.now() - storeStarted);
     const notes = [cache.earlierNote, stored.note].filter((note): note is string => note !== null);
     let entry = stored.entry;
@@ -319,7 +327,13 @@ async function generateAndStore(run: Run, binaries: PgBinaries, cache: { readonl
     const description = `Generated this run from ${describe(prepared, run.recipe, settings, run.fecDir)} in ${(prepared.preparedMs / 1000).toFixed(1)} s${cached}${evicted}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}.`;
     return {
       ...started.data,
-      summary: { ...started.data.summary, source: 'generated', description, durationMs, cache: { key: cache.key, hit: false, dir: entry?.dir ?? null, note: notes.length > 0 ? notes.join('; ') : null, copyAndStartMs: started.copyAndStartMs, storeMs } },
+      summary: {
+        ...started.data.summary,
+        source: 'generated',
+        description,
+        durationMs,
+        cache: { key: cache.key, hit: false, dir: entry?.dir ?? null, note: notes.length > 0 ? notes.join('; ') : null, copyAndStartMs: started.copyAndStartMs, storeMs },
+      },
     };
   } finally {
     await preparing.stop().catch(() => undefined);

@@ -52,13 +52,20 @@ export interface CacheInputs {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }
 
 export function cacheKey(inputs: CacheInputs): string {
-  return createHash('sha256').update(JSON.stringify(canonical(inputs))).digest('hex').slice(0, 40);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(inputs)))
+    .digest('hex')
+    .slice(0, 40);
 }
 
 /**

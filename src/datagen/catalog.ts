@@ -152,9 +152,15 @@ export async function checkForeignKeys(db: Queryable, tables: readonly string[])
       const rows = await db.query(sql`
         select count(*)::bigint as n
           from ${sql.ident(schema, table)} x
-         where ${sql.join(key.columns.map((column) => sql`x.${sql.ident(column)} is not null`), sql` and `)}
+         where ${sql.join(
+           key.columns.map((column) => sql`x.${sql.ident(column)} is not null`),
+           sql` and `,
+         )}
            and not exists (select 1 from ${sql.ident(key.parentSchema, key.parentTable)} p
-                            where ${sql.join(key.columns.map((column, index) => sql`p.${sql.ident(key.parentColumns[index] ?? column)} = x.${sql.ident(column)}`), sql` and `)})`);
+                            where ${sql.join(
+                              key.columns.map((column, index) => sql`p.${sql.ident(key.parentColumns[index] ?? column)} = x.${sql.ident(column)}`),
+                              sql` and `,
+                            )})`);
       const n = Number(rows[0]?.n ?? 0);
       if (n > 0) orphans.push({ constraint: key.name, rows: n });
     }

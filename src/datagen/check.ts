@@ -46,11 +46,12 @@ export async function checkAgainstDatabase(db: Queryable, recipe: Recipe): Promi
       if (!labels) problems.push(`${keyPath([...path, 'choice', 'enum'])}: unknown enum type ${JSON.stringify(spec.enumType)}`);
       else {
         enumSizes.set(spec.enumType, labels.length);
-        if (spec.weights && spec.weights.length !== labels.length) problems.push(`${keyPath([...path, 'weights'])}: ${spec.weights.length} weights for the ${labels.length} labels of ${spec.enumType}`);
+        if (spec.weights && spec.weights.length !== labels.length)
+          problems.push(`${keyPath([...path, 'weights'])}: ${spec.weights.length} weights for the ${labels.length} labels of ${spec.enumType}`);
       }
     }
-    for (const [key, inner] of Object.entries(spec.kind === 'json' ? spec.object ?? {} : {})) await checkEnums(inner, [...path, 'json', key]);
-    for (const [index, inner] of (spec.kind === 'json' ? spec.array ?? [] : []).entries()) await checkEnums(inner, [...path, 'json', index]);
+    for (const [key, inner] of Object.entries(spec.kind === 'json' ? (spec.object ?? {}) : {})) await checkEnums(inner, [...path, 'json', key]);
+    for (const [index, inner] of (spec.kind === 'json' ? (spec.array ?? []) : []).entries()) await checkEnums(inner, [...path, 'json', index]);
   };
   const hasRows = new Map<string, boolean>();
   for (const step of recipe.steps) {
@@ -82,7 +83,8 @@ export async function checkAgainstDatabase(db: Queryable, recipe: Recipe): Promi
       }
       const source = parentStep(parent, recipe.steps, step);
       if (source) continue;
-      if (target.primaryKey.length === 0 && !parent.orderBy) problems.push(`${keyPath([...base, 'parents', alias, 'table'])}: ${parent.table} has no primary key to rank its rows by; name columns in "orderBy"`);
+      if (target.primaryKey.length === 0 && !parent.orderBy)
+        problems.push(`${keyPath([...base, 'parents', alias, 'table'])}: ${parent.table} has no primary key to rank its rows by; name columns in "orderBy"`);
       for (const placeholder of [...Object.values(step.lets), ...Object.values(step.columns)].flatMap(valuePlaceholders)) {
         if (placeholder.kind === 'parent' && placeholder.alias === alias && placeholder.column !== 'idx' && !target.columns.has(placeholder.column)) {
           problems.push(`${keyPath([...base, 'parents', alias])}: ${parent.table} has no column ${JSON.stringify(placeholder.column)} (used as {${alias}.${placeholder.column}})`);

@@ -14,16 +14,7 @@
  */
 import { sql, type SQLQuery } from '@databases/pg';
 import { tokenize } from './placeholders.ts';
-import {
-  nestedValues,
-  valueDependencies,
-  valuePlaceholders,
-  type JsonScalar,
-  type JsonValue,
-  type ParentSpec,
-  type TableStep,
-  type ValueSpec,
-} from './recipe.ts';
+import { nestedValues, valueDependencies, valuePlaceholders, type JsonScalar, type JsonValue, type ParentSpec, type TableStep, type ValueSpec } from './recipe.ts';
 
 /** The engine's scratch schema: helper functions, kept rows, pick lists. Dropped when a run ends. */
 export const scratchSchema = 'schemaproof_recipe';
@@ -196,9 +187,7 @@ export function compileValue(name: string, spec: ValueSpec, context: RowContext)
     case 'choice': {
       const size = spec.values ? spec.values.length : context.enumSize(spec.enumType ?? '');
       const values = spec.values ? arrayOf(spec.values) : sql`enum_range(null::${typeName(spec.enumType ?? '')})`;
-      const index = spec.weights
-        ? sql`1 + width_bucket(${u}, ${thresholds(spec.weights)}::float8[])`
-        : sql`1 + floor(${numberLiteral(size)}::float8 * ${skewed(u, spec.skew)})::int`;
+      const index = spec.weights ? sql`1 + width_bucket(${u}, ${thresholds(spec.weights)}::float8[])` : sql`1 + floor(${numberLiteral(size)}::float8 * ${skewed(u, spec.skew)})::int`;
       expression = sql`(${values})[${index}]`;
       break;
     }
@@ -218,9 +207,10 @@ export function compileValue(name: string, spec: ValueSpec, context: RowContext)
       break;
     }
     case 'uuid':
-      expression = spec.version === 'v7'
-        ? sql`${scratch('uuidv7')}(${r(spec.time ?? '')}, ${scratch('hash')}(${`${step}/${name}`}::text, ${rowIndex}))`
-        : sql`md5(${`${context.scalars.seed}/${step}/${name}/`}::text || ${rowIndex}::text)::uuid`;
+      expression =
+        spec.version === 'v7'
+          ? sql`${scratch('uuidv7')}(${r(spec.time ?? '')}, ${scratch('hash')}(${`${step}/${name}`}::text, ${rowIndex}))`
+          : sql`md5(${`${context.scalars.seed}/${step}/${name}/`}::text || ${rowIndex}::text)::uuid`;
       break;
     case 'hex': {
       const blocks = Array.from({ length: Math.ceil(spec.length / 32) }, (_, block) => sql`md5(${`${context.scalars.seed}/${step}/${name}/${block}/`}::text || ${rowIndex}::text)`);
@@ -232,7 +222,10 @@ export function compileValue(name: string, spec: ValueSpec, context: RowContext)
       break;
     case 'json': {
       if (spec.array) {
-        expression = sql`jsonb_build_array(${sql.join(spec.array.map((inner, index) => compileValue(`${name}.${index}`, inner, context)), sql`, `)})`;
+        expression = sql`jsonb_build_array(${sql.join(
+          spec.array.map((inner, index) => compileValue(`${name}.${index}`, inner, context)),
+          sql`, `,
+        )})`;
       } else {
         const pairs = Object.entries(spec.object ?? {}).map(([key, inner]) => sql`${key}::text, ${compileValue(`${name}.${key}`, inner, context)}`);
         expression = pairs.length === 0 ? sql`'{}'::jsonb` : sql`jsonb_build_object(${sql.join(pairs, sql`, `)})`;

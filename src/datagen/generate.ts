@@ -126,9 +126,17 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
       continue;
     }
     const stepPlan = plan.planOf(step.name);
-    const parents = [...new Set(Object.values(step.parents).map((parent) => parentStep(parent, recipe.steps, step)?.name).filter((name): name is string => name !== undefined))];
+    const parents = [
+      ...new Set(
+        Object.values(step.parents)
+          .map((parent) => parentStep(parent, recipe.steps, step)?.name)
+          .filter((name): name is string => name !== undefined),
+      ),
+    ];
     // A step writing a table waits for earlier steps writing the same table.
-    const sameTableSteps = earlier.filter((other): other is TableStep => other.kind === 'table' && other.table !== null && step.table !== null && sameTable(other.table, step.table)).map((other) => other.name);
+    const sameTableSteps = earlier
+      .filter((other): other is TableStep => other.kind === 'table' && other.table !== null && step.table !== null && sameTable(other.table, step.table))
+      .map((other) => other.name);
     const rows = stepPlan.rows ?? plan.plans.get(parents[0] ?? '')?.rows ?? 1;
     tasks.push({
       id: stepTask(step.name),
@@ -177,10 +185,12 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
   await db.query(sql`create schema ${sql.ident(scratchSchema)}`);
   try {
     for (const helper of helperFunctions(seed)) await db.query(helper);
-    await runTasks(tasks, options.connections ?? 2, (work) => db.task(async (connection) => {
-      await setupConnection(connection);
-      return work(connection);
-    }));
+    await runTasks(tasks, options.connections ?? 2, (work) =>
+      db.task(async (connection) => {
+        await setupConnection(connection);
+        return work(connection);
+      }),
+    );
   } finally {
     await db.query(sql`drop schema if exists ${sql.ident(scratchSchema)} cascade`).catch(() => undefined);
   }

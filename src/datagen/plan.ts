@@ -26,8 +26,7 @@ export interface Plan {
 
 /** Where a parent's rows are read from. */
 export type Source =
-  | { readonly kind: 'kept'; readonly step: string }
-  | { readonly kind: 'table'; readonly table: string; readonly orderBy: readonly string[] | null; readonly columns: ReadonlySet<string> };
+  { readonly kind: 'kept'; readonly step: string } | { readonly kind: 'table'; readonly table: string; readonly orderBy: readonly string[] | null; readonly columns: ReadonlySet<string> };
 
 export interface RecipePlan {
   readonly plans: ReadonlyMap<string, Plan>;
@@ -86,7 +85,7 @@ export function planRecipe(recipe: Recipe, facts: DatabaseFacts, options: PlanOp
       index,
       rows: stepRows(step, options.scale, options.rows),
       keep: keep ? closure(step, keep) : null,
-      facts: step.table ? facts.tables.get(tableKey(step.table)) ?? null : null,
+      facts: step.table ? (facts.tables.get(tableKey(step.table)) ?? null) : null,
       bulk: options.bulkAllowed && step.triggers === 'off',
       skipped: skipped.has(step.name),
     });

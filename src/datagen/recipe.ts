@@ -20,24 +20,25 @@ interface Nullable {
   readonly nullRate: number;
 }
 
-export type ValueSpec = Nullable & (
-  | { readonly kind: 'const'; readonly value: JsonValue }
-  | { readonly kind: 'sql'; readonly sql: string }
-  | { readonly kind: 'template'; readonly template: string }
-  | { readonly kind: 'int'; readonly min: number; readonly max: number; readonly skew: number }
-  | { readonly kind: 'number'; readonly min: number; readonly max: number; readonly skew: number; readonly decimals: number | null }
-  | { readonly kind: 'exponential'; readonly mean: number; readonly max: number | null }
-  | { readonly kind: 'choice'; readonly values: readonly JsonScalar[] | null; readonly enumType: string | null; readonly weights: readonly number[] | null; readonly skew: number }
-  | { readonly kind: 'lookup'; readonly values: readonly JsonScalar[]; readonly by: string }
-  | { readonly kind: 'bool'; readonly probability: number }
-  | { readonly kind: 'recent'; readonly withinSeconds: number; readonly skew: number; readonly gapSeconds: number }
-  | { readonly kind: 'between'; readonly from: string; readonly to: string }
-  | { readonly kind: 'uuid'; readonly version: 'random' | 'v7'; readonly time: string | null }
-  | { readonly kind: 'hex'; readonly length: number }
-  | { readonly kind: 'ref'; readonly alias: string; readonly column: string }
-  | { readonly kind: 'json'; readonly object: Readonly<Record<string, ValueSpec>> | null; readonly array: readonly ValueSpec[] | null; readonly omitNulls: boolean }
-  | { readonly kind: 'count'; readonly step: string }
-);
+export type ValueSpec = Nullable &
+  (
+    | { readonly kind: 'const'; readonly value: JsonValue }
+    | { readonly kind: 'sql'; readonly sql: string }
+    | { readonly kind: 'template'; readonly template: string }
+    | { readonly kind: 'int'; readonly min: number; readonly max: number; readonly skew: number }
+    | { readonly kind: 'number'; readonly min: number; readonly max: number; readonly skew: number; readonly decimals: number | null }
+    | { readonly kind: 'exponential'; readonly mean: number; readonly max: number | null }
+    | { readonly kind: 'choice'; readonly values: readonly JsonScalar[] | null; readonly enumType: string | null; readonly weights: readonly number[] | null; readonly skew: number }
+    | { readonly kind: 'lookup'; readonly values: readonly JsonScalar[]; readonly by: string }
+    | { readonly kind: 'bool'; readonly probability: number }
+    | { readonly kind: 'recent'; readonly withinSeconds: number; readonly skew: number; readonly gapSeconds: number }
+    | { readonly kind: 'between'; readonly from: string; readonly to: string }
+    | { readonly kind: 'uuid'; readonly version: 'random' | 'v7'; readonly time: string | null }
+    | { readonly kind: 'hex'; readonly length: number }
+    | { readonly kind: 'ref'; readonly alias: string; readonly column: string }
+    | { readonly kind: 'json'; readonly object: Readonly<Record<string, ValueSpec>> | null; readonly array: readonly ValueSpec[] | null; readonly omitNulls: boolean }
+    | { readonly kind: 'count'; readonly step: string }
+  );
 
 export type Pick = { readonly skew: number };
 
@@ -53,9 +54,7 @@ export interface ParentSpec {
   readonly nullRate: number;
 }
 
-export type FanOutCount =
-  | { readonly kind: 'value'; readonly name: string }
-  | { readonly kind: 'zipf'; readonly exponent: number; readonly min: number; readonly max: number };
+export type FanOutCount = { readonly kind: 'value'; readonly name: string } | { readonly kind: 'zipf'; readonly exponent: number; readonly min: number; readonly max: number };
 
 export interface FanOut {
   readonly parent: string;
@@ -124,56 +123,70 @@ const perScaleRows = z.object({ small: count, medium: count, large: count }).str
 const rowsSchema = z.union([count, perScaleRows]);
 const checkSchema = z.object({ sql: z.string().min(1), expect: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional() }).strict();
 
-const parentSchema = z.object({
-  table: z.string().min(1).optional(),
-  step: z.string().min(1).optional(),
-  pick: z.union([z.literal('uniform'), z.object({ skew: positive }).strict(), z.object({ zipf: z.number().min(0).lt(1) }).strict()]).optional(),
-  nullRate: probability.optional(),
-  orderBy: z.array(z.string().min(1)).min(1).optional(),
-}).strict();
+const parentSchema = z
+  .object({
+    table: z.string().min(1).optional(),
+    step: z.string().min(1).optional(),
+    pick: z.union([z.literal('uniform'), z.object({ skew: positive }).strict(), z.object({ zipf: z.number().min(0).lt(1) }).strict()]).optional(),
+    nullRate: probability.optional(),
+    orderBy: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
 
-const tableStepSchema = z.object({
-  table: z.string().min(1).optional(),
-  scratch: z.literal(true).optional(),
-  rows: rowsSchema.optional(),
-  parents: z.record(z.string(), parentSchema).optional(),
-  each: z.object({
-    parent: z.string(),
-    count: z.union([z.string().min(1), z.object({ zipf: z.number().nonnegative(), min: count, max: z.number().int().positive() }).strict()]),
-  }).strict().optional(),
-  let: z.record(z.string(), z.unknown()).optional(),
-  columns: z.record(z.string(), z.unknown()).optional(),
-  order: z.array(z.string()).optional(),
-  load: z.object({
-    triggers: z.enum(['on', 'off']).optional(),
-    deferIndexes: z.boolean().optional(),
-    then: z.array(checkSchema).optional(),
-  }).strict().optional(),
-  onConflict: z.enum(['error', 'ignore']).optional(),
-  unlessRowsIn: z.string().min(1).optional(),
-  after: z.array(z.string()).optional(),
-  cost: positive.optional(),
-  description: z.string().optional(),
-}).strict();
+const tableStepSchema = z
+  .object({
+    table: z.string().min(1).optional(),
+    scratch: z.literal(true).optional(),
+    rows: rowsSchema.optional(),
+    parents: z.record(z.string(), parentSchema).optional(),
+    each: z
+      .object({
+        parent: z.string(),
+        count: z.union([z.string().min(1), z.object({ zipf: z.number().nonnegative(), min: count, max: z.number().int().positive() }).strict()]),
+      })
+      .strict()
+      .optional(),
+    let: z.record(z.string(), z.unknown()).optional(),
+    columns: z.record(z.string(), z.unknown()).optional(),
+    order: z.array(z.string()).optional(),
+    load: z
+      .object({
+        triggers: z.enum(['on', 'off']).optional(),
+        deferIndexes: z.boolean().optional(),
+        then: z.array(checkSchema).optional(),
+      })
+      .strict()
+      .optional(),
+    onConflict: z.enum(['error', 'ignore']).optional(),
+    unlessRowsIn: z.string().min(1).optional(),
+    after: z.array(z.string()).optional(),
+    cost: positive.optional(),
+    description: z.string().optional(),
+  })
+  .strict();
 
-const sqlStepSchema = z.object({
-  sql: z.string().min(1),
-  expect: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
-  after: z.array(z.string()).optional(),
-  unlessRowsIn: z.string().min(1).optional(),
-  description: z.string().optional(),
-}).strict();
+const sqlStepSchema = z
+  .object({
+    sql: z.string().min(1),
+    expect: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    after: z.array(z.string()).optional(),
+    unlessRowsIn: z.string().min(1).optional(),
+    description: z.string().optional(),
+  })
+  .strict();
 
-const recipeSchema = z.object({
-  $schema: z.string().optional(),
-  description: z.string().optional(),
-  version: z.literal(1),
-  /** Factors applied to a plain number of rows (the medium count). */
-  scales: z.object({ small: positive, medium: positive, large: positive }).strict().optional(),
-  anchor: z.union([z.literal('today'), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected "today" or a date YYYY-MM-DD')]).optional(),
-  params: z.record(z.string(), rowsSchema).optional(),
-  steps: z.record(z.string(), z.unknown()),
-}).strict();
+const recipeSchema = z
+  .object({
+    $schema: z.string().optional(),
+    description: z.string().optional(),
+    version: z.literal(1),
+    /** Factors applied to a plain number of rows (the medium count). */
+    scales: z.object({ small: positive, medium: positive, large: positive }).strict().optional(),
+    anchor: z.union([z.literal('today'), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected "today" or a date YYYY-MM-DD')]).optional(),
+    params: z.record(z.string(), rowsSchema).optional(),
+    steps: z.record(z.string(), z.unknown()),
+  })
+  .strict();
 
 const valueKinds = ['const', 'sql', 'template', 'int', 'number', 'exponential', 'choice', 'lookup', 'bool', 'recent', 'between', 'uuid', 'hex', 'ref', 'json', 'count'] as const;
 type ValueKind = (typeof valueKinds)[number];
@@ -187,12 +200,14 @@ const valueSchemas: Readonly<Record<ValueKind, z.ZodType>> = {
   int: z.object({ int: z.tuple([z.number().int(), z.number().int()]).refine(([min, max]) => min <= max, 'expected [min, max] with min <= max'), skew: positive.optional(), ...common }).strict(),
   number: z.object({ number: range, skew: positive.optional(), decimals: z.number().int().min(0).max(12).optional(), ...common }).strict(),
   exponential: z.object({ exponential: positive, max: z.number().optional(), ...common }).strict(),
-  choice: z.object({
-    choice: z.union([z.array(scalar).min(1), z.object({ enum: z.string().min(1) }).strict()]),
-    weights: z.array(z.number().nonnegative()).min(1).optional(),
-    skew: positive.optional(),
-    ...common,
-  }).strict(),
+  choice: z
+    .object({
+      choice: z.union([z.array(scalar).min(1), z.object({ enum: z.string().min(1) }).strict()]),
+      weights: z.array(z.number().nonnegative()).min(1).optional(),
+      skew: positive.optional(),
+      ...common,
+    })
+    .strict(),
   lookup: z.object({ lookup: z.array(scalar).min(1), by: z.string().min(1), ...common }).strict(),
   bool: z.object({ bool: probability, ...common }).strict(),
   recent: z.object({ recent: duration, skew: positive.optional(), gap: duration.optional(), ...common }).strict(),
@@ -211,11 +226,14 @@ const defaultScales: Readonly<Record<Scale, number>> = { small: 0.01, medium: 1,
 
 /** A key path as a reader finds it in the file: steps."shop.orders".columns.id */
 export function keyPath(parts: readonly (string | number)[]): string {
-  return parts.map((part, index) => {
-    if (typeof part === 'number') return `[${part}]`;
-    const text = identifier.test(part) ? part : JSON.stringify(part);
-    return index === 0 ? text : `.${text}`;
-  }).join('').replace(/\.\[/g, '[');
+  return parts
+    .map((part, index) => {
+      if (typeof part === 'number') return `[${part}]`;
+      const text = identifier.test(part) ? part : JSON.stringify(part);
+      return index === 0 ? text : `.${text}`;
+    })
+    .join('')
+    .replace(/\.\[/g, '[');
 }
 
 function zodProblems(error: z.ZodError, base: readonly (string | number)[]): string[] {
@@ -234,7 +252,11 @@ export function durationSeconds(text: string): number {
 function withoutComments(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutComments);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '$comment').map(([key, inner]) => [key, withoutComments(inner)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== '$comment')
+        .map(([key, inner]) => [key, withoutComments(inner)]),
+    );
   }
   return value;
 }
@@ -252,7 +274,9 @@ function parseValue(raw: unknown, path: readonly (string | number)[], problems: 
   }
   const kinds = valueKinds.filter((kind) => kind in raw);
   if (kinds.length !== 1) {
-    problems.push(`${keyPath(path)}: ${kinds.length === 0 ? `unknown value kind (keys ${Object.keys(raw).join(', ') || 'none'}); expected one of ${valueKinds.join(', ')}` : `more than one value kind (${kinds.join(', ')})`}`);
+    problems.push(
+      `${keyPath(path)}: ${kinds.length === 0 ? `unknown value kind (keys ${Object.keys(raw).join(', ') || 'none'}); expected one of ${valueKinds.join(', ')}` : `more than one value kind (${kinds.join(', ')})`}`,
+    );
     return null;
   }
   const kind = kinds[0] as ValueKind;
@@ -286,7 +310,8 @@ function parseValue(raw: unknown, path: readonly (string | number)[], problems: 
       if (weights && value.skew !== undefined) problems.push(`${keyPath(path)}: give weights or skew, not both`);
       if (Array.isArray(choice)) {
         if (weights && weights.length !== choice.length) problems.push(`${keyPath([...path, 'weights'])}: ${weights.length} weights for ${choice.length} choices`);
-        if (new Set(choice.map((entry) => typeof entry)).size > 1) problems.push(`${keyPath([...path, 'choice'])}: mixes value types (${[...new Set(choice.map((entry) => typeof entry))].join(', ')})`);
+        if (new Set(choice.map((entry) => typeof entry)).size > 1)
+          problems.push(`${keyPath([...path, 'choice'])}: mixes value types (${[...new Set(choice.map((entry) => typeof entry))].join(', ')})`);
       }
       if (weights && !weights.some((weight) => weight > 0)) problems.push(`${keyPath([...path, 'weights'])}: at least one weight must be positive`);
       return { kind, values: Array.isArray(choice) ? choice : null, enumType: Array.isArray(choice) ? null : choice.enum, weights, skew: (value.skew as number | undefined) ?? 1, nullRate };
@@ -299,7 +324,13 @@ function parseValue(raw: unknown, path: readonly (string | number)[], problems: 
     case 'bool':
       return { kind, probability: value.bool as number, nullRate };
     case 'recent':
-      return { kind, withinSeconds: durationSeconds(value.recent as string), skew: (value.skew as number | undefined) ?? 1, gapSeconds: value.gap ? durationSeconds(value.gap as string) : 0, nullRate };
+      return {
+        kind,
+        withinSeconds: durationSeconds(value.recent as string),
+        skew: (value.skew as number | undefined) ?? 1,
+        gapSeconds: value.gap ? durationSeconds(value.gap as string) : 0,
+        nullRate,
+      };
     case 'between': {
       const [from, to] = value.between as [string, string];
       return { kind, from, to, nullRate };
@@ -410,7 +441,8 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
     const parents: Record<string, ParentSpec> = {};
     for (const [alias, parent] of Object.entries(step.parents ?? {})) {
       const path = [...base, 'parents', alias];
-      if (!identifier.test(alias) || isReservedName(alias)) problems.push(`${keyPath(path)}: an alias must be an identifier other than ${['i', 'k', 'seed', 'anchor', 'rows', 'param', 'u'].join(', ')}`);
+      if (!identifier.test(alias) || isReservedName(alias))
+        problems.push(`${keyPath(path)}: an alias must be an identifier other than ${['i', 'k', 'seed', 'anchor', 'rows', 'param', 'u'].join(', ')}`);
       if ((parent.table === undefined) === (parent.step === undefined)) problems.push(`${keyPath(path)}: give exactly one of "table" or "step"`);
       if (parent.step !== undefined && !seen.has(parent.step)) problems.push(`${keyPath([...path, 'step'])}: no earlier step named ${JSON.stringify(parent.step)}`);
       if (parent.step !== undefined && sqlSteps.has(parent.step)) problems.push(`${keyPath([...path, 'step'])}: ${parent.step} is a SQL step; a parent step generates rows`);
@@ -422,17 +454,23 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
     if (step.each) {
       const parent = parents[step.each.parent];
       if (!parent) problems.push(`${keyPath([...base, 'each', 'parent'])}: no parent aliased ${JSON.stringify(step.each.parent)} in "parents"`);
-      else if (parent.nullRate > 0 || step.parents?.[step.each.parent]?.pick !== undefined) problems.push(`${keyPath([...base, 'parents', step.each.parent])}: the fan-out parent is not picked (no pick, no nullRate)`);
+      else if (parent.nullRate > 0 || step.parents?.[step.each.parent]?.pick !== undefined)
+        problems.push(`${keyPath([...base, 'parents', step.each.parent])}: the fan-out parent is not picked (no pick, no nullRate)`);
       const countSpec = step.each.count;
-      each = { parent: step.each.parent, count: typeof countSpec === 'string' ? { kind: 'value', name: countSpec } : { kind: 'zipf', exponent: countSpec.zipf, min: countSpec.min, max: countSpec.max } };
+      each = {
+        parent: step.each.parent,
+        count: typeof countSpec === 'string' ? { kind: 'value', name: countSpec } : { kind: 'zipf', exponent: countSpec.zipf, min: countSpec.min, max: countSpec.max },
+      };
       if (typeof countSpec === 'string' && step.rows !== undefined) problems.push(`${keyPath([...base, 'rows'])}: the rows of a fan-out counted by a parent value follow from the parents`);
       if (typeof countSpec !== 'string' && countSpec.min > countSpec.max) problems.push(`${keyPath([...base, 'each', 'count'])}: min > max`);
     }
-    if (step.rows === undefined && !(each && each.count.kind === 'value')) problems.push(`${keyPath([...base, 'rows'])}: rows are required (a number for medium, scaled by "scales", or {"small", "medium", "large"})`);
+    if (step.rows === undefined && !(each && each.count.kind === 'value'))
+      problems.push(`${keyPath([...base, 'rows'])}: rows are required (a number for medium, scaled by "scales", or {"small", "medium", "large"})`);
     const lets: Record<string, ValueSpec> = {};
     const columns: Record<string, ValueSpec> = {};
     for (const [valueName, rawValue] of Object.entries(step.let ?? {})) {
-      if (!identifier.test(valueName) || isReservedName(valueName)) problems.push(`${keyPath([...base, 'let', valueName])}: a let name must be an identifier other than i, k, seed, anchor, rows, param, u`);
+      if (!identifier.test(valueName) || isReservedName(valueName))
+        problems.push(`${keyPath([...base, 'let', valueName])}: a let name must be an identifier other than i, k, seed, anchor, rows, param, u`);
       const spec = parseValue(rawValue, [...base, 'let', valueName], problems);
       if (spec) lets[valueName] = spec;
     }
@@ -447,7 +485,7 @@ export function parseRecipe(raw: unknown, file: string, bytes: string = JSON.str
     const tableStep: TableStep = {
       kind: 'table',
       name,
-      table: scratch ? null : step.table ?? name,
+      table: scratch ? null : (step.table ?? name),
       rows: step.rows === undefined ? null : rowsPerScale(step.rows, factors),
       parents,
       each,
@@ -507,7 +545,8 @@ function crossCheck(steps: readonly Step[], params: Readonly<Record<string, unkn
         case 'u':
         case 'value':
           if (!own) problems.push(`${where}: only a table step's values can use {i}, {u} and row values`);
-          else if (placeholder.kind === 'value' && !(placeholder.name in own.lets) && !(placeholder.name in own.columns)) problems.push(`${where}: no value named ${JSON.stringify(placeholder.name)} in this step's "let" or "columns"`);
+          else if (placeholder.kind === 'value' && !(placeholder.name in own.lets) && !(placeholder.name in own.columns))
+            problems.push(`${where}: no value named ${JSON.stringify(placeholder.name)} in this step's "let" or "columns"`);
           break;
         case 'k':
           if (!own || !own.each) problems.push(`${where}: {k} (the index within the parent) exists only in a fan-out step ("each")`);
@@ -535,7 +574,7 @@ function crossCheck(steps: readonly Step[], params: Readonly<Record<string, unkn
       (spec.array ?? []).forEach((inner, index) => checkValue(inner, [...path, 'json', index], own));
       return;
     }
-    if ((spec.kind === 'lookup' && !(spec.by in own.lets) && !(spec.by in own.columns))) problems.push(`${keyPath([...path, 'by'])}: no value named ${JSON.stringify(spec.by)}`);
+    if (spec.kind === 'lookup' && !(spec.by in own.lets) && !(spec.by in own.columns)) problems.push(`${keyPath([...path, 'by'])}: no value named ${JSON.stringify(spec.by)}`);
     if (spec.kind === 'uuid' && spec.time && !(spec.time in own.lets) && !(spec.time in own.columns)) problems.push(`${keyPath([...path, 'time'])}: no value named ${JSON.stringify(spec.time)}`);
     if (spec.kind === 'ref') {
       if (!(spec.alias in own.parents)) problems.push(`${keyPath([...path, 'ref'])}: no parent aliased ${JSON.stringify(spec.alias)} in "parents"`);
@@ -547,14 +586,15 @@ function crossCheck(steps: readonly Step[], params: Readonly<Record<string, unkn
       if (!child || child.kind !== 'table') problems.push(`${keyPath([...path, 'count'])}: no table step named ${JSON.stringify(spec.step)}`);
       else if (childIndex <= (order.get(own.name) ?? 0)) problems.push(`${keyPath([...path, 'count'])}: ${spec.step} must come after this step (it picks its rows from it)`);
       else if (child.each !== null || child.rows === null) problems.push(`${keyPath([...path, 'count'])}: ${spec.step} is a fan-out step; counts follow picks of a step with its own rows`);
-      else if (pickingAliases(child, own, steps).length !== 1) problems.push(`${keyPath([...path, 'count'])}: ${spec.step} must pick exactly one parent from this step (found ${pickingAliases(child, own, steps).length})`);
+      else if (pickingAliases(child, own, steps).length !== 1)
+        problems.push(`${keyPath([...path, 'count'])}: ${spec.step} must pick exactly one parent from this step (found ${pickingAliases(child, own, steps).length})`);
     }
   };
 
   for (const step of steps) {
     const base = ['steps', step.name];
     const index = order.get(step.name) ?? 0;
-    const after = step.kind === 'sql' ? step.after ?? [] : step.after;
+    const after = step.kind === 'sql' ? (step.after ?? []) : step.after;
     for (const name of after) {
       if (!byName.has(name)) problems.push(`${keyPath([...base, 'after'])}: no step named ${JSON.stringify(name)}`);
       else if ((order.get(name) ?? 0) >= index) problems.push(`${keyPath([...base, 'after'])}: ${name} comes later; a step can only wait for earlier ones`);
@@ -585,7 +625,10 @@ function crossCheck(steps: readonly Step[], params: Readonly<Record<string, unkn
 
 /** The step generating a parent: its `step`, or the last earlier table step on its table. */
 export function parentStep(parent: ParentSpec, steps: readonly Step[], child: TableStep): Step | null {
-  const before = steps.slice(0, steps.findIndex((step) => step.name === child.name));
+  const before = steps.slice(
+    0,
+    steps.findIndex((step) => step.name === child.name),
+  );
   if (parent.step !== null) return before.find((step) => step.name === parent.step) ?? null;
   const onTable = before.filter((step): step is TableStep => step.kind === 'table' && step.table !== null && sameTable(step.table, parent.table ?? ''));
   return onTable.at(-1) ?? null;

@@ -56,7 +56,12 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
     anchor,
     rows: (name) => {
       const rows = recipePlan.plans.get(name ?? own?.name ?? '')?.rows ?? null;
-      if (rows === null) throw new SchemaproofError({ code: 'recipe_invalid', file: recipe.file, problems: [`${keyPath(['steps', own?.name ?? '?'])}: {rows${name ? `:${name}` : ''}} is not known before the step runs (a fan-out counted by a parent value)`] });
+      if (rows === null)
+        throw new SchemaproofError({
+          code: 'recipe_invalid',
+          file: recipe.file,
+          problems: [`${keyPath(['steps', own?.name ?? '?'])}: {rows${name ? `:${name}` : ''}} is not known before the step runs (a fan-out counted by a parent value)`],
+        });
       return rows;
     },
     param: (name) => recipe.params[name]?.[scale] ?? Number.NaN,
@@ -75,7 +80,10 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
       const columns = [...source.columns].map((column) => sql`t.${sql.ident(column)}`);
       await connection.query(sql`
         create unlogged table ${scratch(name)} as
-        select (row_number() over (order by ${sql.join(ranking.map((column) => sql`t.${sql.ident(column)}`), sql`, `)}) - 1)::int8 as idx
+        select (row_number() over (order by ${sql.join(
+          ranking.map((column) => sql`t.${sql.ident(column)}`),
+          sql`, `,
+        )}) - 1)::int8 as idx
                ${columns.length > 0 ? sql`, ${sql.join(columns, sql`, `)}` : sql``}
           from ${sql.ident(target.schema, target.table)} t`);
       await connection.query(sql`alter table ${scratch(name)} add primary key (idx)`);
@@ -174,7 +182,11 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
       const total = plan.rows ?? 0;
       const parents = Number((await connection.query(sql`select count(*)::int8 as n from ${list}`))[0]?.n ?? 0);
       if (total < parents * min || total > parents * max) {
-        throw new SchemaproofError({ code: 'recipe_invalid', file: recipe.file, problems: [`${keyPath(['steps', plan.step.name, 'each', 'count'])}: ${total} rows cannot be spread over ${parents} parents with ${min} to ${max} each`] });
+        throw new SchemaproofError({
+          code: 'recipe_invalid',
+          file: recipe.file,
+          problems: [`${keyPath(['steps', plan.step.name, 'each', 'count'])}: ${total} rows cannot be spread over ${parents} parents with ${min} to ${max} each`],
+        });
       }
       await connection.query(sql`
         create unlogged table ${target} as
@@ -256,7 +268,10 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
         const conflict = step.onConflict === 'ignore' ? sql`on conflict do nothing` : sql``;
         const inserted = await connection.query(sql`
           with inserted as (
-            insert into ${sql.ident(facts_.schema, facts_.table)} (${sql.join(columns.map((column) => sql.ident(column)), sql`, `)}) ${overriding}
+            insert into ${sql.ident(facts_.schema, facts_.table)} (${sql.join(
+              columns.map((column) => sql.ident(column)),
+              sql`, `,
+            )}) ${overriding}
             select ${sql.join(casts, sql`, `)} from (${select}) r
             ${conflict}
             returning 1)
@@ -293,10 +308,15 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
     const value = first ? Object.values(first)[0] : undefined;
     const actual = typeof value === 'bigint' ? Number(value) : value;
     if (actual === undefined || String(actual) !== String(expected)) {
-      throw new SchemaproofError({ code: 'recipe_invalid', file: recipe.file, problems: [`${keyPath(path)}: expected ${JSON.stringify(expected)}, the statement returned ${actual === undefined ? 'no row' : JSON.stringify(typeof actual === 'bigint' ? String(actual) : actual)}`] });
+      throw new SchemaproofError({
+        code: 'recipe_invalid',
+        file: recipe.file,
+        problems: [
+          `${keyPath(path)}: expected ${JSON.stringify(expected)}, the statement returned ${actual === undefined ? 'no row' : JSON.stringify(typeof actual === 'bigint' ? String(actual) : actual)}`,
+        ],
+      });
     }
   };
-
 
   const rebuildIndexes = async (connection: Queryable, table: string): Promise<void> => {
     const since = performance.now();
@@ -318,7 +338,11 @@ export function createStepRunner(context: StepRunnerContext): StepRunner {
     const since = performance.now();
     const orphans = await checkForeignKeys(connection, [...bulkTables]);
     if (orphans.length > 0) {
-      throw new SchemaproofError({ code: 'recipe_invalid', file: recipe.file, problems: orphans.map((orphan) => `steps: ${orphan.rows} generated row(s) break foreign key ${orphan.constraint} (loaded with triggers off, checked afterwards)`) });
+      throw new SchemaproofError({
+        code: 'recipe_invalid',
+        file: recipe.file,
+        problems: orphans.map((orphan) => `steps: ${orphan.rows} generated row(s) break foreign key ${orphan.constraint} (loaded with triggers off, checked afterwards)`),
+      });
     }
     record('foreign keys (anti-join per constraint)', bulkTables.size, since);
     for (const plan of recipePlan.plans.values()) {

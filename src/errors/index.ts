@@ -166,9 +166,7 @@ export function describeError(detail: ErrorDetail): string {
     case 'directory_missing':
       return `${detail.role} directory ${detail.path} does not exist; create it or point the config at the right place`;
     case 'migration_filename_invalid':
-      return detail.detail
-        ? `migration file names: ${detail.detail}: ${detail.files.join(', ')}`
-        : `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
+      return detail.detail ? `migration file names: ${detail.detail}: ${detail.files.join(', ')}` : `migration file names must look like NNNNN-what-it-does.sql: ${detail.files.join(', ')}`;
     case 'migration_duplicate_index':
       return `two migrations share one number: ${detail.files.join(', ')}; renumber one of them`;
     case 'migration_edited':

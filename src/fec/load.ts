@@ -121,7 +121,10 @@ export function findFecFiles(directory: string): FoundFile[] {
 
 /** sha256 over the sorted "kind:sha256" lines of the files: the run's idempotency key. */
 export function idempotencyKeyFor(files: readonly { kind: string; sha256: string }[]): string {
-  const lines = files.map((file) => `${file.kind}:${file.sha256}`).sort().join('\n');
+  const lines = files
+    .map((file) => `${file.kind}:${file.sha256}`)
+    .sort()
+    .join('\n');
   return `fec_bulk:${createHash('sha256').update(lines).digest('hex')}`;
 }
 
@@ -505,12 +508,15 @@ const tableOf: Readonly<Record<FecFileKind, keyof FecLoadResult['perTable']>> = 
 
 function pgFailure(error: unknown, what: string): SchemaproofError {
   const fields = error as { code?: string; message?: string; detail?: string };
-  return new SchemaproofError({
-    code: 'input_invalid',
-    file: what,
-    line: 0,
-    detail: `the database refused the load (${fields.code ?? 'error'}: ${String(fields.message ?? error).split('\n')[0]}${fields.detail ? ` — ${fields.detail}` : ''})`,
-  }, { cause: error });
+  return new SchemaproofError(
+    {
+      code: 'input_invalid',
+      file: what,
+      line: 0,
+      detail: `the database refused the load (${fields.code ?? 'error'}: ${String(fields.message ?? error).split('\n')[0]}${fields.detail ? ` — ${fields.detail}` : ''})`,
+    },
+    { cause: error },
+  );
 }
 
 /** Load the FEC bulk files of `directory` into the database at `target`. */
@@ -632,9 +638,18 @@ export async function loadFec(target: ConnectionTarget, options: FecLoadOptions)
                  (select c.cursor_value from public.ingestion_cursors c where c.source = $1 and c.stream = $2), $12)
          returning id::text as id`,
         [
-          fecSource, stream, status, startedAt.toISOString(), inputRows, inserted, updated, unchanged + duplicates, failed,
+          fecSource,
+          stream,
+          status,
+          startedAt.toISOString(),
+          inputRows,
+          inserted,
+          updated,
+          unchanged + duplicates,
+          failed,
           failed > 0 ? `${failed} row(s) quarantined (see error_details and the load report)` : null,
-          JSON.stringify(details), idempotencyKey,
+          JSON.stringify(details),
+          idempotencyKey,
         ],
       );
       const runId = String(log.rows[0]?.id);
@@ -645,8 +660,12 @@ export async function loadFec(target: ConnectionTarget, options: FecLoadOptions)
       );
       const version = await client.query('select version from public.ingestion_cursors where source = $1 and stream = $2 for update', [fecSource, stream]);
       const advanced = await client.query('select public.advance_ingestion_cursor($1, $2, $3, $4, $5::jsonb, $6::uuid) as version', [
-        fecSource, stream, version.rows[0]?.version, idempotencyKey,
-        JSON.stringify({ cycle, directory, files: details.files }), runId,
+        fecSource,
+        stream,
+        version.rows[0]?.version,
+        idempotencyKey,
+        JSON.stringify({ cycle, directory, files: details.files }),
+        runId,
       ]);
       if (advanced.rows[0]?.version == null) throw new Error('ingestion cursor was advanced concurrently');
       await client.query('commit');

@@ -53,10 +53,17 @@ const usersTable = 'auth.users';
 /** The roles of the actors that go through row-level security (not the service role and other BYPASSRLS roles). */
 async function apiRoles(db: Queryable, actors: readonly ActorSpec[]): Promise<string[]> {
   const roles = [...new Set(actors.map((actor) => actor.role))];
-  const rows = (await db.query(sql`select rolname::text as name, rolbypassrls or rolsuper as bypass from pg_catalog.pg_roles where rolname = any(${roles}::text[])`)) as { name: string; bypass: boolean }[];
+  const rows = (await db.query(sql`select rolname::text as name, rolbypassrls or rolsuper as bypass from pg_catalog.pg_roles where rolname = any(${roles}::text[])`)) as {
+    name: string;
+    bypass: boolean;
+  }[];
   const missing = roles.filter((role) => !rows.some((row) => row.name === role));
   if (missing.length > 0) {
-    throw new SchemaproofError({ code: 'api_roles_missing', roles: missing, detail: `the actors' roles ${missing.join(', ')} do not exist in the migrated database; a project without Supabase's API roles needs its actors declared in the spec ("actors")` });
+    throw new SchemaproofError({
+      code: 'api_roles_missing',
+      roles: missing,
+      detail: `the actors' roles ${missing.join(', ')} do not exist in the migrated database; a project without Supabase's API roles needs its actors declared in the spec ("actors")`,
+    });
   }
   return rows.filter((row) => !row.bypass).map((row) => row.name);
 }
@@ -110,7 +117,10 @@ async function viewColumns(db: Queryable, schema: string, name: string): Promise
 
 /** uuid columns a policy on the table compares with auth.uid() (USING or WITH CHECK). */
 async function policyOwnerColumns(db: Queryable, model: TableModel): Promise<Set<string>> {
-  const rows = (await db.query(sql`select qual, with_check from pg_catalog.pg_policies where schemaname = ${model.schema} and tablename = ${model.name}`)) as { qual: string | null; with_check: string | null }[];
+  const rows = (await db.query(sql`select qual, with_check from pg_catalog.pg_policies where schemaname = ${model.schema} and tablename = ${model.name}`)) as {
+    qual: string | null;
+    with_check: string | null;
+  }[];
   const uuidColumns = new Set(model.columns.filter((column) => column.type.typname === 'uuid').map((column) => column.name));
   const found = new Set<string>();
   for (const row of rows) {
@@ -155,9 +165,10 @@ export async function discover(db: Queryable, exposedSchemas: readonly string[],
   let granted = false;
   for (const relation of reachable) if (!granted && roles.length > 0) granted = await reachableBy(db, relation.schema, relation.name, roles);
   if (!granted) {
-    const detail = roles.length === 0
-      ? 'every actor role bypasses row-level security, so there is nothing to draft rules for'
-      : `no table or view in ${exposedSchemas.join(', ')} grants anything to ${roles.join(' or ')}: a plain Postgres project has no API roles to draft rules for; grant the API roles what they may use, or declare the project's own actors in the spec`;
+    const detail =
+      roles.length === 0
+        ? 'every actor role bypasses row-level security, so there is nothing to draft rules for'
+        : `no table or view in ${exposedSchemas.join(', ')} grants anything to ${roles.join(' or ')}: a plain Postgres project has no API roles to draft rules for; grant the API roles what they may use, or declare the project's own actors in the spec`;
     throw new SchemaproofError({ code: 'api_roles_missing', roles, detail });
   }
   const tableNames = new Set<string>();
@@ -219,7 +230,19 @@ export async function discover(db: Queryable, exposedSchemas: readonly string[],
     }
     const model = models.get(qualified);
     if (!model) {
-      relations.push({ name: relation.name, schema: relation.schema, kind: 'table', relkind: relation.relkind, primaryKey: [], partitions: [], of: null, viewIdColumn: null, owner: null, baseOnly, notes: ['its columns could not be read'] });
+      relations.push({
+        name: relation.name,
+        schema: relation.schema,
+        kind: 'table',
+        relkind: relation.relkind,
+        primaryKey: [],
+        partitions: [],
+        of: null,
+        viewIdColumn: null,
+        owner: null,
+        baseOnly,
+        notes: ['its columns could not be read'],
+      });
       continue;
     }
     if (model.primaryKey.length === 0) notes.push('no primary key: rows are told apart by the id column (set idColumn)');

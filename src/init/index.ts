@@ -91,10 +91,15 @@ function rawEntry(relation: DiscoveredRelation): RawRelation {
 }
 
 function noteFor(relation: DiscoveredRelation, observed: ObservedRelation): string {
-  const parts: string[] = ['Drafted by schemaproof init from the rules the database enforces now (observed by probing), not from what the product should do: check each rule, then set "reviewed": true.'];
+  const parts: string[] = [
+    'Drafted by schemaproof init from the rules the database enforces now (observed by probing), not from what the product should do: check each rule, then set "reviewed": true.',
+  ];
   if (relation.relkind === 'p') parts.push(`Partitioned; partitions: ${relation.partitions.join(', ') || 'none yet'}.`);
   if (relation.primaryKey.length > 1) parts.push(`Primary key (${relation.primaryKey.join(', ')}).`);
-  if (relation.owner) parts.push(`Owner column ${relation.owner.column}: ${relation.owner.evidence.map((evidence) => (evidence === 'foreign_key' ? 'a foreign key to auth.users' : 'a policy compares it with auth.uid()')).join(' and ')}.`);
+  if (relation.owner)
+    parts.push(
+      `Owner column ${relation.owner.column}: ${relation.owner.evidence.map((evidence) => (evidence === 'foreign_key' ? 'a foreign key to auth.users' : 'a policy compares it with auth.uid()')).join(' and ')}.`,
+    );
   else parts.push('No owner column found (no foreign key to auth.users, no policy comparing a uuid column with auth.uid()).');
   parts.push(...relation.notes.map((note) => `${note[0]!.toUpperCase()}${note.slice(1)}.`));
   for (const [actor, byOperation] of Object.entries(observed.rules)) {
@@ -103,7 +108,8 @@ function noteFor(relation: DiscoveredRelation, observed: ObservedRelation): stri
       if (note) parts.push(`${actor} ${operation}: ${note}.`);
     }
   }
-  if (observed.refusalSqlstates.length > 0) parts.push(`Refusals with SQLSTATE ${observed.refusalSqlstates.join(', ')} were observed: if they are deliberate (a trigger's own code), list them in refusalSqlstates.`);
+  if (observed.refusalSqlstates.length > 0)
+    parts.push(`Refusals with SQLSTATE ${observed.refusalSqlstates.join(', ')} were observed: if they are deliberate (a trigger's own code), list them in refusalSqlstates.`);
   if (observed.rowNotes.length > 0) parts.push(`Rows: ${observed.rowNotes.join('; ')}; a rule that could not be observed is drafted as none.`);
   return parts.join(' ');
 }
@@ -162,12 +168,15 @@ export async function draftAccessSpec(options: InitOptions): Promise<InitResult>
   const raw = Object.fromEntries(fresh.map((relation) => [relation.name, rawEntry(relation)]));
   const context: Record<string, RawRelation> = {};
   for (const relation of fresh) if (relation.of && !(relation.of in raw) && existingRelations[relation.of]) context[relation.of] = existingRelations[relation.of]!;
-  const observation = fresh.length > 0
-    ? await observeRules({ server: options.server, template: options.template, header, relations: raw, context, runs: options.runs, seed: options.seed })
-    : { relations: {}, rounds: 0, settled: true, cases: 0, errors: [] };
+  const observation =
+    fresh.length > 0
+      ? await observeRules({ server: options.server, template: options.template, header, relations: raw, context, runs: options.runs, seed: options.seed })
+      : { relations: {}, rounds: 0, settled: true, cases: 0, errors: [] };
   const entries = fresh.map((relation) => {
     const observed = observation.relations[relation.name]!;
-    const rules = Object.fromEntries(Object.entries(observed.rules).map(([actor, byOperation]) => [actor, Object.fromEntries(operations.map((operation) => [operation, byOperation[operation].rule]))]));
+    const rules = Object.fromEntries(
+      Object.entries(observed.rules).map(([actor, byOperation]) => [actor, Object.fromEntries(operations.map((operation) => [operation, byOperation[operation].rule]))]),
+    );
     return { name: relation.name, value: { ...raw[relation.name], reviewed: false, note: noteFor(relation, observed), rules } };
   });
   const listed = new Set(Object.keys((existingRaw?.securityDefinerFunctions ?? {}) as Record<string, string>));
@@ -195,7 +204,12 @@ export async function draftAccessSpec(options: InitOptions): Promise<InitResult>
       ownerColumn: relation.owner?.column ?? null,
       primaryKey: relation.primaryKey,
       partitions: relation.partitions,
-      rules: Object.fromEntries(Object.entries(observed.rules).map(([actor, byOperation]) => [actor, Object.fromEntries(operations.map((operation) => [operation, ruleText(byOperation[operation].rule)])) as Record<Operation, string>])),
+      rules: Object.fromEntries(
+        Object.entries(observed.rules).map(([actor, byOperation]) => [
+          actor,
+          Object.fromEntries(operations.map((operation) => [operation, ruleText(byOperation[operation].rule)])) as Record<Operation, string>,
+        ]),
+      ),
       needsAttention: Object.values(observed.rules).some((byOperation) => operations.some((operation) => byOperation[operation].note !== undefined)),
     };
   });

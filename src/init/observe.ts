@@ -55,7 +55,9 @@ type Outcomes = Map<string, Map<string, Set<string>>>;
 const cellKey = (relation: string, actor: string, operation: Operation): string => `${relation}|${actor}|${operation}`;
 
 function rulesJson(rules: Record<string, Record<Operation, DraftedRule>>): Record<string, Record<Operation, unknown>> {
-  return Object.fromEntries(Object.entries(rules).map(([actor, byOperation]) => [actor, Object.fromEntries(operations.map((operation) => [operation, byOperation[operation].rule])) as Record<Operation, unknown>]));
+  return Object.fromEntries(
+    Object.entries(rules).map(([actor, byOperation]) => [actor, Object.fromEntries(operations.map((operation) => [operation, byOperation[operation].rule])) as Record<Operation, unknown>]),
+  );
 }
 
 /** Every rule `none`: nothing assumed. */
@@ -123,7 +125,7 @@ export async function observeRules(options: ObserveOptions): Promise<Observation
         }
         rules[actor.name] = byOperation;
       }
-      const recipeName = relation.kind === 'view' ? (relation.of as string | undefined) ?? name : name;
+      const recipeName = relation.kind === 'view' ? ((relation.of as string | undefined) ?? name) : name;
       next[name] = { rules, refusalSqlstates: [...states].sort(), rowNotes: result.rowNotes[recipeName] ?? [] };
     }
     const changed = JSON.stringify(Object.values(next).map((entry) => rulesJson(entry.rules))) !== JSON.stringify(Object.values(drafted).map((entry) => rulesJson(entry.rules)));

@@ -93,12 +93,16 @@ export function ruleFor(verdicts: ReadonlyMap<string, ClassVerdict>, ownerColumn
   if (verdicts.size === 0) return { rule: 'none', note: 'not observed (no case ran): drafted as none' };
   const classes = [...verdicts.keys()];
   if (classes.some((rowClass) => verdicts.get(rowClass) === 'mixed')) {
-    return { rule: { where: 'false' }, note: `observed ${describe(verdicts)}: whether a row is allowed depends on more than its owner; the placeholder "false" fails rls until the condition is written` };
+    return {
+      rule: { where: 'false' },
+      note: `observed ${describe(verdicts)}: whether a row is allowed depends on more than its owner; the placeholder "false" fails rls until the condition is written`,
+    };
   }
   const allowed = classes.filter((rowClass) => verdicts.get(rowClass) === 'allowed');
   if (allowed.length === 0) return { rule: 'none' };
   if (allowed.length === classes.length) return { rule: 'all' };
-  if (ownerColumn === null) return { rule: { where: 'false' }, note: `observed ${describe(verdicts)} on a relation without an owner column: the placeholder "false" fails rls until the condition is written` };
+  if (ownerColumn === null)
+    return { rule: { where: 'false' }, note: `observed ${describe(verdicts)} on a relation without an owner column: the placeholder "false" fails rls until the condition is written` };
   const only = allowed.length === 1 ? allowed[0] : null;
   if (only === 'own' && subject) return { rule: 'own' };
   if (only === 'anonymous') return { rule: 'owner_null' };
@@ -123,6 +127,10 @@ export function updateRuleFor(observed: MatrixCell['observed'], ownerColumn: str
   const moves = Object.values(observed).flatMap((outcomes) => outcomes.map((outcome) => moveVariant.exec(outcome)?.[2]).filter((outcome): outcome is string => outcome !== undefined));
   if (moves.length === 0 || moves.every((outcome) => allowedOutcomes.has(outcome))) return drafted;
   const owner = ident(ownerColumn);
-  if (moves.every(refusedOutcome)) return { rule: { where: `row.${owner} is not distinct from old.${owner}` }, note: 'observed every row updatable but none given to another owner: written as "the owner stays"' };
-  return { rule: { where: 'false' }, note: 'observed every row updatable, but moving a row to another owner allowed in some cases and refused in others: the placeholder "false" fails rls until the condition is written' };
+  if (moves.every(refusedOutcome))
+    return { rule: { where: `row.${owner} is not distinct from old.${owner}` }, note: 'observed every row updatable but none given to another owner: written as "the owner stays"' };
+  return {
+    rule: { where: 'false' },
+    note: 'observed every row updatable, but moving a row to another owner allowed in some cases and refused in others: the placeholder "false" fails rls until the condition is written',
+  };
 }

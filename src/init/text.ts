@@ -12,7 +12,9 @@ const inlineAt = (path: readonly string[]): boolean => path.length === 4 && path
 function compact(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(compact).join(', ')}]`;
-  return `{ ${Object.entries(value).map(([key, entry]) => `${JSON.stringify(key)}: ${compact(entry)}`).join(', ')} }`;
+  return `{ ${Object.entries(value)
+    .map(([key, entry]) => `${JSON.stringify(key)}: ${compact(entry)}`)
+    .join(', ')} }`;
 }
 
 /** JSON text of `value`, starting at `indent` (the first line is not indented). */

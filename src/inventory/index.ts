@@ -83,7 +83,7 @@ const kinds: Record<string, RelationInfo['kind']> = { r: 'table', p: 'partitione
 
 /** The inventory of `schemas` (default: every schema but the system's, see databaseSchemas). */
 export async function readInventory(db: Queryable, only?: readonly string[]): Promise<SchemaInventory> {
-  const schemas = only ?? await databaseSchemas(db);
+  const schemas = only ?? (await databaseSchemas(db));
   const relations = await db.query(sql`
     select c.oid::int as oid, n.nspname as schema, c.relname as name, c.relkind as kind,
            obj_description(c.oid, 'pg_class') as comment,
@@ -287,11 +287,18 @@ export function diffInventories(before: SchemaInventory, after: SchemaInventory)
     if (!other) differences.push({ object: fn.signature, aspect: 'function', before: 'present', after: '(missing)' });
     else if (show(fn) !== show(other)) differences.push({ object: fn.signature, aspect: 'function', before: show(fn), after: show(other) });
   }
-  for (const fn of after.functions) if (!before.functions.some((candidate) => candidate.signature === fn.signature)) differences.push({ object: fn.signature, aspect: 'function', before: '(missing)', after: 'present' });
+  for (const fn of after.functions)
+    if (!before.functions.some((candidate) => candidate.signature === fn.signature)) differences.push({ object: fn.signature, aspect: 'function', before: '(missing)', after: 'present' });
   const enumKey = (entry: EnumInfo) => `${entry.schema}.${entry.name}`;
-  diffNamed('enum types', 'labels', before.enums.map((entry) => ({ ...entry, name: enumKey(entry) })), after.enums.map((entry) => ({ ...entry, name: enumKey(entry) })), (entry) => entry.labels.join(','), differences);
+  diffNamed(
+    'enum types',
+    'labels',
+    before.enums.map((entry) => ({ ...entry, name: enumKey(entry) })),
+    after.enums.map((entry) => ({ ...entry, name: enumKey(entry) })),
+    (entry) => entry.labels.join(','),
+    differences,
+  );
   return differences;
 }
-
 
 export { inventoryScope, specSchemas, type InventoryScope } from './schemas.ts';

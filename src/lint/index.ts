@@ -13,18 +13,5 @@ export { squawkLint, runSquawk, findSquawkBinary, parseSquawkReport, defaultSqua
 export { stripSqlNoise } from './files/strip-sql.ts';
 export { findUnwrappedCalls, type UnwrappedCall } from './policy-expression.ts';
 export { defaultScope, defaultExcludedSchemas, defaultExposedSchemas, defaultApiRoles, defaultPolicyFunctions, type LintScope } from './scope.ts';
-export type {
-  ConfiguredLint,
-  Finding,
-  LintCategory,
-  LintDoc,
-  LintLevel,
-  LintResult,
-  LintRow,
-  LintSource,
-  RefineContext,
-  SchemaLint,
-  SourceLocation,
-  Suppression,
-} from './types.ts';
+export type { ConfiguredLint, Finding, LintCategory, LintDoc, LintLevel, LintResult, LintRow, LintSource, RefineContext, SchemaLint, SourceLocation, Suppression } from './types.ts';
 export { formatLintText, formatLintJson, lintJsonVersion } from './format.ts';

@@ -23,7 +23,18 @@ import { locateInScript, sentText } from './sql-position.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export { readMigrationFiles, readPolicyFiles, listMigrationFiles, sha256, migrationNamePattern, migrationNamings, type SqlFile, type MigrationNaming, type MigrationSet, type SkippedFile } from './files.ts';
+export {
+  readMigrationFiles,
+  readPolicyFiles,
+  listMigrationFiles,
+  sha256,
+  migrationNamePattern,
+  migrationNamings,
+  type SqlFile,
+  type MigrationNaming,
+  type MigrationSet,
+  type SkippedFile,
+} from './files.ts';
 export { locateInScript, locationAt, sentText } from './sql-position.ts';
 export { excerpt } from '../sql/index.ts';
 export { findRefusedStatements, type RefusedStatement, type RefusalKind } from './refused.ts';
@@ -234,9 +245,14 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
         }
         applying.push(file);
       });
-      const outcome = await runCommand(engine as never, applyMigrations(), { ignored_errors: [] }, {
-        handleError: async (error: MigrationError) => ({ ok: false, reason: error }) as never,
-      });
+      const outcome = await runCommand(
+        engine as never,
+        applyMigrations(),
+        { ignored_errors: [] },
+        {
+          handleError: async (error: MigrationError) => ({ ok: false, reason: error }) as never,
+        },
+      );
       if (!outcome.ok) throw new SchemaproofError(libraryError(outcome.reason as MigrationError));
       for (const policy of policies) {
         try {
@@ -251,9 +267,7 @@ export async function migrate(target: MigrationTarget, options: MigrateOptions):
       result = {
         dryRun: options.dryRun === true,
         applied: applying.map((file) => ({ file: file.displayPath, sha256: file.sha256 })),
-        alreadyApplied: files
-          .filter((file) => !appliedNames.has(file.name) && before.some((row) => row.index === file.index))
-          .map((file) => ({ file: file.displayPath, sha256: file.sha256 })),
+        alreadyApplied: files.filter((file) => !appliedNames.has(file.name) && before.some((row) => row.index === file.index)).map((file) => ({ file: file.displayPath, sha256: file.sha256 })),
         policies: policies.map((file) => ({ file: file.displayPath, sha256: file.sha256 })),
         shim,
         durationMs: 0,

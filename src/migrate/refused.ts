@@ -40,9 +40,8 @@ interface Rule {
 
 const endsTheRun =
   'the run is one transaction (every pending migration, then every policy file, with the bookkeeping): this statement would end it half-way, keeping or discarding the earlier files on its own, even under --dry-run';
-const cannotRunInTransaction = 'it cannot run inside a transaction block, and every file runs inside the run\'s one transaction';
-const removeTransactionControl =
-  'delete it: schemaproof already runs the whole set in one transaction, and a failure anywhere rolls everything back';
+const cannotRunInTransaction = "it cannot run inside a transaction block, and every file runs inside the run's one transaction";
+const removeTransactionControl = 'delete it: schemaproof already runs the whole set in one transaction, and a failure anywhere rolls everything back';
 
 function concurrentlyAfter(words: readonly (string | null)[], position: number): boolean {
   return words[position] === 'concurrently';
@@ -130,13 +129,13 @@ const rules: readonly Rule[] = [
     statement: 'ALTER SYSTEM',
     kind: 'not_in_transaction',
     matches: (w) => w[0] === 'alter' && w[1] === 'system',
-    remedy: 'server settings are not schema: set them in postgresql.conf or the platform\'s settings (a database-level `alter database ... set` or `alter role ... set` may stay)',
+    remedy: "server settings are not schema: set them in postgresql.conf or the platform's settings (a database-level `alter database ... set` or `alter role ... set` may stay)",
   },
   { statement: 'DISCARD ALL', kind: 'not_in_transaction', matches: (w) => w[0] === 'discard' && w[1] === 'all', remedy: 'remove it: it resets the session, which a migration has no need to do' },
 ];
 
 const metaRemedy =
-  'write the SQL itself: put an included file\'s statements in this file or a migration of its own, and drop \\set / \\echo / ON_ERROR_STOP lines (an error always stops the run and rolls it back)';
+  "write the SQL itself: put an included file's statements in this file or a migration of its own, and drop \\set / \\echo / ON_ERROR_STOP lines (an error always stops the run and rolls it back)";
 
 /** Every refused statement in `script`, in file order. */
 export function findRefusedStatements(script: string): RefusedStatement[] {

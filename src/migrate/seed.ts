@@ -36,8 +36,24 @@ export async function applySeed(target: ConnectionTarget, files: readonly string
           const cause = error instanceof ScriptError ? error.error : error;
           const fields = postgresErrorFields(cause);
           const location = locateInScript(shown, text, fields.position, error instanceof ScriptError ? error.completed : null);
-          throw unavailableExtensionError(fields, shown, location) ??
-            new SchemaproofError({ code: 'sql_error', phase: 'seed', sqlstate: fields.sqlstate, message: fields.message, location, file: shown, detail: fields.detail, hint: fields.hint, context: fields.context, position: fields.position }, { cause });
+          throw (
+            unavailableExtensionError(fields, shown, location) ??
+            new SchemaproofError(
+              {
+                code: 'sql_error',
+                phase: 'seed',
+                sqlstate: fields.sqlstate,
+                message: fields.message,
+                location,
+                file: shown,
+                detail: fields.detail,
+                hint: fields.hint,
+                context: fields.context,
+                position: fields.position,
+              },
+              { cause },
+            )
+          );
         }
         applied.push({ file: shown, sha256: sha256(text) });
       }

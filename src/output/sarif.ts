@@ -149,8 +149,10 @@ export function errorLocations(detail: ErrorDetail): readonly ErrorLocation[] {
 }
 
 const errorHelp: Partial<Record<ErrorDetail['code'], string>> = {
-  sql_error: 'The server rejected a statement in a migration, policy or seed file. Fix the statement at the location shown (Postgres\' DETAIL, HINT and CONTEXT are in the message); nothing of the run was applied.',
-  migration_statement_refused: 'Migration and policy files run inside the run\'s one transaction: transaction control, statements that cannot run in a transaction block, and psql meta-commands are refused before anything runs. Remove the statement or move it out of the migration.',
+  sql_error:
+    "The server rejected a statement in a migration, policy or seed file. Fix the statement at the location shown (Postgres' DETAIL, HINT and CONTEXT are in the message); nothing of the run was applied.",
+  migration_statement_refused:
+    "Migration and policy files run inside the run's one transaction: transaction control, statements that cannot run in a transaction block, and psql meta-commands are refused before anything runs. Remove the statement or move it out of the migration.",
   extension_unavailable: 'The migration creates an extension this PostgreSQL server cannot provide. Install it on the server, or guard the migration.',
 };
 
@@ -179,9 +181,19 @@ export function errorSarif(detail: ErrorDetail, options: SarifOptions): SarifLog
           ruleIndex: 0,
           level: 'error',
           message: { text: text(location) },
-          locations: [{ physicalLocation: { artifactLocation: { uri: artifactUri(location.file, options), uriBaseId: '%SRCROOT%' }, region: { startLine: location.line, startColumn: location.column } } }],
+          locations: [
+            { physicalLocation: { artifactLocation: { uri: artifactUri(location.file, options), uriBaseId: '%SRCROOT%' }, region: { startLine: location.line, startColumn: location.column } } },
+          ],
         }))
-      : [{ ruleId: rule.id, ruleIndex: 0, level: 'error', message: { text: text(null) }, locations: [{ logicalLocations: [{ fullyQualifiedName: 'file' in detail && typeof detail.file === 'string' ? detail.file : detail.code, kind: 'object' }] }] }];
+      : [
+          {
+            ruleId: rule.id,
+            ruleIndex: 0,
+            level: 'error',
+            message: { text: text(null) },
+            locations: [{ logicalLocations: [{ fullyQualifiedName: 'file' in detail && typeof detail.file === 'string' ? detail.file : detail.code, kind: 'object' }] }],
+          },
+        ];
   return { $schema: sarifSchemaUri, version: sarifVersion, runs: [run([rule], results, options)] };
 }
 

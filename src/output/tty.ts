@@ -26,7 +26,7 @@ const enabled = (value: string | undefined): boolean | null => {
 export function terminalFor(stream: OutputStream, env: NodeJS.ProcessEnv = process.env): Terminal {
   const tty = stream.isTTY === true && env.TERM !== 'dumb';
   const forced = enabled(env.FORCE_COLOR);
-  const colour = env.NO_COLOR !== undefined && env.NO_COLOR !== '' ? false : forced ?? tty;
+  const colour = env.NO_COLOR !== undefined && env.NO_COLOR !== '' ? false : (forced ?? tty);
   const ci = enabled(env.CI) === true || env.GITHUB_ACTIONS === 'true';
   return { colour, live: tty && !ci };
 }

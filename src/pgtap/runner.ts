@@ -122,14 +122,7 @@ export function displayPathFor(root: string, file: string): string {
   return path.startsWith('..') || isAbsolute(path) ? file : path;
 }
 
-function runPsql(
-  command: string,
-  file: string,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-  timeoutMs: number,
-  onTimeout: () => Promise<void>,
-): Promise<PsqlOutcome> {
+function runPsql(command: string, file: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number, onTimeout: () => Promise<void>): Promise<PsqlOutcome> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, [...psqlArguments(file)], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

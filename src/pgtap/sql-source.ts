@@ -31,9 +31,7 @@ export function scanSql(text: string): SqlSource {
   const statements = splitStatements(tokenize(text)).map((statement) => ({
     startLine: lineOf(statement.start),
     endLine: lineOf(Math.max(statement.start, statement.end - 1)),
-    literals: statement.tokens
-      .filter((token) => token.kind === 'string' && token.prefix !== 'B' && token.prefix !== 'X')
-      .map((token) => ({ value: stringValue(token), line: lineOf(token.start) })),
+    literals: statement.tokens.filter((token) => token.kind === 'string' && token.prefix !== 'B' && token.prefix !== 'X').map((token) => ({ value: stringValue(token), line: lineOf(token.start) })),
   }));
   return { lines: text.split('\n'), statements };
 }
@@ -58,11 +56,12 @@ export function findDescriptionLine(source: SqlSource, description: string, occu
  */
 export function findErrorLine(source: SqlSource, psqlLine: number, excerpt: string | null): number | null {
   if (excerpt === null) return null;
-  const needle = excerpt.replace(/^\.\.\./, '').replace(/\.\.\.$/, '').trim();
+  const needle = excerpt
+    .replace(/^\.\.\./, '')
+    .replace(/\.\.\.$/, '')
+    .trim();
   if (needle === '') return null;
-  const statement =
-    source.statements.find((candidate) => candidate.endLine === psqlLine) ??
-    source.statements.find((candidate) => candidate.startLine <= psqlLine && candidate.endLine >= psqlLine);
+  const statement = source.statements.find((candidate) => candidate.endLine === psqlLine) ?? source.statements.find((candidate) => candidate.startLine <= psqlLine && candidate.endLine >= psqlLine);
   const earliest = statement ? statement.startLine : Math.max(1, psqlLine - 200);
   for (let current = psqlLine; current >= earliest; current -= 1) {
     if ((source.lines[current - 1] ?? '').includes(needle)) return current;

@@ -10,7 +10,7 @@ export type PgtapFileStatus = (typeof fileStatuses)[number];
 /** Where a failing assertion's line number came from (best effort, always said). */
 export type LineSource =
   /** The assertion's description text was found as a string literal in the file. */
-  | 'description_match';
+  'description_match';
 
 export interface PgtapAssertion {
   /** The test point number pgTAP printed. */

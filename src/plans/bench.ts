@@ -61,7 +61,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (!options.data) loadRecipe(settings.dataRecipe);
 
   if (!options.workspace) progress('provisioning PostgreSQL and building the migrated template');
-  const workspace = options.workspace ?? await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl);
+  const workspace = options.workspace ?? (await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl));
   try {
     // The catalogue's SQL against the migrated schema, before minutes go into data.
     await withClone(workspace.template, 'bench_check', (db) => checkCatalogueSql(db, catalogue, queries, settings.queryCatalogue));
@@ -121,4 +121,3 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     if (!options.workspace) await workspace.close();
   }
 }
-

@@ -43,22 +43,18 @@ export type ValueSpec = z.output<typeof valueSpecSchema>;
  */
 export type ClaimTemplate = string | number | boolean | null | { readonly sql: string } | { readonly use: string } | readonly ClaimTemplate[] | { readonly [key: string]: ClaimTemplate };
 export const claimTemplateSchema: z.ZodType<ClaimTemplate> = z.lazy(() =>
-  z.union([
-    literal,
-    z.object({ sql: z.string().min(1) }).strict(),
-    z.object({ use: name }).strict(),
-    z.array(claimTemplateSchema),
-    z.record(z.string(), claimTemplateSchema),
-  ]),
+  z.union([literal, z.object({ sql: z.string().min(1) }).strict(), z.object({ use: name }).strict(), z.array(claimTemplateSchema), z.record(z.string(), claimTemplateSchema)]),
 );
 
-export const actorSchema = z.object({
-  /** The database role the actor's statements run as (SET LOCAL ROLE). */
-  role: z.string().min(1),
-  /** request.jwt.claims for the transaction; null = none set. */
-  claims: z.record(z.string(), claimTemplateSchema).nullable().default(null),
-  note: z.string().optional(),
-}).strict();
+export const actorSchema = z
+  .object({
+    /** The database role the actor's statements run as (SET LOCAL ROLE). */
+    role: z.string().min(1),
+    /** request.jwt.claims for the transaction; null = none set. */
+    claims: z.record(z.string(), claimTemplateSchema).nullable().default(null),
+    note: z.string().optional(),
+  })
+  .strict();
 export type CatalogueActorDefinition = z.output<typeof actorSchema>;
 
 /**
@@ -71,58 +67,71 @@ export const defaultActors: Readonly<Record<string, CatalogueActorDefinition>> =
   service: { role: 'service_role', claims: { role: 'service_role' } },
 };
 
-export const catalogueQuerySchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'ids are short lowercase slugs like q01'),
-  number: z.number().int().positive().optional(),
-  title: z.string().min(3),
-  /** Free text, for grouping in the report. */
-  area: z.string().min(1).optional(),
-  /** An actor name: one of `actors`, or anon / service. */
-  actor: name,
-  sql: z.string().min(10),
-  params: z.record(name, valueSpecSchema).default({}),
-  expectedIndexes: z.array(z.string().min(1)).min(1, 'every query names the index it should use'),
-  aggregate: z.boolean().default(false),
-  /**
-   * For a query served by a SECURITY DEFINER function: EXPLAIN cannot see
-   * inside the function, so the plan checks run on the statement the
-   * function executes, as the role it executes as (default: the bypass
-   * actor). The same statement is the RLS-bypassing side of the comparison.
-   */
-  plan: z.object({
+export const catalogueQuerySchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'ids are short lowercase slugs like q01'),
+    number: z.number().int().positive().optional(),
+    title: z.string().min(3),
+    /** Free text, for grouping in the report. */
+    area: z.string().min(1).optional(),
+    /** An actor name: one of `actors`, or anon / service. */
+    actor: name,
     sql: z.string().min(10),
-    actor: name.optional(),
-    why: z.string().min(10),
-  }).strict().optional(),
-  /**
-   * The index the planner rightly picks at `small` scale when it differs
-   * from the one it picks at volume (tiny tables change which plan is
-   * cheapest). Checked instead of `expectedIndexes` when the data is at
-   * small scale; at medium/large `expectedIndexes` always applies. Must say why.
-   */
-  smallScale: z.object({
-    expectedIndexes: z.array(z.string().min(1)).min(1),
-    why: z.string().min(10),
-  }).strict().optional(),
-}).strict();
+    params: z.record(name, valueSpecSchema).default({}),
+    expectedIndexes: z.array(z.string().min(1)).min(1, 'every query names the index it should use'),
+    aggregate: z.boolean().default(false),
+    /**
+     * For a query served by a SECURITY DEFINER function: EXPLAIN cannot see
+     * inside the function, so the plan checks run on the statement the
+     * function executes, as the role it executes as (default: the bypass
+     * actor). The same statement is the RLS-bypassing side of the comparison.
+     */
+    plan: z
+      .object({
+        sql: z.string().min(10),
+        actor: name.optional(),
+        why: z.string().min(10),
+      })
+      .strict()
+      .optional(),
+    /**
+     * The index the planner rightly picks at `small` scale when it differs
+     * from the one it picks at volume (tiny tables change which plan is
+     * cheapest). Checked instead of `expectedIndexes` when the data is at
+     * small scale; at medium/large `expectedIndexes` always applies. Must say why.
+     */
+    smallScale: z
+      .object({
+        expectedIndexes: z.array(z.string().min(1)).min(1),
+        why: z.string().min(10),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
-export const catalogueSchema = z.object({
-  $schema: z.string().optional(),
-  version: z.literal(catalogueVersion, { message: `the catalogue format is version ${catalogueVersion} (params and actors as SQL or literals; see the README)` }),
-  description: z.string().optional(),
-  /** Named values shared by queries and actors (`{ "use": name }` or `:name` in their SQL). */
-  values: z.record(name, valueSpecSchema).default({}),
-  /** Actor name → role and claims template. anon and service are predefined. */
-  actors: z.record(name, actorSchema).default({}),
-  /** The actor whose run is the RLS-free side of the comparison; its role must bypass RLS. */
-  bypassActor: name.default('service'),
-  /**
-   * Optional UUID v7 vs v4 primary-key comparison: the SQL expression that
-   * makes a v7 UUID in this project (e.g. a function the migrations define).
-   */
-  uuidComparison: z.object({ v7Expression: z.string().min(3), note: z.string().optional() }).strict().optional(),
-  queries: z.array(catalogueQuerySchema).min(1),
-}).strict();
+export const catalogueSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(catalogueVersion, { message: `the catalogue format is version ${catalogueVersion} (params and actors as SQL or literals; see the README)` }),
+    description: z.string().optional(),
+    /** Named values shared by queries and actors (`{ "use": name }` or `:name` in their SQL). */
+    values: z.record(name, valueSpecSchema).default({}),
+    /** Actor name → role and claims template. anon and service are predefined. */
+    actors: z.record(name, actorSchema).default({}),
+    /** The actor whose run is the RLS-free side of the comparison; its role must bypass RLS. */
+    bypassActor: name.default('service'),
+    /**
+     * Optional UUID v7 vs v4 primary-key comparison: the SQL expression that
+     * makes a v7 UUID in this project (e.g. a function the migrations define).
+     */
+    uuidComparison: z
+      .object({ v7Expression: z.string().min(3), note: z.string().optional() })
+      .strict()
+      .optional(),
+    queries: z.array(catalogueQuerySchema).min(1),
+  })
+  .strict();
 
 export type CatalogueQuery = z.output<typeof catalogueQuerySchema>;
 export type Catalogue = z.output<typeof catalogueSchema>;
@@ -209,13 +218,16 @@ function semanticProblems(catalogue: Catalogue): string[] {
     for (const param of used) if (!(param in query.params)) problems.push(`${where}: sql uses :${param} but params does not say where its value comes from`);
     for (const param of Object.keys(query.params)) if (!used.includes(param)) problems.push(`${where}: param ${param} is not used in sql`);
     for (const [param, spec] of Object.entries(query.params)) for (const dependency of valueDependencies(spec)) knownValue(`${where} param ${param}`, dependency);
-    for (const [label, text] of [['sql', query.sql], ['plan.sql', query.plan?.sql]] as const) {
+    for (const [label, text] of [
+      ['sql', query.sql],
+      ['plan.sql', query.plan?.sql],
+    ] as const) {
       if (text === undefined) continue;
       if (!/^\s*(select|with)\b/i.test(text)) problems.push(`${where}: ${label} must be a single SELECT (or WITH ... SELECT)`);
       if (text.includes(';')) problems.push(`${where}: ${label} must be one statement without ';'`);
     }
   });
-  if (catalogue.uuidComparison?.v7Expression.includes(';')) problems.push('uuidComparison.v7Expression: must be one expression without \';\'');
+  if (catalogue.uuidComparison?.v7Expression.includes(';')) problems.push("uuidComparison.v7Expression: must be one expression without ';'");
   return problems;
 }
 

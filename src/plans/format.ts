@@ -19,7 +19,7 @@ export function describeDeterministicGates(gates: BenchGates): string {
 export function describeTimingGates(gates: BenchGates): string {
   return gates.timingsGate
     ? `wall-time gates ON (p95 ≤ ${gates.p95Ms} ms, aggregations ≤ ${gates.aggregateP95Ms} ms, RLS time ratio ≤ ${gates.rlsRatio}, baseline ≥ ${gates.slowdownFactor}× slower) because: ${gates.timingsGateReason ?? '(no reason given)'}`
-    : 'wall times are reported, not gated (they depend on the machine\'s load; bench.gates.timingsGate turns them on, with a reason)';
+    : "wall times are reported, not gated (they depend on the machine's load; bench.gates.timingsGate turns them on, with a reason)";
 }
 
 /** One line: which gates decide the verdict, and why wall times do or do not. */
@@ -42,7 +42,10 @@ export function formatBenchTable(report: BenchReport): string {
       `${cell(query.id, 6)} ${cell(query.actor, 8)} ${cell(query.planNodes.top, 18)} ${cell(query.planNodes.indexes.join(',') || '-', 52)} ${cell(seq, 20)} ${String(query.work?.buffers ?? '-').padStart(8)} ${calls.padStart(6)} ${ratio(query.rlsWorkRatio).padStart(5)} ${ms(query.timings?.p50).padStart(7)} ${ms(query.timings?.p95).padStart(7)} ${ms(query.timings?.max).padStart(7)} ${ratio(query.rlsTimeRatio).padStart(5)}  ${query.passed ? 'ok' : 'FAIL'}${query.workStable ? '' : ' (work varied between rounds: least kept)'}`,
     );
   }
-  lines.push('', 'buffers: shared blocks hit+read; calls: function calls + per-row calls in filters; rls×: work as the actor ÷ bypassing RLS; p50/p95/max ms: server planning + execution; t×: time ratio (paired)');
+  lines.push(
+    '',
+    'buffers: shared blocks hit+read; calls: function calls + per-row calls in filters; rls×: work as the actor ÷ bypassing RLS; p50/p95/max ms: server planning + execution; t×: time ratio (paired)',
+  );
   lines.push(describeGates(report.gates));
   if (!report.functionCallsCounted) lines.push('function calls were not counted: this role may not set track_functions (per-row calls in filters still are)');
   const failed = report.queries.filter((query) => !query.passed);
@@ -56,11 +59,15 @@ export function formatBenchTable(report: BenchReport): string {
     for (const query of waived) lines.push(`  ${query.id}: ${query.waivedIndexes.join(', ')}`);
   }
   if (report.generation) {
-    const counts = Object.entries(report.generation.counts).map(([table, rows]) => `${table}=${rows}`).join(' ');
+    const counts = Object.entries(report.generation.counts)
+      .map(([table, rows]) => `${table}=${rows}`)
+      .join(' ');
     lines.push('', `data: scale ${report.generation.scale}, seed ${report.generation.seed}, generated in ${report.generation.durationMs} ms: ${counts}`);
   }
   if (report.fecLoad) {
-    lines.push(`FEC load: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined, cycle ${report.fecLoad.cycle ?? '?'}`);
+    lines.push(
+      `FEC load: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined, cycle ${report.fecLoad.cycle ?? '?'}`,
+    );
   }
   if (report.uuidComparison) {
     const { v4, v7, rows } = report.uuidComparison;

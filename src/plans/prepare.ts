@@ -120,7 +120,12 @@ export async function prepareCatalogue(db: ConnectionPool, catalogue: Catalogue,
   if (bypass) {
     const rows = await db.query(sql`select r.rolsuper or r.rolbypassrls as bypasses from pg_roles r where r.rolname = ${bypass.role}`);
     if (rows.length === 0) failures.push({ id: `actor ${bypass.name}`, sqlstate: null, message: `role ${bypass.role} does not exist` });
-    else if (rows[0]?.bypasses !== true) failures.push({ id: `bypassActor ${bypass.name}`, sqlstate: null, message: `role ${bypass.role} does not bypass row-level security (no BYPASSRLS), so it cannot be the RLS-free side of the comparison` });
+    else if (rows[0]?.bypasses !== true)
+      failures.push({
+        id: `bypassActor ${bypass.name}`,
+        sqlstate: null,
+        message: `role ${bypass.role} does not bypass row-level security (no BYPASSRLS), so it cannot be the RLS-free side of the comparison`,
+      });
   }
   for (const actor of Object.values(actors)) {
     if (actor === bypass) continue;

@@ -54,7 +54,7 @@ export interface BenchReport {
   readonly functionCallsCounted: boolean;
   readonly queries: readonly QueryBenchResult[];
   readonly generation: GenerateResult | null;
-  readonly fecLoad: Omit<FecLoadResult, 'rejected'> & { readonly rejectedCount: number } | null;
+  readonly fecLoad: (Omit<FecLoadResult, 'rejected'> & { readonly rejectedCount: number }) | null;
   readonly uuidComparison: UuidComparison | null;
   readonly baseline: BaselineComparison | null;
   readonly passed: boolean;
@@ -64,16 +64,22 @@ export interface BenchReport {
 /** The part of a saved report a baseline comparison needs (validated on read). */
 const timingSchema = z.object({ p50: z.number(), p95: z.number(), max: z.number(), runs: z.number() }).nullable();
 const workSchema = z.object({ buffers: z.number(), rows: z.number(), functionCalls: z.number().nullable(), filterCalls: z.number(), total: z.number() }).nullable();
-const baselineSchema = z.object({
-  version: z.literal(benchReportVersion, { message: `a bench report of version ${benchReportVersion} (work measured as buffers and function calls); save a new baseline with this version` }),
-  queries: z.array(z.object({
-    id: z.string(),
-    planNodes: z.object({ top: z.string(), indexes: z.array(z.string()) }).passthrough(),
-    seqScans: z.array(z.object({ relation: z.string(), rows: z.number() })),
-    work: workSchema,
-    timings: timingSchema,
-  }).passthrough()),
-}).passthrough();
+const baselineSchema = z
+  .object({
+    version: z.literal(benchReportVersion, { message: `a bench report of version ${benchReportVersion} (work measured as buffers and function calls); save a new baseline with this version` }),
+    queries: z.array(
+      z
+        .object({
+          id: z.string(),
+          planNodes: z.object({ top: z.string(), indexes: z.array(z.string()) }).passthrough(),
+          seqScans: z.array(z.object({ relation: z.string(), rows: z.number() })),
+          work: workSchema,
+          timings: timingSchema,
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
 export interface BaselineWork {
   readonly buffers: number;
   readonly rows: number;
@@ -106,7 +112,10 @@ export function readBaseline(file: string): Baseline {
     throw new SchemaproofError({
       code: 'baseline_invalid',
       file,
-      detail: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
+      detail: parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+        .join('; '),
     });
   }
   const data: Baseline = parsed.data;
@@ -149,7 +158,11 @@ export function compareToBaseline(
     if (!now) continue;
     for (const index of before.planNodes.indexes) {
       if (!now.planNodes.indexes.includes(index)) {
-        findings.push({ queryId: before.id, kind: 'lost_index', detail: `${before.id} no longer uses index ${index} (baseline plan ${before.planNodes.top}; now ${now.planNodes.top} using ${now.planNodes.indexes.join(', ') || 'no index'})` });
+        findings.push({
+          queryId: before.id,
+          kind: 'lost_index',
+          detail: `${before.id} no longer uses index ${index} (baseline plan ${before.planNodes.top}; now ${now.planNodes.top} using ${now.planNodes.indexes.join(', ') || 'no index'})`,
+        });
       }
     }
     const scannedBefore = new Set(before.seqScans.map((scan) => scan.relation));
@@ -167,7 +180,11 @@ export function compareToBaseline(
         const was = before.timings[key];
         const is = now.timings[key];
         if (is >= was * gates.slowdownFactor && is - was >= minimumSlowdownMs) {
-          findings.push({ queryId: before.id, kind: 'slowdown', detail: `${before.id} ${key} ${is} ms is ${(is / Math.max(was, 0.001)).toFixed(1)}x the baseline ${was} ms (limit ${gates.slowdownFactor}x)` });
+          findings.push({
+            queryId: before.id,
+            kind: 'slowdown',
+            detail: `${before.id} ${key} ${is} ms is ${(is / Math.max(was, 0.001)).toFixed(1)}x the baseline ${was} ms (limit ${gates.slowdownFactor}x)`,
+          });
         }
       }
     }

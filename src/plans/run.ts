@@ -115,11 +115,16 @@ type ExplainMode = 'plan' | 'timing';
  */
 async function explain(db: ConnectionPool, actor: Actor, query: SQLQuery, settings: Readonly<Record<string, string>>, mode: ExplainMode): Promise<unknown> {
   const options = { plan: 'format json', timing: 'analyze, timing off, summary on, format json' }[mode];
-  return asActor(db, actor, async (tx) => {
-    for (const [name, value] of Object.entries(settings)) await tx.query(sql`select set_config(${name}, ${value}, true)`);
-    const rows = await tx.query(sql`explain (${sql.__dangerous__rawValue(options)}) ${query}`);
-    return rows[0]?.['QUERY PLAN'];
-  }, { rollback: true });
+  return asActor(
+    db,
+    actor,
+    async (tx) => {
+      for (const [name, value] of Object.entries(settings)) await tx.query(sql`select set_config(${name}, ${value}, true)`);
+      const rows = await tx.query(sql`explain (${sql.__dangerous__rawValue(options)}) ${query}`);
+      return rows[0]?.['QUERY PLAN'];
+    },
+    { rollback: true },
+  );
 }
 
 interface WorkSample {
@@ -187,7 +192,13 @@ interface SideWork {
 }
 
 /** Work of each side on one connection: a warm-up round, then `rounds` rounds; the least work per side. */
-async function measureSides(conn: TxRunner, sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[], settings: Readonly<Record<string, string>>, rounds: number, countCalls: boolean): Promise<SideWork[]> {
+async function measureSides(
+  conn: TxRunner,
+  sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[],
+  settings: Readonly<Record<string, string>>,
+  rounds: number,
+  countCalls: boolean,
+): Promise<SideWork[]> {
   const samples: WorkSample[][] = sides.map(() => []);
   for (let round = 0; round <= rounds; round += 1) {
     for (const [index, side] of sides.entries()) {
@@ -218,7 +229,10 @@ export async function timeOnce(db: ConnectionPool, actor: Actor, query: SQLQuery
  * machine speed across the runs and the median drops the odd stalled run.
  */
 export function pairedRatio(own: readonly number[], bypass: readonly number[]): number | null {
-  const ratios = own.map((value, i) => value / (bypass[i] ?? Number.NaN)).filter((ratio) => Number.isFinite(ratio)).sort((a, b) => a - b);
+  const ratios = own
+    .map((value, i) => value / (bypass[i] ?? Number.NaN))
+    .filter((ratio) => Number.isFinite(ratio))
+    .sort((a, b) => a - b);
   if (ratios.length === 0) return null;
   return Math.round(percentile(ratios, 0.5) * 100) / 100;
 }
@@ -264,11 +278,28 @@ function checkPlan(query: CatalogueQuery, shape: PlanShape, facts: CatalogFacts,
 function refusedResult(prepared: PreparedQuery, options: RunCatalogueOptions): QueryBenchResult {
   const { query } = prepared;
   return {
-    id: query.id, title: query.title, area: query.area ?? null, actor: query.actor, aggregate: query.aggregate,
+    id: query.id,
+    title: query.title,
+    area: query.area ?? null,
+    actor: query.actor,
+    aggregate: query.aggregate,
     params: Object.fromEntries(Object.entries(prepared.params).map(([name, value]) => [name, asParameter(value)])),
-    planNodes: { top: '-', indexes: [], nodeTypes: [] }, seqScans: [], expectedIndexes: expectedIndexesAt(query, options.scale), expectedIndexMissing: [], waivedIndexes: [],
-    work: null, bypassWork: null, workStable: true, rlsWorkRatio: null, rlsAddedWork: null, executionMs: null,
-    timings: null, bypassTimings: null, rlsTimeRatio: null, passed: false, failures: [`not run: the grants refuse it ${prepared.refused}`],
+    planNodes: { top: '-', indexes: [], nodeTypes: [] },
+    seqScans: [],
+    expectedIndexes: expectedIndexesAt(query, options.scale),
+    expectedIndexMissing: [],
+    waivedIndexes: [],
+    work: null,
+    bypassWork: null,
+    workStable: true,
+    rlsWorkRatio: null,
+    rlsAddedWork: null,
+    executionMs: null,
+    timings: null,
+    bypassTimings: null,
+    rlsTimeRatio: null,
+    passed: false,
+    failures: [`not run: the grants refuse it ${prepared.refused}`],
   };
 }
 
@@ -288,9 +319,7 @@ async function runQuery(db: ConnectionPool, prepared: PreparedQuery, bypass: Res
   const conn = options.connect ? options.connect() : null;
   let measured: SideWork[];
   try {
-    measured = conn
-      ? await measureSides(conn, sides, settings, options.workRuns ?? 3, countCalls)
-      : await measureOnPooledConnection(db, sides, settings, options.workRuns ?? 3, countCalls);
+    measured = conn ? await measureSides(conn, sides, settings, options.workRuns ?? 3, countCalls) : await measureOnPooledConnection(db, sides, settings, options.workRuns ?? 3, countCalls);
   } finally {
     await conn?.dispose();
   }
@@ -308,9 +337,7 @@ async function runQuery(db: ConnectionPool, prepared: PreparedQuery, bypass: Res
     // index can serve the query (seq scans disabled); only then is it waived.
     const small = check.scans.length > 0 && check.scans.every((scan) => scan.rows <= gates.seqScanRowLimit);
     const planActor = query.plan ? sessionActor(prepared.planActor) : actor;
-    const forced = small && settings.enable_seqscan !== 'off'
-      ? planShape(await explain(db, planActor, prepared.planStatement, { ...settings, enable_seqscan: 'off' }, 'plan'), facts)
-      : null;
+    const forced = small && settings.enable_seqscan !== 'off' ? planShape(await explain(db, planActor, prepared.planStatement, { ...settings, enable_seqscan: 'off' }, 'plan'), facts) : null;
     for (const index of check.missing) {
       if (forced?.indexes.includes(index)) waived.push(index);
       else missing.push(index);
@@ -351,7 +378,9 @@ async function runQuery(db: ConnectionPool, prepared: PreparedQuery, bypass: Res
       const limit = query.aggregate ? gates.aggregateP95Ms : gates.p95Ms;
       if (timings.p95 > limit) failures.push(`p95 ${timings.p95} ms > ${limit} ms${query.aggregate ? ' (aggregation gate)' : ''} (timing gate: ${gates.timingsGateReason ?? 'on'})`);
       if (rlsTimeRatio !== null && rlsTimeRatio > gates.rlsRatio && timings.p50 - bypassTimings.p50 > gates.rlsFloorMs) {
-        failures.push(`RLS time ratio ${rlsTimeRatio} (p50 ${timings.p50} ms as ${query.actor} vs ${bypassTimings.p50} ms bypassing RLS) > ${gates.rlsRatio} and the overhead exceeds ${gates.rlsFloorMs} ms (timing gate: ${gates.timingsGateReason ?? 'on'})`);
+        failures.push(
+          `RLS time ratio ${rlsTimeRatio} (p50 ${timings.p50} ms as ${query.actor} vs ${bypassTimings.p50} ms bypassing RLS) > ${gates.rlsRatio} and the overhead exceeds ${gates.rlsFloorMs} ms (timing gate: ${gates.timingsGateReason ?? 'on'})`,
+        );
       }
     }
   }
@@ -383,7 +412,13 @@ async function runQuery(db: ConnectionPool, prepared: PreparedQuery, bypass: Res
 }
 
 /** Without a fresh connection: one pooled connection for all rounds of a query. */
-async function measureOnPooledConnection(db: ConnectionPool, sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[], settings: Readonly<Record<string, string>>, rounds: number, countCalls: boolean): Promise<SideWork[]> {
+async function measureOnPooledConnection(
+  db: ConnectionPool,
+  sides: readonly { readonly actor: Actor; readonly statement: SQLQuery }[],
+  settings: Readonly<Record<string, string>>,
+  rounds: number,
+  countCalls: boolean,
+): Promise<SideWork[]> {
   return db.task(async (connection) => measureSides(connection, sides, settings, rounds, countCalls));
 }
 

@@ -29,7 +29,13 @@ export function actorSession(actor: Actor): ActorSession {
     case 'admin':
       return {
         role: 'authenticated',
-        claims: { sub: actor.id, role: 'authenticated', aud: 'authenticated', ...actor.claims, app_metadata: { provider: 'email', ...(actor.claims?.app_metadata as object | undefined), role: 'admin' } },
+        claims: {
+          sub: actor.id,
+          role: 'authenticated',
+          aud: 'authenticated',
+          ...actor.claims,
+          app_metadata: { provider: 'email', ...(actor.claims?.app_metadata as object | undefined), role: 'admin' },
+        },
       };
     case 'service':
       return { role: 'service_role', claims: { role: 'service_role', ...actor.claims } };
@@ -71,12 +77,7 @@ export interface AsActorOptions {
 }
 
 /** Run `fn` as `actor` in its own transaction on `db`. */
-export async function asActor<T>(
-  db: { tx<R>(fn: (tx: Transaction) => Promise<R>): Promise<R> },
-  actor: Actor,
-  fn: (tx: Transaction) => Promise<T>,
-  options: AsActorOptions = {},
-): Promise<T> {
+export async function asActor<T>(db: { tx<R>(fn: (tx: Transaction) => Promise<R>): Promise<R> }, actor: Actor, fn: (tx: Transaction) => Promise<T>, options: AsActorOptions = {}): Promise<T> {
   try {
     return await db.tx(async (tx) => {
       await becomeActor(tx, actor);

@@ -107,9 +107,7 @@ export function privateCacheRoot(options: CacheRootOptions = {}): string {
       // Someone else could have written anything here: nothing in it is trusted.
       for (const entry of readdirSync(root)) rmSync(join(root, entry), { recursive: true, force: true });
     }
-    options.onNotice?.(
-      `cache ${root} had mode ${(stats.mode & 0o777).toString(8)}; set to 700${wasWritable ? ' and emptied, as others could write to it' : ''}`,
-    );
+    options.onNotice?.(`cache ${root} had mode ${(stats.mode & 0o777).toString(8)}; set to 700${wasWritable ? ' and emptied, as others could write to it' : ''}`);
   }
   return root;
 }

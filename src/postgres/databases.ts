@@ -83,12 +83,7 @@ export function templateHandle(server: PostgresServer, name: string, defaultStra
  * Run `fn` on a fresh clone of `template`, then close the connection and drop
  * the clone, whether `fn` succeeded or not.
  */
-export async function withClone<T>(
-  template: Template,
-  purpose: string,
-  fn: (db: ConnectionPool, clone: OwnedDatabase) => Promise<T>,
-  connectOptions?: Partial<ConnectionPoolConfig>,
-): Promise<T> {
+export async function withClone<T>(template: Template, purpose: string, fn: (db: ConnectionPool, clone: OwnedDatabase) => Promise<T>, connectOptions?: Partial<ConnectionPoolConfig>): Promise<T> {
   const clone = await template.clone(purpose);
   const db = clone.connect(connectOptions);
   try {

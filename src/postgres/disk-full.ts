@@ -67,7 +67,12 @@ export function forgetRunDir(dir: string): void {
 }
 
 function ranOutOfSpace(dir: string, logFile: string): boolean {
-  return isNearlyFull(dir) || tail(logFile, 256 * 1024).split('\n').some(mentionsDiskFull);
+  return (
+    isNearlyFull(dir) ||
+    tail(logFile, 256 * 1024)
+      .split('\n')
+      .some(mentionsDiskFull)
+  );
 }
 
 function firstLine(error: unknown): string {

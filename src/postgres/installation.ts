@@ -144,12 +144,7 @@ function tails(a: string, b: string): { readonly a: string; readonly b: string }
 }
 
 function controlFile(extension: ShippedExtension): string {
-  const lines = [
-    `comment = '${extension.comment.replace(/'/g, "''")}'`,
-    `default_version = '${extension.defaultVersion}'`,
-    'relocatable = false',
-    'superuser = false',
-  ];
+  const lines = [`comment = '${extension.comment.replace(/'/g, "''")}'`, `default_version = '${extension.defaultVersion}'`, 'relocatable = false', 'superuser = false'];
   if (extension.schema) lines.push(`schema = '${extension.schema}'`);
   if (extension.requires && extension.requires.length > 0) lines.push(`requires = '${extension.requires.join(', ')}'`);
   return `${lines.join('\n')}\n`;
@@ -206,9 +201,7 @@ function build(target: string, binaries: PgBinaries, paths: NonNullable<ReturnTy
 }
 
 type ManifestEntry =
-  | { readonly kind: 'dir' }
-  | { readonly kind: 'file'; readonly size: number; readonly sha256: string; readonly executable: boolean }
-  | { readonly kind: 'link'; readonly target: string };
+  { readonly kind: 'dir' } | { readonly kind: 'file'; readonly size: number; readonly sha256: string; readonly executable: boolean } | { readonly kind: 'link'; readonly target: string };
 
 interface Manifest {
   readonly version: 1;
@@ -247,7 +240,7 @@ function hashAndCopy(source: string, target: string | null, buffer: Buffer): { r
       const read = readSync(input, buffer, 0, buffer.length, null);
       if (read === 0) break;
       hash.update(buffer.subarray(0, read));
-      for (let written = 0; output !== null && written < read; ) written += writeSync(output, buffer, written, read - written);
+      for (let written = 0; output !== null && written < read;) written += writeSync(output, buffer, written, read - written);
       size += read;
     }
   } finally {
@@ -288,7 +281,14 @@ function readManifest(entry: string, uid: number): Manifest | string {
       if (inner.uid !== uid || (inner.mode & groupOrWorldWritable) !== 0 || inner.isSymbolicLink()) return `${join(entry, name)} is not ours alone`;
     }
     const manifest = JSON.parse(readFileSync(join(entry, manifestFile), 'utf8')) as Manifest;
-    if (manifest.version !== 1 || typeof manifest.binary !== 'string' || typeof manifest.entries !== 'object' || manifest.entries === null || typeof manifest.mirrored !== 'object' || manifest.mirrored === null) {
+    if (
+      manifest.version !== 1 ||
+      typeof manifest.binary !== 'string' ||
+      typeof manifest.entries !== 'object' ||
+      manifest.entries === null ||
+      typeof manifest.mirrored !== 'object' ||
+      manifest.mirrored === null
+    ) {
       return 'its manifest has an unknown shape';
     }
     if (manifest.entries[manifest.binary]?.kind !== 'file') return 'its manifest names no binary';

@@ -112,7 +112,7 @@ const defaultSettings: Readonly<Record<string, string>> = {
   max_wal_size: '4GB',
   checkpoint_timeout: '30min',
   jit: 'off',
-  'log_min_messages': 'warning',
+  log_min_messages: 'warning',
   max_locks_per_transaction: '256',
 };
 

@@ -58,11 +58,7 @@ export function extensionHint(name: string): string {
 const unavailable = /^extension "([^"]+)" is not available/;
 
 /** The one-line error for a failed CREATE EXTENSION of an extension the server lacks, else null. */
-export function unavailableExtensionError(
-  fields: { readonly message: string },
-  file: string,
-  location: SourceLocation | null,
-): SchemaproofError | null {
+export function unavailableExtensionError(fields: { readonly message: string }, file: string, location: SourceLocation | null): SchemaproofError | null {
   const match = unavailable.exec(fields.message);
   if (!match) return null;
   const extension = match[1] as string;

@@ -11,14 +11,7 @@ import { startLocalCluster, type LocalCluster } from './local-cluster.ts';
 import { interruptedBy, registerCleanup } from './exit-cleanup.ts';
 import { checkServerPrivileges, type ServerRequirements } from './privileges.ts';
 import { currentRunTag, dropDatabases, dropDeadRunDatabases } from './run-databases.ts';
-import {
-  clientEnvFor,
-  connectTarget,
-  lazyAdminPool,
-  uniqueDatabaseName,
-  type ConnectionTarget,
-  type PostgresServer,
-} from './server.ts';
+import { clientEnvFor, connectTarget, lazyAdminPool, uniqueDatabaseName, type ConnectionTarget, type PostgresServer } from './server.ts';
 
 export interface ProvisionOptions {
   /** An existing server (`--database-url` / DATABASE_URL). */
@@ -151,7 +144,10 @@ export async function dropRunDatabases(base: ConnectionTarget, names: readonly s
       const known = [...names];
       const ended = await endSessionsCreating(admin, known);
       const rows = await admin.query(sql`select datname from pg_database where datname = any(${known}::text[])`);
-      await dropDatabases(admin, rows.map((row) => String(row.datname)));
+      await dropDatabases(
+        admin,
+        rows.map((row) => String(row.datname)),
+      );
       if (ended === 0 && names.length === known.length) break;
     }
   } finally {
@@ -219,7 +215,14 @@ export async function dockerServer(binaries: PgBinaries | null): Promise<Postgre
   try {
     testcontainers = await import('testcontainers');
   } catch (error) {
-    throw new SchemaproofError({ code: 'tool_missing', tool: 'testcontainers', hint: 'Docker answers but the optional testcontainers package is not installed: npm install testcontainers, or install PostgreSQL locally (make setup) or set DATABASE_URL' }, { cause: error });
+    throw new SchemaproofError(
+      {
+        code: 'tool_missing',
+        tool: 'testcontainers',
+        hint: 'Docker answers but the optional testcontainers package is not installed: npm install testcontainers, or install PostgreSQL locally (make setup) or set DATABASE_URL',
+      },
+      { cause: error },
+    );
   }
   const { GenericContainer, Wait } = testcontainers;
   const image = process.env.SCHEMAPROOF_DOCKER_IMAGE ?? 'postgres:15';
@@ -270,4 +273,3 @@ export async function provisionPostgres(options: ProvisionOptions = {}): Promise
   if (options.allowDocker !== false && dockerAvailable(env)) return dockerServer(binaries);
   throw notFound ?? new SchemaproofError({ code: 'postgres_not_found', searched: [] });
 }
-

@@ -67,7 +67,10 @@ let nameCounter = 0;
  */
 export function uniqueDatabaseName(purpose: string, runTag: string): string {
   nameCounter += 1;
-  const clean = purpose.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
+  const clean = purpose
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 24);
   return `sp_${runTag}_${nameCounter}_${clean}`;
 }
 

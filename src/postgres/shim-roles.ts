@@ -36,8 +36,20 @@ export interface RoleSpec {
 const initSchema = 'supabase/postgres migrations/db/init-scripts/00000000000000-initial-schema.sql';
 
 export const platformRoles: readonly RoleSpec[] = [
-  { name: 'anon', attributes: ['NOLOGIN', 'INHERIT'], memberOf: [], settings: { statement_timeout: '3s' }, source: `${initSchema}; INHERIT: migrations/20230529180330_alter_api_roles_for_inherit.sql` },
-  { name: 'authenticated', attributes: ['NOLOGIN', 'INHERIT'], memberOf: [], settings: { statement_timeout: '8s' }, source: `${initSchema}; INHERIT: migrations/20230529180330_alter_api_roles_for_inherit.sql` },
+  {
+    name: 'anon',
+    attributes: ['NOLOGIN', 'INHERIT'],
+    memberOf: [],
+    settings: { statement_timeout: '3s' },
+    source: `${initSchema}; INHERIT: migrations/20230529180330_alter_api_roles_for_inherit.sql`,
+  },
+  {
+    name: 'authenticated',
+    attributes: ['NOLOGIN', 'INHERIT'],
+    memberOf: [],
+    settings: { statement_timeout: '8s' },
+    source: `${initSchema}; INHERIT: migrations/20230529180330_alter_api_roles_for_inherit.sql`,
+  },
   { name: 'service_role', attributes: ['NOLOGIN', 'INHERIT', 'BYPASSRLS'], memberOf: [], settings: {}, source: `${initSchema}; INHERIT: migrations/20230529180330_alter_api_roles_for_inherit.sql` },
   { name: 'supabase_admin', attributes: ['LOGIN', 'SUPERUSER', 'CREATEDB', 'CREATEROLE', 'REPLICATION', 'BYPASSRLS'], memberOf: [], settings: {}, source: initSchema },
   {
@@ -99,7 +111,25 @@ export const shimOwnerRoles: readonly string[] = ['supabase_admin', 'supabase_au
  * pg_cron, the pooler, pg_tle and the extension home. The shim creates some
  * of them; a real Supabase project's migrations never own them.
  */
-export const platformSchemas: readonly string[] = ['auth', 'storage', 'realtime', '_realtime', '_analytics', 'graphql', 'graphql_public', 'vault', 'pgsodium', 'pgsodium_masks', 'supabase_functions', 'supabase_migrations', 'net', 'cron', 'pgbouncer', 'pgtle', 'extensions'];
+export const platformSchemas: readonly string[] = [
+  'auth',
+  'storage',
+  'realtime',
+  '_realtime',
+  '_analytics',
+  'graphql',
+  'graphql_public',
+  'vault',
+  'pgsodium',
+  'pgsodium_masks',
+  'supabase_functions',
+  'supabase_migrations',
+  'net',
+  'cron',
+  'pgbouncer',
+  'pgtle',
+  'extensions',
+];
 
 /** The platform's search_path for the developer's role (post-setup.sql: `ALTER ROLE postgres SET search_path`). */
 export const developerSearchPath = '"$user", public, extensions';

@@ -103,7 +103,10 @@ export function compactObserved(observed: string): string {
       const separator = part.indexOf(': ');
       if (separator < 0) return part;
       const rowClass = part.slice(0, separator);
-      const outcomes = part.slice(separator + 2).split('/').map((outcome) => outcome.split(': ').pop() ?? outcome);
+      const outcomes = part
+        .slice(separator + 2)
+        .split('/')
+        .map((outcome) => outcome.split(': ').pop() ?? outcome);
       const allowed = outcomes.filter((outcome) => /allowed|visible/.test(outcome)).length;
       const mark = allowed === outcomes.length ? '✓' : allowed === 0 ? '✗' : '±';
       return `${rowClass} ${mark}`;
@@ -113,11 +116,20 @@ export function compactObserved(observed: string): string {
 
 function complianceHtml(report: VerificationReport): string {
   const compliance = report.compliance;
-  const problems = compliance.problems.length > 0 ? `<div class="failure"><strong>The map names checks that do not exist:</strong><ul>${compliance.problems.map((problem) => `<li>${escape(problem)}</li>`).join('')}</ul></div>` : '';
+  const problems =
+    compliance.problems.length > 0
+      ? `<div class="failure"><strong>The map names checks that do not exist:</strong><ul>${compliance.problems.map((problem) => `<li>${escape(problem)}</li>`).join('')}</ul></div>`
+      : '';
   if (compliance.duties.length === 0) return `<p>${escape(compliance.note)}</p>${problems}`;
   const proofs = (duty: VerificationReport['compliance']['duties'][number]) =>
-    duty.proofs.map((proof) => `${proof.status === 'pass' ? '' : `${badge(proof.status)} `}<code>${escape(proof.check)}</code>${proof.detail ? ` <span class="muted">${escape(proof.detail)}</span>` : ''}`).join('<br>');
-  return `<p>${escape(compliance.note)}</p>${problems}${table('compliance-table', ['duty', 'regulation', 'mechanism', 'proved by (this run)', 'status'], compliance.duties.map((duty) => [td(duty.duty), td(duty.regulation), td(duty.mechanism), tdHtml(proofs(duty)), tdHtml(badge(duty.status), duty.status)]))}`;
+    duty.proofs
+      .map((proof) => `${proof.status === 'pass' ? '' : `${badge(proof.status)} `}<code>${escape(proof.check)}</code>${proof.detail ? ` <span class="muted">${escape(proof.detail)}</span>` : ''}`)
+      .join('<br>');
+  return `<p>${escape(compliance.note)}</p>${problems}${table(
+    'compliance-table',
+    ['duty', 'regulation', 'mechanism', 'proved by (this run)', 'status'],
+    compliance.duties.map((duty) => [td(duty.duty), td(duty.regulation), td(duty.mechanism), tdHtml(proofs(duty)), tdHtml(badge(duty.status), duty.status)]),
+  )}`;
 }
 
 function accessMatrixHtml(report: VerificationReport): string {
@@ -150,21 +162,60 @@ export function renderHtml(report: VerificationReport): string {
   parts.push(
     `<header class="verdict ${report.verdict}" id="verdict"><h1>${report.verdict === 'pass' ? 'PASS' : 'FAIL'} — schemaproof verification</h1><div>${failures.length} failure(s) across ${report.gates.length} gates · ${(report.durationMs / 1000).toFixed(1)} s · generated ${escape(report.generatedAt)}</div></header>`,
   );
-  const nav = [['gates', 'Gates'], ['failures', 'Failures'], ['compliance', 'Compliance'], ['inventory', 'Schema'], ['access', 'Access matrix'], ['pgtap', 'pgTAP'], ['rls', 'RLS properties'], ['mutation', 'Mutation'], ['plans', 'Plans'], ['lint', 'Lints'], ['migrations', 'Migrations'], ['restore', 'Restore drill'], ['environment', 'Environment']];
+  const nav = [
+    ['gates', 'Gates'],
+    ['failures', 'Failures'],
+    ['compliance', 'Compliance'],
+    ['inventory', 'Schema'],
+    ['access', 'Access matrix'],
+    ['pgtap', 'pgTAP'],
+    ['rls', 'RLS properties'],
+    ['mutation', 'Mutation'],
+    ['plans', 'Plans'],
+    ['lint', 'Lints'],
+    ['migrations', 'Migrations'],
+    ['restore', 'Restore drill'],
+    ['environment', 'Environment'],
+  ];
   if (report.baseline) nav.splice(2, 0, ['baseline', 'Since baseline']);
   parts.push(`<nav>${nav.map(([id, title]) => `<a href="#${id}">${escape(title)}</a>`).join('')}</nav>`);
-  parts.push(section('gates', 'Gates', table('gates-table', ['gate', 'status', 'summary', 'seconds'], report.gates.map((gate) => [td(gate.title), tdHtml(badge(gate.status), gate.status), td(gate.summary), td((gate.durationMs / 1000).toFixed(1), 'num')]))));
+  parts.push(
+    section(
+      'gates',
+      'Gates',
+      table(
+        'gates-table',
+        ['gate', 'status', 'summary', 'seconds'],
+        report.gates.map((gate) => [td(gate.title), tdHtml(badge(gate.status), gate.status), td(gate.summary), td((gate.durationMs / 1000).toFixed(1), 'num')]),
+      ),
+    ),
+  );
   parts.push(
     section(
       'failures',
       `Failures (${failures.length})`,
       failures.length === 0
         ? '<p>None.</p>'
-        : failures.map((failure) => `<div class="failure"><strong>${escape(failure.gate)}</strong>: ${escape(failure.what)}<br>where: <code>${escape(failure.where)}</code>${failure.replay ? `<br>replay: <code>${escape(failure.replay)}</code>` : ''}</div>`).join(''),
+        : failures
+            .map(
+              (failure) =>
+                `<div class="failure"><strong>${escape(failure.gate)}</strong>: ${escape(failure.what)}<br>where: <code>${escape(failure.where)}</code>${failure.replay ? `<br>replay: <code>${escape(failure.replay)}</code>` : ''}</div>`,
+            )
+            .join(''),
     ),
   );
   if (report.baseline) {
-    parts.push(section('baseline', `Changes since baseline`, `<p>Baseline: <code>${escape(report.baseline.file)}</code></p>${table('baseline-table', ['kind', 'what', 'before', 'after', 'regression'], report.baseline.changes.map((change) => [td(change.kind), td(change.what), td(change.before), td(change.after), td(change.regression ? 'yes' : 'no')]))}`));
+    parts.push(
+      section(
+        'baseline',
+        `Changes since baseline`,
+        `<p>Baseline: <code>${escape(report.baseline.file)}</code></p>${table(
+          'baseline-table',
+          ['kind', 'what', 'before', 'after', 'regression'],
+          report.baseline.changes.map((change) => [td(change.kind), td(change.what), td(change.before), td(change.after), td(change.regression ? 'yes' : 'no')]),
+        )}`,
+      ),
+    );
   }
   parts.push(section('compliance', 'Compliance map', complianceHtml(report)));
   const inventory = report.inventory;
@@ -172,7 +223,39 @@ export function renderHtml(report: VerificationReport): string {
     .filter((entry) => entry.partitionOf === null)
     .map(
       (entry) =>
-        `<details><summary>${escape(entry.name)} <span class="muted">(${escape(entry.kind)}, ${entry.columns.length} columns, ${entry.indexes.length} indexes, ${entry.policies.length} policies, RLS ${entry.rlsEnabled ? 'on' : 'OFF'}${entry.rlsForced ? '+forced' : ''}, ~${entry.estimatedRows} rows)</span></summary>${entry.comment ? `<p>${escape(entry.comment)}</p>` : ''}${table(`columns-${entry.name}`, ['column', 'type', 'null', 'default / generated', 'comment'], entry.columns.map((column) => [td(column.name), td(column.type), td(column.nullable ? 'yes' : 'no'), td(column.generated ? `generated: ${column.generated}` : column.default ?? ''), td(column.comment ?? '')]))}${table(`indexes-${entry.name}`, ['index', 'definition'], entry.indexes.map((index) => [td(index.name), tdHtml(`<code>${escape(index.definition)}</code>`)]))}${table(`constraints-${entry.name}`, ['constraint', 'type', 'definition'], entry.constraints.map((constraint) => [td(constraint.name), td(constraint.type), tdHtml(`<code>${escape(constraint.definition)}</code>`)]))}${table(`policies-${entry.name}`, ['policy', 'command', 'roles', 'using', 'with check'], entry.policies.map((policy) => [td(policy.name), td(policy.command), td(policy.roles.join(', ')), tdHtml(`<code>${escape(policy.using ?? '')}</code>`), tdHtml(`<code>${escape(policy.withCheck ?? '')}</code>`)]))}<p>Grants: ${Object.entries(entry.grants).map(([role, privileges]) => `<code>${escape(role)}</code>: ${escape(privileges.join(', '))}`).join(' · ') || 'none'}${entry.triggers.length > 0 ? `<br>Triggers: ${entry.triggers.map((trigger) => `<code>${escape(trigger)}</code>`).join(', ')}` : ''}</p></details>`,
+        `<details><summary>${escape(entry.name)} <span class="muted">(${escape(entry.kind)}, ${entry.columns.length} columns, ${entry.indexes.length} indexes, ${entry.policies.length} policies, RLS ${entry.rlsEnabled ? 'on' : 'OFF'}${entry.rlsForced ? '+forced' : ''}, ~${entry.estimatedRows} rows)</span></summary>${entry.comment ? `<p>${escape(entry.comment)}</p>` : ''}${table(
+          `columns-${entry.name}`,
+          ['column', 'type', 'null', 'default / generated', 'comment'],
+          entry.columns.map((column) => [
+            td(column.name),
+            td(column.type),
+            td(column.nullable ? 'yes' : 'no'),
+            td(column.generated ? `generated: ${column.generated}` : (column.default ?? '')),
+            td(column.comment ?? ''),
+          ]),
+        )}${table(
+          `indexes-${entry.name}`,
+          ['index', 'definition'],
+          entry.indexes.map((index) => [td(index.name), tdHtml(`<code>${escape(index.definition)}</code>`)]),
+        )}${table(
+          `constraints-${entry.name}`,
+          ['constraint', 'type', 'definition'],
+          entry.constraints.map((constraint) => [td(constraint.name), td(constraint.type), tdHtml(`<code>${escape(constraint.definition)}</code>`)]),
+        )}${table(
+          `policies-${entry.name}`,
+          ['policy', 'command', 'roles', 'using', 'with check'],
+          entry.policies.map((policy) => [
+            td(policy.name),
+            td(policy.command),
+            td(policy.roles.join(', ')),
+            tdHtml(`<code>${escape(policy.using ?? '')}</code>`),
+            tdHtml(`<code>${escape(policy.withCheck ?? '')}</code>`),
+          ]),
+        )}<p>Grants: ${
+          Object.entries(entry.grants)
+            .map(([role, privileges]) => `<code>${escape(role)}</code>: ${escape(privileges.join(', '))}`)
+            .join(' · ') || 'none'
+        }${entry.triggers.length > 0 ? `<br>Triggers: ${entry.triggers.map((trigger) => `<code>${escape(trigger)}</code>`).join(', ')}` : ''}</p></details>`,
     )
     .join('');
   const partitions = inventory.tables.filter((entry) => entry.partitionOf !== null);
@@ -180,7 +263,29 @@ export function renderHtml(report: VerificationReport): string {
     section(
       'inventory',
       'Schema inventory',
-      `<p>${escape(inventory.note)} ${inventory.tables.length === 0 ? 'They hold no tables or views.' : `${inventory.tables.length - partitions.length} tables and views, ${partitions.length} partitions, ${inventory.functions.length} functions, ${inventory.enums.length} enum types. Comments double as the data dictionary.`}</p>${tableDetails}${partitions.length > 0 ? `<details><summary>Partitions (${partitions.length})</summary>${table('partitions-table', ['partition', 'of', 'RLS', 'forced', 'grants'], partitions.map((entry) => [td(entry.name), td(entry.partitionOf), td(entry.rlsEnabled ? 'on' : 'OFF'), td(entry.rlsForced ? 'yes' : 'NO'), td(Object.keys(entry.grants).join(', ') || 'none')]))}</details>` : ''}<details><summary>Functions (${inventory.functions.length})</summary>${table('functions-table', ['function', 'security definer', 'settings', 'comment'], inventory.functions.map((fn) => [td(fn.signature), td(fn.securityDefiner ? 'yes' : 'no'), td(fn.config.join(', ')), td(fn.comment ?? '')]))}</details><details><summary>Enum types (${inventory.enums.length})</summary>${table('enums-table', ['type', 'labels'], inventory.enums.map((entry) => [td(entry.name), td(entry.labels.join(', '))]))}</details>`,
+      `<p>${escape(inventory.note)} ${inventory.tables.length === 0 ? 'They hold no tables or views.' : `${inventory.tables.length - partitions.length} tables and views, ${partitions.length} partitions, ${inventory.functions.length} functions, ${inventory.enums.length} enum types. Comments double as the data dictionary.`}</p>${tableDetails}${
+        partitions.length > 0
+          ? `<details><summary>Partitions (${partitions.length})</summary>${table(
+              'partitions-table',
+              ['partition', 'of', 'RLS', 'forced', 'grants'],
+              partitions.map((entry) => [
+                td(entry.name),
+                td(entry.partitionOf),
+                td(entry.rlsEnabled ? 'on' : 'OFF'),
+                td(entry.rlsForced ? 'yes' : 'NO'),
+                td(Object.keys(entry.grants).join(', ') || 'none'),
+              ]),
+            )}</details>`
+          : ''
+      }<details><summary>Functions (${inventory.functions.length})</summary>${table(
+        'functions-table',
+        ['function', 'security definer', 'settings', 'comment'],
+        inventory.functions.map((fn) => [td(fn.signature), td(fn.securityDefiner ? 'yes' : 'no'), td(fn.config.join(', ')), td(fn.comment ?? '')]),
+      )}</details><details><summary>Enum types (${inventory.enums.length})</summary>${table(
+        'enums-table',
+        ['type', 'labels'],
+        inventory.enums.map((entry) => [td(entry.name), td(entry.labels.join(', '))]),
+      )}</details>`,
     ),
   );
   parts.push(section('access', 'Access matrix', accessMatrixHtml(report)));
@@ -189,7 +294,18 @@ export function renderHtml(report: VerificationReport): string {
       'pgtap',
       'pgTAP suites',
       report.pgtap
-        ? `<p>${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed, ${report.pgtap.files.length} files, each in its own fresh database.</p>${table('pgtap-table', ['file', 'status', 'planned', 'passed', 'failed', 'ms'], report.pgtap.files.map((file) => [td(file.file), tdHtml(badge(file.status), file.status), td(file.planned ?? '—', 'num'), td(file.passed, 'num'), td(file.failed, 'num'), td(file.durationMs.toFixed(0), 'num')]))}${report.pgtap.files.flatMap((file) => file.failures.map((failure) => `<div class="failure">${escape(failure.what)}<br>where: <code>${escape(failure.where)}</code>${failure.diagnostics ? `<pre>${escape(failure.diagnostics)}</pre>` : ''}</div>`)).join('')}`
+        ? `<p>${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed, ${report.pgtap.files.length} files, each in its own fresh database.</p>${table(
+            'pgtap-table',
+            ['file', 'status', 'planned', 'passed', 'failed', 'ms'],
+            report.pgtap.files.map((file) => [
+              td(file.file),
+              tdHtml(badge(file.status), file.status),
+              td(file.planned ?? '—', 'num'),
+              td(file.passed, 'num'),
+              td(file.failed, 'num'),
+              td(file.durationMs.toFixed(0), 'num'),
+            ]),
+          )}${report.pgtap.files.flatMap((file) => file.failures.map((failure) => `<div class="failure">${escape(failure.what)}<br>where: <code>${escape(failure.where)}</code>${failure.diagnostics ? `<pre>${escape(failure.diagnostics)}</pre>` : ''}</div>`)).join('')}`
         : '<p class="muted">Did not run.</p>',
     ),
   );
@@ -198,7 +314,17 @@ export function renderHtml(report: VerificationReport): string {
       'rls',
       'RLS property tests',
       report.rls
-        ? `<p>${report.rls.cases} cases${report.rls.casesPerSecond ? ` at ${report.rls.casesPerSecond.toFixed(0)} cases/s` : ''}, seed <code>${escape(report.rls.seed ?? '—')}</code>.</p>${table('rls-table', ['property', 'runs', 'status', 'counterexample', 'replay'], report.rls.properties.map((property) => [td(property.name), td(property.runs, 'num'), tdHtml(badge(property.status), property.status), tdHtml(property.counterexample ? `<pre>${escape(property.counterexample)}</pre>` : '—'), tdHtml(property.replay ? `<code>${escape(property.replay)}</code>` : '—')]))}`
+        ? `<p>${report.rls.cases} cases${report.rls.casesPerSecond ? ` at ${report.rls.casesPerSecond.toFixed(0)} cases/s` : ''}, seed <code>${escape(report.rls.seed ?? '—')}</code>.</p>${table(
+            'rls-table',
+            ['property', 'runs', 'status', 'counterexample', 'replay'],
+            report.rls.properties.map((property) => [
+              td(property.name),
+              td(property.runs, 'num'),
+              tdHtml(badge(property.status), property.status),
+              tdHtml(property.counterexample ? `<pre>${escape(property.counterexample)}</pre>` : '—'),
+              tdHtml(property.replay ? `<code>${escape(property.replay)}</code>` : '—'),
+            ]),
+          )}`
         : '<p class="muted">Did not run.</p>',
     ),
   );
@@ -209,8 +335,12 @@ export function renderHtml(report: VerificationReport): string {
       report.mutation && report.mutation.mutants.length === 0
         ? '<p>No mutant was generated or run: the self-test proved nothing.</p>'
         : report.mutation
-        ? `<p>Score: <strong>${(report.mutation.score * 100).toFixed(0)}%</strong> of deliberately broken policy variants caught by the property tests.</p>${table('mutation-table', ['mutant', 'what it breaks', 'caught by', 'status'], report.mutation.mutants.map((mutant) => [td(mutant.name), td(mutant.description), td(mutant.caughtBy ?? 'SURVIVED'), tdHtml(badge(mutant.status), mutant.status)]))}`
-        : '<p class="muted">Did not run.</p>',
+          ? `<p>Score: <strong>${(report.mutation.score * 100).toFixed(0)}%</strong> of deliberately broken policy variants caught by the property tests.</p>${table(
+              'mutation-table',
+              ['mutant', 'what it breaks', 'caught by', 'status'],
+              report.mutation.mutants.map((mutant) => [td(mutant.name), td(mutant.description), td(mutant.caughtBy ?? 'SURVIVED'), tdHtml(badge(mutant.status), mutant.status)]),
+            )}`
+          : '<p class="muted">Did not run.</p>',
     ),
   );
   parts.push(
@@ -218,7 +348,27 @@ export function renderHtml(report: VerificationReport): string {
       'plans',
       'Query plans and timings',
       report.plans
-        ? `<p>Catalogue <code>${escape(report.plans.catalogue)}</code>, scale <code>${escape(report.plans.scale)}</code>, seed <code>${report.plans.seed}</code>.</p><p><strong>Gated on</strong> (the same verdict on an idle or a busy machine): ${escape(report.plans.gates.deterministic)}.</p><p><strong>Wall times:</strong> ${escape(report.plans.gates.timings.summary)}</p><p>Work: buffers = shared blocks hit + read by the execution; calls = calls of the database's functions + function calls in per-row filters times the rows filtered; RLS work = work as the query's actor ÷ work as the role that bypasses RLS. Times are the server's planning + execution time (EXPLAIN ANALYZE with TIMING OFF); RLS time = median of the run-by-run time ratios.</p>${table('plans-table', ['#', 'query', 'actor', 'plan node', 'indexes', 'buffers', 'rows', 'calls', 'RLS work', 'p50 ms', 'p95 ms', 'max ms', 'RLS time', 'status', 'failures'], report.plans.queries.map((query) => [td(query.id, 'num'), td(query.title), td(query.actor), td(query.planNode), td(query.indexes.join(', ') || '—'), td(query.work?.buffers ?? '—', 'num'), td(query.work?.rows ?? '—', 'num'), td(query.work ? (query.work.functionCalls ?? 0) + query.work.filterCalls : '—', 'num'), td(ratio(query.rlsWorkRatio), 'num'), td(ms(query.p50Ms), 'num'), td(ms(query.p95Ms), 'num'), td(ms(query.maxMs), 'num'), td(ratio(query.rlsTimeRatio), 'num'), tdHtml(badge(query.status), query.status), td(query.failures.join('; '))]))}${report.plans.notes.map((note) => `<p>${escape(note)}</p>`).join('')}`
+        ? `<p>Catalogue <code>${escape(report.plans.catalogue)}</code>, scale <code>${escape(report.plans.scale)}</code>, seed <code>${report.plans.seed}</code>.</p><p><strong>Gated on</strong> (the same verdict on an idle or a busy machine): ${escape(report.plans.gates.deterministic)}.</p><p><strong>Wall times:</strong> ${escape(report.plans.gates.timings.summary)}</p><p>Work: buffers = shared blocks hit + read by the execution; calls = calls of the database's functions + function calls in per-row filters times the rows filtered; RLS work = work as the query's actor ÷ work as the role that bypasses RLS. Times are the server's planning + execution time (EXPLAIN ANALYZE with TIMING OFF); RLS time = median of the run-by-run time ratios.</p>${table(
+            'plans-table',
+            ['#', 'query', 'actor', 'plan node', 'indexes', 'buffers', 'rows', 'calls', 'RLS work', 'p50 ms', 'p95 ms', 'max ms', 'RLS time', 'status', 'failures'],
+            report.plans.queries.map((query) => [
+              td(query.id, 'num'),
+              td(query.title),
+              td(query.actor),
+              td(query.planNode),
+              td(query.indexes.join(', ') || '—'),
+              td(query.work?.buffers ?? '—', 'num'),
+              td(query.work?.rows ?? '—', 'num'),
+              td(query.work ? (query.work.functionCalls ?? 0) + query.work.filterCalls : '—', 'num'),
+              td(ratio(query.rlsWorkRatio), 'num'),
+              td(ms(query.p50Ms), 'num'),
+              td(ms(query.p95Ms), 'num'),
+              td(ms(query.maxMs), 'num'),
+              td(ratio(query.rlsTimeRatio), 'num'),
+              tdHtml(badge(query.status), query.status),
+              td(query.failures.join('; ')),
+            ]),
+          )}${report.plans.notes.map((note) => `<p>${escape(note)}</p>`).join('')}`
         : '<p class="muted">Did not run.</p>',
     ),
   );
@@ -227,20 +377,59 @@ export function renderHtml(report: VerificationReport): string {
       'lint',
       'Lint findings',
       report.lint
-        ? `${table('lint-table', ['lint', 'level', 'object', 'detail', 'remediation', 'suppressed'], report.lint.findings.map((finding) => [td(finding.lint), td(finding.level), td(finding.object), td(finding.detail), td(finding.remediation), td(finding.suppressed ? `yes: ${finding.suppressionReason ?? ''}` : 'no')]))}<details><summary>Lint catalogue (${report.lint.catalogue.length})</summary>${table('lint-catalogue', ['lint', 'level', 'what', 'remediation'], report.lint.catalogue.map((doc) => [td(doc.name), td(doc.level), td(doc.description), td(doc.remediation)]))}</details>`
+        ? `${table(
+            'lint-table',
+            ['lint', 'level', 'object', 'detail', 'remediation', 'suppressed'],
+            report.lint.findings.map((finding) => [
+              td(finding.lint),
+              td(finding.level),
+              td(finding.object),
+              td(finding.detail),
+              td(finding.remediation),
+              td(finding.suppressed ? `yes: ${finding.suppressionReason ?? ''}` : 'no'),
+            ]),
+          )}<details><summary>Lint catalogue (${report.lint.catalogue.length})</summary>${table(
+            'lint-catalogue',
+            ['lint', 'level', 'what', 'remediation'],
+            report.lint.catalogue.map((doc) => [td(doc.name), td(doc.level), td(doc.description), td(doc.remediation)]),
+          )}</details>`
         : '<p class="muted">Did not run.</p>',
     ),
   );
-  parts.push(section('migrations', 'Migrations and policies', table('migrations-table', ['file', 'kind', 'sha256'], report.migrations.files.map((file) => [td(file.file), td(file.kind), tdHtml(`<code>${escape(file.sha256)}</code>`)]))));
+  parts.push(
+    section(
+      'migrations',
+      'Migrations and policies',
+      table(
+        'migrations-table',
+        ['file', 'kind', 'sha256'],
+        report.migrations.files.map((file) => [td(file.file), td(file.kind), tdHtml(`<code>${escape(file.sha256)}</code>`)]),
+      ),
+    ),
+  );
   parts.push(
     section(
       'restore',
       'Restore drill',
       report.restoreDrill
-        ? `<p>${badge(report.restoreDrill.status)} ${escape(report.restoreDrill.summary)}</p>${table('restore-table', ['object', 'aspect', 'before', 'after'], report.restoreDrill.differences.map((difference) => [td(difference.object), td(difference.aspect), td(difference.before), td(difference.after)]))}`
+        ? `<p>${badge(report.restoreDrill.status)} ${escape(report.restoreDrill.summary)}</p>${table(
+            'restore-table',
+            ['object', 'aspect', 'before', 'after'],
+            report.restoreDrill.differences.map((difference) => [td(difference.object), td(difference.aspect), td(difference.before), td(difference.after)]),
+          )}`
         : '<p class="muted">Did not run.</p>',
     ),
   );
-  parts.push(section('environment', 'Environment', table('environment-table', ['', ''], Object.entries(report.environment).map(([key, value]) => [td(key), td(value)]))));
+  parts.push(
+    section(
+      'environment',
+      'Environment',
+      table(
+        'environment-table',
+        ['', ''],
+        Object.entries(report.environment).map(([key, value]) => [td(key), td(value)]),
+      ),
+    ),
+  );
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>schemaproof: ${report.verdict.toUpperCase()}</title><style>${style}</style></head><body><main>${parts.join('\n')}</main><script>${script}</script></body></html>\n`;
 }

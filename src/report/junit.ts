@@ -28,7 +28,10 @@ export function renderJunit(report: VerificationReport): string {
     switch (gate.id) {
       case 'pgtap':
         for (const file of report.pgtap?.files ?? []) {
-          items.push({ name: file.file, failure: file.status === 'pass' ? null : file.failures.map((failure) => `${failure.what}\nat ${failure.where}\n${failure.diagnostics}`).join('\n\n') || file.status });
+          items.push({
+            name: file.file,
+            failure: file.status === 'pass' ? null : file.failures.map((failure) => `${failure.what}\nat ${failure.where}\n${failure.diagnostics}`).join('\n\n') || file.status,
+          });
         }
         break;
       case 'rls':
@@ -54,7 +57,14 @@ export function renderJunit(report: VerificationReport): string {
         break;
     }
     if (items.length === 0) {
-      items.push({ name: gate.title, failure: gate.status === 'fail' || gate.status === 'error' ? gate.failures.map((failure) => `${failure.what}\nat ${failure.where}${failure.replay ? `\nreplay: ${failure.replay}` : ''}`).join('\n\n') || gate.summary : null, skipped: gate.status === 'skipped' });
+      items.push({
+        name: gate.title,
+        failure:
+          gate.status === 'fail' || gate.status === 'error'
+            ? gate.failures.map((failure) => `${failure.what}\nat ${failure.where}${failure.replay ? `\nreplay: ${failure.replay}` : ''}`).join('\n\n') || gate.summary
+            : null,
+        skipped: gate.status === 'skipped',
+      });
     }
     suites.push(suite(gate.title, items, duration(gate.id)));
   }

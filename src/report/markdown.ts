@@ -72,7 +72,19 @@ function complianceMarkdown(report: VerificationReport): string {
   const lines = ['## Compliance map', '', escapeMarkdown(compliance.note)];
   if (compliance.problems.length > 0) lines.push('', '**The map names checks that do not exist:**', '', ...compliance.problems.map((problem) => `- ${cell(problem)}`));
   if (compliance.duties.length > 0) {
-    lines.push('', table(['duty', 'regulation', 'mechanism', 'proved by', 'status'], compliance.duties.map((duty) => [duty.duty, duty.regulation, duty.mechanism, duty.proofs.map((proof) => `${proof.status === 'pass' ? '' : `${proof.status.toUpperCase()} `}${proof.check}`).join('; '), statusCell(duty.status)])));
+    lines.push(
+      '',
+      table(
+        ['duty', 'regulation', 'mechanism', 'proved by', 'status'],
+        compliance.duties.map((duty) => [
+          duty.duty,
+          duty.regulation,
+          duty.mechanism,
+          duty.proofs.map((proof) => `${proof.status === 'pass' ? '' : `${proof.status.toUpperCase()} `}${proof.check}`).join('; '),
+          statusCell(duty.status),
+        ]),
+      ),
+    );
   }
   return lines.join('\n');
 }
@@ -91,17 +103,36 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
     '',
     `${failures.length} failure(s) · ${report.gates.length} gates · ${(report.durationMs / 1000).toFixed(1)} s · ${escapeMarkdown(report.generatedAt)}`,
     '',
-    table(['gate', 'status', 'summary'], report.gates.map((gate) => [gate.title, statusCell(gate.status), gate.summary])),
+    table(
+      ['gate', 'status', 'summary'],
+      report.gates.map((gate) => [gate.title, statusCell(gate.status), gate.summary]),
+    ),
   ].join('\n');
   const sections: string[] = [];
   if (failures.length > 0) {
     sections.push(
-      ['## Failures', '', ...failures.map((failure) => `- **${escapeMarkdown(failure.gate)}** — ${escapeMarkdown(failure.what)}\n  - where: ${codeSpan(failure.where)}${failure.replay ? `\n  - replay: ${codeSpan(failure.replay)}` : ''}`)].join('\n'),
+      [
+        '## Failures',
+        '',
+        ...failures.map(
+          (failure) =>
+            `- **${escapeMarkdown(failure.gate)}** — ${escapeMarkdown(failure.what)}\n  - where: ${codeSpan(failure.where)}${failure.replay ? `\n  - replay: ${codeSpan(failure.replay)}` : ''}`,
+        ),
+      ].join('\n'),
     );
   }
   if (report.baseline) {
     sections.push(
-      [`## Changes since baseline (${escapeMarkdown(report.baseline.file)})`, '', report.baseline.changes.length === 0 ? 'No changes.' : table(['kind', 'what', 'before', 'after', 'regression'], report.baseline.changes.map((change) => [change.kind, change.what, change.before, change.after, change.regression ? 'yes' : 'no']))].join('\n'),
+      [
+        `## Changes since baseline (${escapeMarkdown(report.baseline.file)})`,
+        '',
+        report.baseline.changes.length === 0
+          ? 'No changes.'
+          : table(
+              ['kind', 'what', 'before', 'after', 'regression'],
+              report.baseline.changes.map((change) => [change.kind, change.what, change.before, change.after, change.regression ? 'yes' : 'no']),
+            ),
+      ].join('\n'),
     );
   }
   sections.push(complianceMarkdown(report));
@@ -138,15 +169,42 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
   }
   if (report.mutation && report.mutation.mutants.length === 0) sections.push('## Mutation self-test\n\nNo mutant was generated or run: the self-test proved nothing.');
   if (report.mutation && report.mutation.mutants.length > 0) {
-    sections.push([`## Mutation self-test: ${(report.mutation.score * 100).toFixed(0)}% caught`, '', table(['mutant', 'caught by'], report.mutation.mutants.map((mutant) => [{ code: mutant.name }, mutant.caughtBy ?? { markdown: '**SURVIVED**' }]))].join('\n'));
+    sections.push(
+      [
+        `## Mutation self-test: ${(report.mutation.score * 100).toFixed(0)}% caught`,
+        '',
+        table(
+          ['mutant', 'caught by'],
+          report.mutation.mutants.map((mutant) => [{ code: mutant.name }, mutant.caughtBy ?? { markdown: '**SURVIVED**' }]),
+        ),
+      ].join('\n'),
+    );
   }
   if (report.rls && report.rls.properties.length === 0) sections.push('## RLS properties\n\nNo property ran.');
   if (report.rls && report.rls.properties.length > 0) {
-    sections.push([`## RLS properties (${report.rls.cases} cases${report.rls.casesPerSecond ? `, ${report.rls.casesPerSecond.toFixed(0)}/s` : ''}, seed ${escapeMarkdown(report.rls.seed ?? '—')})`, '', table(['property', 'runs', 'status'], report.rls.properties.map((property) => [{ code: property.name }, property.runs, statusCell(property.status)]))].join('\n'));
+    sections.push(
+      [
+        `## RLS properties (${report.rls.cases} cases${report.rls.casesPerSecond ? `, ${report.rls.casesPerSecond.toFixed(0)}/s` : ''}, seed ${escapeMarkdown(report.rls.seed ?? '—')})`,
+        '',
+        table(
+          ['property', 'runs', 'status'],
+          report.rls.properties.map((property) => [{ code: property.name }, property.runs, statusCell(property.status)]),
+        ),
+      ].join('\n'),
+    );
   }
   if (report.pgtap && report.pgtap.files.length === 0) sections.push('## pgTAP\n\nNo pgTAP file ran.');
   if (report.pgtap && report.pgtap.files.length > 0) {
-    sections.push([`## pgTAP (${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed)`, '', table(['file', 'status', 'passed', 'failed', 'ms'], report.pgtap.files.map((file) => [{ code: file.file }, statusCell(file.status), file.passed, file.failed, Math.round(file.durationMs)]))].join('\n'));
+    sections.push(
+      [
+        `## pgTAP (${report.pgtap.assertions} assertions, ${report.pgtap.failedAssertions} failed)`,
+        '',
+        table(
+          ['file', 'status', 'passed', 'failed', 'ms'],
+          report.pgtap.files.map((file) => [{ code: file.file }, statusCell(file.status), file.passed, file.failed, Math.round(file.durationMs)]),
+        ),
+      ].join('\n'),
+    );
   }
   if (report.lint) {
     const open = report.lint.findings.filter((finding) => !finding.suppressed);
@@ -155,19 +213,48 @@ export function renderMarkdown(report: VerificationReport, options: { readonly h
       [
         `## Lints (${open.length} finding(s), ${suppressed.length} suppressed)`,
         '',
-        open.length > 0 ? table(['lint', 'level', 'object', 'detail'], open.map((finding) => [{ code: finding.lint }, finding.level, { code: finding.object }, finding.detail])) : 'No open findings.',
-        ...(suppressed.length > 0 ? ['', '**Suppressed:**', '', table(['lint', 'object', 'reason'], suppressed.map((finding) => [{ code: finding.lint }, { code: finding.object }, finding.suppressionReason]))] : []),
+        open.length > 0
+          ? table(
+              ['lint', 'level', 'object', 'detail'],
+              open.map((finding) => [{ code: finding.lint }, finding.level, { code: finding.object }, finding.detail]),
+            )
+          : 'No open findings.',
+        ...(suppressed.length > 0
+          ? [
+              '',
+              '**Suppressed:**',
+              '',
+              table(
+                ['lint', 'object', 'reason'],
+                suppressed.map((finding) => [{ code: finding.lint }, { code: finding.object }, finding.suppressionReason]),
+              ),
+            ]
+          : []),
       ].join('\n'),
     );
   }
   if (report.restoreDrill) sections.push(`## Restore drill\n\n${icon[report.restoreDrill.status]} ${escapeMarkdown(report.restoreDrill.summary)}`);
   const accessDenied = report.accessMatrix.filter((entry) => entry.status !== 'pass');
   if (report.accessMatrix.length > 0) {
-    sections.push(`## Access matrix\n\n${report.accessMatrix.length} cells checked, ${accessDenied.length} mismatch(es).${accessDenied.length > 0 ? `\n\n${table(['table', 'actor', 'operation', 'expected', 'observed'], accessDenied.map((entry) => [{ code: entry.table }, entry.actor, entry.operation, entry.expected, entry.observed]))}` : ''}`);
+    sections.push(
+      `## Access matrix\n\n${report.accessMatrix.length} cells checked, ${accessDenied.length} mismatch(es).${
+        accessDenied.length > 0
+          ? `\n\n${table(
+              ['table', 'actor', 'operation', 'expected', 'observed'],
+              accessDenied.map((entry) => [{ code: entry.table }, entry.actor, entry.operation, entry.expected, entry.observed]),
+            )}`
+          : ''
+      }`,
+    );
   } else {
     sections.push('## Access matrix\n\nNo cell was checked (the RLS gate did not run).');
   }
-  sections.push(`## Environment\n\n${table(['', ''], Object.entries(report.environment).map(([key, value]) => [key, value]))}`);
+  sections.push(
+    `## Environment\n\n${table(
+      ['', ''],
+      Object.entries(report.environment).map(([key, value]) => [key, value]),
+    )}`,
+  );
   const footer = `\n\n---\nFull report: ${codeSpan(htmlPath)} (HTML) and \`reports/verification.json\`.`;
   let body = head;
   for (const section of sections) {

@@ -200,7 +200,13 @@ export interface VerificationReport {
   readonly verdict: 'pass' | 'fail';
   readonly gates: readonly GateResult[];
   readonly compliance: ComplianceSection;
-  readonly inventory: { readonly schemas: readonly string[]; readonly note: string; readonly tables: readonly InventoryTable[]; readonly functions: readonly { readonly signature: string; readonly securityDefiner: boolean; readonly config: readonly string[]; readonly comment: string | null }[]; readonly enums: readonly { readonly name: string; readonly labels: readonly string[] }[] };
+  readonly inventory: {
+    readonly schemas: readonly string[];
+    readonly note: string;
+    readonly tables: readonly InventoryTable[];
+    readonly functions: readonly { readonly signature: string; readonly securityDefiner: boolean; readonly config: readonly string[]; readonly comment: string | null }[];
+    readonly enums: readonly { readonly name: string; readonly labels: readonly string[] }[];
+  };
   readonly accessMatrix: readonly AccessCell[];
   readonly pgtap: { readonly files: readonly PgtapFileReport[]; readonly assertions: number; readonly failedAssertions: number } | null;
   readonly rls: { readonly properties: readonly PropertyReport[]; readonly cases: number; readonly casesPerSecond: number | null; readonly seed: number | null } | null;
@@ -215,7 +221,11 @@ export interface VerificationReport {
   } | null;
   readonly lint: { readonly catalogue: readonly LintDocReport[]; readonly findings: readonly LintFindingReport[] } | null;
   readonly migrations: { readonly files: readonly { readonly file: string; readonly kind: 'migration' | 'policy'; readonly sha256: string }[] };
-  readonly restoreDrill: { readonly status: Status; readonly summary: string; readonly differences: readonly { readonly object: string; readonly aspect: string; readonly before: string; readonly after: string }[] } | null;
+  readonly restoreDrill: {
+    readonly status: Status;
+    readonly summary: string;
+    readonly differences: readonly { readonly object: string; readonly aspect: string; readonly before: string; readonly after: string }[];
+  } | null;
   readonly environment: Readonly<Record<string, string>>;
   readonly baseline: { readonly file: string; readonly changes: readonly BaselineChange[] } | null;
 }

@@ -11,7 +11,21 @@ import { renderSql } from './literal.ts';
 import { blindUpdateOracle, deleteOracle, insertOracle, rowCondition, selectOracle, updateOracle, type OracleTarget } from './oracle.ts';
 import { classOf, simpleAllows, simpleAllowsChange, type RowClass } from './predicates.ts';
 import { snapshotQuery, type ProbeOutcome, type ProbeRequest } from './probe.ts';
-import { buildRowRetrying, insertSql, keyCondition, keyExpression, keyText, keyTextOf, mayCollide, newContext, setSql, type PlannedRow, type RowModel, type SqlValue, type TableRecipe } from './rows/index.ts';
+import {
+  buildRowRetrying,
+  insertSql,
+  keyCondition,
+  keyExpression,
+  keyText,
+  keyTextOf,
+  mayCollide,
+  newContext,
+  setSql,
+  type PlannedRow,
+  type RowModel,
+  type SqlValue,
+  type TableRecipe,
+} from './rows/index.ts';
 import { describeRule, isWhereRule, privilegeMustBeAbsent, type AccessSpec, type Operation, type RelationSpec, type Rule } from './spec.ts';
 import type { LoadedWorld } from './world.ts';
 
@@ -245,7 +259,10 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
     } else {
       const typeName = recipe.model.columns.find((candidate) => candidate.name === column)!.typeName;
       const [first, second] = [values[0]!, values[1] ?? values[0]!];
-      plans.push({ variant: 'touch', set: { [column]: { sql: `case when ${quoteIdent(column)} is distinct from ${typed(first, typeName)} then ${typed(first, typeName)} else ${typed(second, typeName)} end` } } });
+      plans.push({
+        variant: 'touch',
+        set: { [column]: { sql: `case when ${quoteIdent(column)} is distinct from ${typed(first, typeName)} then ${typed(first, typeName)} else ${typed(second, typeName)} end` } },
+      });
     }
   }
   if (recipe.stateColumn && row.state !== null) {
@@ -259,17 +276,22 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
   // have owners), so a policy that checks only the old parent is found.
   const reparent = reparentKey(context, relation, recipe);
   const keyParts = relation.keyColumns.length === 1 ? [row.id] : (JSON.parse(row.id) as string[]);
-  const current = reparent?.columns.map((column): SqlValue | undefined => {
-    const index = relation.keyColumns.indexOf(column);
-    return index >= 0 ? { literal: keyParts[index]! } : planned?.values[column];
-  }) ?? [];
+  const current =
+    reparent?.columns.map((column): SqlValue | undefined => {
+      const index = relation.keyColumns.indexOf(column);
+      return index >= 0 ? { literal: keyParts[index]! } : planned?.values[column];
+    }) ?? [];
   const updateRule = isSpecActor(actor) ? relation.spec.rules[actor.actor]?.update : 'none';
   if (reparent && mode === 'exact' && isApiActor(actor) && updateRule !== 'all' && current.every((value) => value !== undefined && value !== null && 'literal' in value)) {
-    const parents = context.world.rows.filter((candidate) => candidate.recipe.model.qualified === reparent.parent && !reparent.parentColumns.every((column, index) => {
-      const value = candidate.values[column];
-      const now = current[index];
-      return value && now && 'literal' in value && 'literal' in now && value.literal === now.literal;
-    }));
+    const parents = context.world.rows.filter(
+      (candidate) =>
+        candidate.recipe.model.qualified === reparent.parent &&
+        !reparent.parentColumns.every((column, index) => {
+          const value = candidate.values[column];
+          const now = current[index];
+          return value && now && 'literal' in value && 'literal' in now && value.literal === now.literal;
+        }),
+    );
     const choices = parents[0]?.recipe.ownerColumn
       ? [parents.find((candidate) => candidate.owner === actor.id), parents.find((candidate) => candidate.owner !== actor.id)]
       : ownerlessParents(context, parents, actor.id);
@@ -291,7 +313,15 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
       // Rows tied to a parent of the same owner: move the parent reference too, so the policy (not the key) is what refuses.
       const tied = recipe.model.foreignKeys.filter((fk) => recipe.sameOwner.has(fk.name));
       if (tied.length > 0) {
-        const probeContext = newContext({ recipes: context.model.recipes, pools: context.model.pools, usersTable: context.model.usersTable, people: context.world.people.map((person) => person.id), mode: 'probe', existing: context.world.rows, hintValues: context.hintValues });
+        const probeContext = newContext({
+          recipes: context.model.recipes,
+          pools: context.model.pools,
+          usersTable: context.model.usersTable,
+          people: context.world.people.map((person) => person.id),
+          mode: 'probe',
+          existing: context.world.rows,
+          hintValues: context.hintValues,
+        });
         const set: Record<string, SqlValue> = { [ownerColumn]: { literal: stranger.id } };
         const generated = new Set(recipe.model.columns.filter((column) => column.generated).map((column) => column.name));
         let complete = true;
@@ -301,8 +331,9 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
             complete = false;
             break;
           }
-          const parent = context.world.rows.find((candidate) => candidate.recipe === parentRecipe && candidate.owner === stranger.id)
-            ?? buildRowRetrying(probeContext, parentRecipe, { owner: stranger.id, state: parentRecipe.initialStates[0] ?? parentRecipe.states[0] ?? null, pick: 0 });
+          const parent =
+            context.world.rows.find((candidate) => candidate.recipe === parentRecipe && candidate.owner === stranger.id) ??
+            buildRowRetrying(probeContext, parentRecipe, { owner: stranger.id, state: parentRecipe.initialStates[0] ?? parentRecipe.states[0] ?? null, pick: 0 });
           if (!parent) {
             complete = false;
             break;
@@ -343,12 +374,19 @@ function ownerlessParents(context: BuildContext, parents: readonly PlannedRow[],
   const linked = (parent: PlannedRow): boolean => {
     const made = parent.recipe.model.foreignKeys.some((fk) => fk.parent === usersTable && fk.columns.some((column) => literalOf(parent.values[column]) === actorId));
     if (made) return true;
-    return context.world.rows.some((row) => row.owner === actorId && row.recipe.model.foreignKeys.some((fk) =>
-      fk.parent === parent.recipe.model.qualified && fk.columns.length > 0 &&
-      fk.columns.every((column, index) => {
-        const value = literalOf(row.values[column]);
-        return value !== undefined && value === literalOf(parent.values[fk.parentColumns[index]!]);
-      })));
+    return context.world.rows.some(
+      (row) =>
+        row.owner === actorId &&
+        row.recipe.model.foreignKeys.some(
+          (fk) =>
+            fk.parent === parent.recipe.model.qualified &&
+            fk.columns.length > 0 &&
+            fk.columns.every((column, index) => {
+              const value = literalOf(row.values[column]);
+              return value !== undefined && value === literalOf(parent.values[fk.parentColumns[index]!]);
+            }),
+        ),
+    );
   };
   const mine = parents.filter(linked);
   const others = parents.filter((parent) => !mine.includes(parent));
@@ -372,8 +410,13 @@ function freshParentPlans(context: BuildContext, reparent: NonNullable<ReturnTyp
   const stranger = context.world.people.find((person) => person.id !== actor.id)?.id ?? actor.id;
   const membership = context.model.order
     .map((qualified) => context.model.recipes.get(qualified)!)
-    .find((candidate) => candidate.error === null && candidate.ownerColumn !== null && context.spec.relations[candidate.relation]?.kind === 'table' &&
-      candidate.model.foreignKeys.some((fk) => fk.parent === reparent.parent && !fk.columns.includes(candidate.ownerColumn!)));
+    .find(
+      (candidate) =>
+        candidate.error === null &&
+        candidate.ownerColumn !== null &&
+        context.spec.relations[candidate.relation]?.kind === 'table' &&
+        candidate.model.foreignKeys.some((fk) => fk.parent === reparent.parent && !fk.columns.includes(candidate.ownerColumn!)),
+    );
   const membershipFk = membership?.model.foreignKeys.find((fk) => fk.parent === reparent.parent && !fk.columns.includes(membership.ownerColumn!));
   const labels = membership ? ([...membership.variedColumns][0] ?? null) : null;
   const kinds: { variant: string; creator: string; label?: string }[] = [{ variant: 'reparent_new_mine', creator: actor.id }];
@@ -383,7 +426,15 @@ function freshParentPlans(context: BuildContext, reparent: NonNullable<ReturnTyp
   }
   const plans: UpdatePlan[] = [];
   for (const kind of kinds) {
-    const probeContext = newContext({ recipes: context.model.recipes, pools: context.model.pools, usersTable: context.model.usersTable, people: context.world.people.map((person) => person.id), mode: 'probe', existing: context.world.rows, hintValues: context.hintValues });
+    const probeContext = newContext({
+      recipes: context.model.recipes,
+      pools: context.model.pools,
+      usersTable: context.model.usersTable,
+      people: context.world.people.map((person) => person.id),
+      mode: 'probe',
+      existing: context.world.rows,
+      hintValues: context.hintValues,
+    });
     const parent = buildRowRetrying(probeContext, parentRecipe, { owner: null, state: parentRecipe.initialStates[0] ?? parentRecipe.states[0] ?? null, pick: 0, userRef: kind.creator });
     if (!parent) continue;
     const rows: PlannedRow[] = [...probeContext.created, parent];
@@ -419,7 +470,16 @@ function reparentKey(context: BuildContext, relation: RelationInfo, recipe: Tabl
   });
 }
 
-function writeCases(context: BuildContext, property: PropertyName, relation: RelationInfo, target: string, actor: WorldActor, mode: Case['mode'], rows: readonly TruthRow[], operations: readonly Operation[]): Case[] {
+function writeCases(
+  context: BuildContext,
+  property: PropertyName,
+  relation: RelationInfo,
+  target: string,
+  actor: WorldActor,
+  mode: Case['mode'],
+  rows: readonly TruthRow[],
+  operations: readonly Operation[],
+): Case[] {
   const spec = relation.spec;
   const recipe = relation.recipe;
   const cases: Case[] = [];
@@ -452,7 +512,14 @@ function writeCases(context: BuildContext, property: PropertyName, relation: Rel
     const rule = common.rule;
     if (isView) {
       const statement = renderSql(sql`insert into ${destination.ident} default values`);
-      cases.push({ ...common, rowClass: hasOwner ? 'other' : 'any', variant: 'default_values', targetId: null, ...(isWhereRule(rule) ? {} : { expectedAllowed: simpleAllows(rule, hasOwner ? 'other' : 'any') }), request: { kind: 'write', role: actor.role, claims: claimsText(actor), statement, snapshot } });
+      cases.push({
+        ...common,
+        rowClass: hasOwner ? 'other' : 'any',
+        variant: 'default_values',
+        targetId: null,
+        ...(isWhereRule(rule) ? {} : { expectedAllowed: simpleAllows(rule, hasOwner ? 'other' : 'any') }),
+        request: { kind: 'write', role: actor.role, claims: claimsText(actor), statement, snapshot },
+      });
     } else if (recipe && recipe.error === null) {
       const partitionValue = target !== relation.name ? recipe.partitions.find((partition) => partition.leaf === target)?.value : undefined;
       // A new row may collide with one that exists: the superuser's attempt tells a collision from a refusal.
@@ -461,7 +528,15 @@ function writeCases(context: BuildContext, property: PropertyName, relation: Rel
         const owner = ownerForClass(rowClass, actor, context.world);
         if (rowClass === 'other' && owner === null && hasOwner) continue;
         for (const variant of insertVariants(recipe, owner, actor, context)) {
-          const probeContext = newContext({ recipes: context.model.recipes, pools: context.model.pools, usersTable: context.model.usersTable, people, mode: 'probe', existing: context.world.rows, hintValues: context.hintValues });
+          const probeContext = newContext({
+            recipes: context.model.recipes,
+            pools: context.model.pools,
+            usersTable: context.model.usersTable,
+            people,
+            mode: 'probe',
+            existing: context.world.rows,
+            hintValues: context.hintValues,
+          });
           const row = buildRowRetrying(probeContext, recipe, {
             owner,
             state: variant.state,
@@ -566,7 +641,15 @@ function writeCases(context: BuildContext, property: PropertyName, relation: Rel
     // The world gave this actor no row here: one is made for the probe (as
     // the superuser, rolled back with it), so the rule's allowing side of
     // UPDATE and DELETE is tried for every actor in every world.
-    const probeContext = newContext({ recipes: context.model.recipes, pools: context.model.pools, usersTable: context.model.usersTable, people, mode: 'probe', existing: context.world.rows, hintValues: context.hintValues });
+    const probeContext = newContext({
+      recipes: context.model.recipes,
+      pools: context.model.pools,
+      usersTable: context.model.usersTable,
+      people,
+      mode: 'probe',
+      existing: context.world.rows,
+      hintValues: context.hintValues,
+    });
     const state = recipe.initialStates[0] ?? recipe.states[0] ?? null;
     const made = buildRowRetrying(probeContext, recipe, { owner: actor.id, state, pick: 0, fillOptional: true, userRef: actor.id });
     const key = made ? keyTextOf(made) : null;
@@ -584,9 +667,7 @@ function writeCases(context: BuildContext, property: PropertyName, relation: Rel
     // Naming the partition key lets the planner prune partitions (planning a
     // statement over every partition costs milliseconds per probe).
     const partition = relation.partitionColumn && row.key !== null ? { column: relation.partitionColumn, value: row.key } : undefined;
-    const where = partition
-      ? sql`${keyCondition(relation.keyColumns, row.id)} and ${sql.ident(partition.column)} = ${partition.value}`
-      : keyCondition(relation.keyColumns, row.id);
+    const where = partition ? sql`${keyCondition(relation.keyColumns, row.id)} and ${sql.ident(partition.column)} = ${partition.value}` : keyCondition(relation.keyColumns, row.id);
     const condition = rowCondition(relation.keyColumns, row.id, partition);
     if (operations.includes('update')) {
       const common = base('update');
@@ -619,7 +700,9 @@ function writeCases(context: BuildContext, property: PropertyName, relation: Rel
             ...(plan.setup || targetSetup ? { setup: [targetSetup, plan.setup].filter(Boolean).join('\n') } : {}),
             ...(isWhereRule(rule)
               ? { oracle: updateOracle(destination, condition, setSql(plan.set), rule.where) }
-              : !plan.variant.startsWith('move_') ? { oracle: updateOracle(destination, condition, setSql(plan.set), null) } : {}),
+              : !plan.variant.startsWith('move_')
+                ? { oracle: updateOracle(destination, condition, setSql(plan.set), null) }
+                : {}),
           },
         });
       }
@@ -861,13 +944,21 @@ export function judge(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld,
     const ids = { expectedIds: [...expected], observedIds: [...seen] };
     if (extra.length > 0) {
       const owners = extra.map((id) => world.labelOf(rows.find((row) => row.id === id)?.owner ?? null));
-      return { violation: violation(`leak: ${extra.length} row(s) the spec forbids are visible (${extra.map(short).join(', ')}; owners ${[...new Set(owners)].join(', ')})`, ids), observed, ruleOutcomes };
+      return {
+        violation: violation(`leak: ${extra.length} row(s) the spec forbids are visible (${extra.map(short).join(', ')}; owners ${[...new Set(owners)].join(', ')})`, ids),
+        observed,
+        ruleOutcomes,
+      };
     }
     if (testCase.mode === 'exact' && missing.length > 0) {
       return { violation: violation(`too strict: ${missing.length} row(s) the spec allows are not visible (${missing.map(short).join(', ')})`, ids), observed, ruleOutcomes };
     }
     if (testCase.privilegeAbsent) {
-      return { violation: violation(`the query ran (${seen.size} row(s)) but no ${testCase.actor.role} actor may select here, so the role must not hold SELECT (expected permission denied, 42501)`, ids), observed, ruleOutcomes };
+      return {
+        violation: violation(`the query ran (${seen.size} row(s)) but no ${testCase.actor.role} actor may select here, so the role must not hold SELECT (expected permission denied, 42501)`, ids),
+        observed,
+        ruleOutcomes,
+      };
     }
     return { violation: null, observed, ruleOutcomes };
   }
@@ -903,7 +994,11 @@ export function judge(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld,
     }
     if (expectedAllowed && testCase.mode === 'exact') return { violation: violation(`refused with ${outcome.sqlstate} (${outcome.message}), but the spec allows it`), observed, ruleOutcomes };
     if (testCase.privilegeAbsent && outcome.sqlstate !== '42501' && !notUpdatableView) {
-      return { violation: violation(`refused by ${outcome.sqlstate}, but no ${testCase.actor.role} actor may ${op} here, so the role must not hold the privilege (expected 42501)`), observed, ruleOutcomes };
+      return {
+        violation: violation(`refused by ${outcome.sqlstate}, but no ${testCase.actor.role} actor may ${op} here, so the role must not hold the privilege (expected 42501)`),
+        observed,
+        ruleOutcomes,
+      };
     }
     return { violation: null, observed, ruleOutcomes };
   }
@@ -915,7 +1010,9 @@ export function judge(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld,
   const moved = movedKey !== undefined && removed.includes(targetId ?? '') && added.some(([id]) => id === movedKey);
   const applied =
     testCase.operation === 'insert'
-      ? targetId === null ? added.length === 1 : added.some(([id]) => id === targetId)
+      ? targetId === null
+        ? added.length === 1
+        : added.some(([id]) => id === targetId)
       : testCase.operation === 'update'
         ? changed.some(([id]) => id === targetId) || moved || (testCase.variant === 'noop' && (outcome.rows ?? 0) > 0)
         : removed.includes(targetId ?? '');
@@ -934,7 +1031,9 @@ export function judge(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld,
   }
   if (applied) {
     if (!expectedAllowed) {
-      const movedText = testCase.variant.startsWith('move_') ? ` (moved the row from ${world.labelOf(moved ? removedOwner(truth, testCase) : (changed[0]?.[1] ?? null))} to ${world.labelOf(moved ? (added.find(([id]) => id === movedKey)?.[1] ?? null) : (changed[0]?.[2] ?? null))})` : '';
+      const movedText = testCase.variant.startsWith('move_')
+        ? ` (moved the row from ${world.labelOf(moved ? removedOwner(truth, testCase) : (changed[0]?.[1] ?? null))} to ${world.labelOf(moved ? (added.find(([id]) => id === movedKey)?.[1] ?? null) : (changed[0]?.[2] ?? null))})`
+        : '';
       const everyone = refusedForEveryone ? ` (and the superuser could not: ${outcome.oracleRefused})` : '';
       return { violation: violation(`${op} succeeded, but the spec forbids it${movedText}${everyone}`), observed, ruleOutcomes };
     }
@@ -948,7 +1047,11 @@ export function judge(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld,
   }
   if (expectedAllowed && testCase.mode === 'exact') return { violation: violation(`${op} affected zero rows, but the spec allows it`), observed, ruleOutcomes };
   if (testCase.privilegeAbsent) {
-    return { violation: violation(`${op} affected zero rows, but no ${testCase.actor.role} actor may ${op} here, so the role must not hold the privilege (expected permission denied, 42501)`), observed, ruleOutcomes };
+    return {
+      violation: violation(`${op} affected zero rows, but no ${testCase.actor.role} actor may ${op} here, so the role must not hold the privilege (expected permission denied, 42501)`),
+      observed,
+      ruleOutcomes,
+    };
   }
   return { violation: null, observed, ruleOutcomes };
 }
@@ -968,7 +1071,11 @@ function judgeBlind(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld, t
     const refusal = testCase.refusalSqlstates.includes(outcome.sqlstate ?? '') || notUpdatableView;
     observed.set('mixed', `${testCase.variant}: ${outcome.sqlstate === '42501' ? 'denied' : `error ${outcome.sqlstate}`}`);
     if (!refusal && expected.size === 0 && rows.length > 0) {
-      return { violation: violation(`not a clean denial: ${op} without WHERE failed with ${outcome.sqlstate} (${outcome.message}); a refusal must be a permission error (42501) or affect zero rows`), observed, ruleOutcomes: [] };
+      return {
+        violation: violation(`not a clean denial: ${op} without WHERE failed with ${outcome.sqlstate} (${outcome.message}); a refusal must be a permission error (42501) or affect zero rows`),
+        observed,
+        ruleOutcomes: [],
+      };
     }
     return { violation: null, observed, ruleOutcomes: [] };
   }
@@ -980,7 +1087,10 @@ function judgeBlind(testCase: Case, outcome: ProbeOutcome, world: LoadedWorld, t
   if (extra.length > 0) {
     const owners = [...new Set(extra.map((id) => world.labelOf(rows.find((row) => row.id === id)?.owner ?? null)))];
     return {
-      violation: violation(`${op} without WHERE reached ${extra.length} row(s) the spec forbids (${extra.map(short).join(', ')}; owners ${owners.join(', ')})`, { expectedIds: [...expected], observedIds: reached }),
+      violation: violation(`${op} without WHERE reached ${extra.length} row(s) the spec forbids (${extra.map(short).join(', ')}; owners ${owners.join(', ')})`, {
+        expectedIds: [...expected],
+        observedIds: reached,
+      }),
       observed,
       ruleOutcomes: [],
     };

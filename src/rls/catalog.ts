@@ -113,8 +113,7 @@ export async function readCatalog(db: Queryable, exposedSchemas: readonly string
         securityInvoker: row.security_invoker as boolean,
         anonPrivileges,
         authenticatedPrivileges,
-        reachable:
-          exposedSchemas.includes(row.schema as string) || anonPrivileges.length > 0 || authenticatedPrivileges.length > 0 || row.column_privileges === true,
+        reachable: exposedSchemas.includes(row.schema as string) || anonPrivileges.length > 0 || authenticatedPrivileges.length > 0 || row.column_privileges === true,
       };
     }),
     definerFunctions: functions.map((row) => ({
@@ -158,7 +157,11 @@ export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFindi
       }
     }
     if (relation.relkind === 'v' && !relation.securityInvoker) {
-      findings.push({ kind: 'view_runs_as_owner', object: name, detail: `view runs with its owner's (${relation.owner}) rights, bypassing the caller's row-level security; set security_invoker = true` });
+      findings.push({
+        kind: 'view_runs_as_owner',
+        object: name,
+        detail: `view runs with its owner's (${relation.owner}) rights, bypassing the caller's row-level security; set security_invoker = true`,
+      });
     }
     if (relation.relkind === 'm' && grants.some((grant) => grant.endsWith(':SELECT'))) {
       findings.push({ kind: 'materialized_view_exposed', object: name, detail: `materialized views have no row-level security, yet it ${grantText}` });
@@ -177,7 +180,11 @@ export function checkCoverage(spec: AccessSpec, catalog: Catalog): CoverageFindi
     // The platform's own (supabase_functions.http_request(), pgbouncer.get_auth()) are the project's only when the spec lists them.
     const platformOwn = platformSchemas.has(fn.signature.slice(0, fn.signature.indexOf('.')));
     if (fn.executableByApi && !listed.has(fn.signature) && !platformOwn) {
-      findings.push({ kind: 'unlisted_definer_function', object: fn.signature, detail: 'SECURITY DEFINER function anon/authenticated may execute, not reviewed in the access spec (securityDefinerFunctions)' });
+      findings.push({
+        kind: 'unlisted_definer_function',
+        object: fn.signature,
+        detail: 'SECURITY DEFINER function anon/authenticated may execute, not reviewed in the access spec (securityDefinerFunctions)',
+      });
     }
   }
   for (const signature of listed) {

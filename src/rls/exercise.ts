@@ -77,7 +77,16 @@ export interface ExerciseTarget {
 /** A tally as plain data: what a shard reports so the run's exercise and matrix can be judged after merging. */
 export interface TallySnapshot {
   readonly cases: number;
-  readonly cells: readonly { readonly key: string; readonly relation: string; readonly actor: string; readonly operation: Operation; readonly expected: string; readonly observed: Readonly<Record<string, readonly string[]>>; readonly cases: number; readonly violations: number }[];
+  readonly cells: readonly {
+    readonly key: string;
+    readonly relation: string;
+    readonly actor: string;
+    readonly operation: Operation;
+    readonly expected: string;
+    readonly observed: Readonly<Record<string, readonly string[]>>;
+    readonly cases: number;
+    readonly violations: number;
+  }[];
   readonly rows: Readonly<Record<string, number>>;
   readonly exercise: Readonly<Record<string, { readonly cases: number; readonly allowed: number; readonly refused: number }>>;
 }
@@ -126,7 +135,16 @@ export function mergeTallies(snapshots: readonly TallySnapshot[]): TallySnapshot
   for (const snapshot of snapshots) {
     cases += snapshot.cases;
     for (const cell of snapshot.cells) {
-      const merged = cells.get(cell.key) ?? { key: cell.key, relation: cell.relation, actor: cell.actor, operation: cell.operation, expected: cell.expected, observed: new Map(), cases: 0, violations: 0 };
+      const merged = cells.get(cell.key) ?? {
+        key: cell.key,
+        relation: cell.relation,
+        actor: cell.actor,
+        operation: cell.operation,
+        expected: cell.expected,
+        observed: new Map(),
+        cases: 0,
+        violations: 0,
+      };
       merged.cases += cell.cases;
       merged.violations += cell.violations;
       for (const [rowClass, outcomes] of Object.entries(cell.observed)) {
@@ -155,9 +173,24 @@ export function observedMatrixOf(snapshot: TallySnapshot, actorOrder: readonly s
   return snapshot.cells
     .map((cell) => ({
       key: cell.key,
-      matrix: { relation: cell.relation, actor: cell.actor, operation: cell.operation, expected: cell.expected, observed: cell.observed, cases: cell.cases, violations: cell.violations, agrees: cell.violations === 0 },
+      matrix: {
+        relation: cell.relation,
+        actor: cell.actor,
+        operation: cell.operation,
+        expected: cell.expected,
+        observed: cell.observed,
+        cases: cell.cases,
+        violations: cell.violations,
+        agrees: cell.violations === 0,
+      },
     }))
-    .sort((a, b) => a.matrix.relation.localeCompare(b.matrix.relation) || actorOrder.indexOf(a.matrix.actor) - actorOrder.indexOf(b.matrix.actor) || a.matrix.operation.localeCompare(b.matrix.operation) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .sort(
+      (a, b) =>
+        a.matrix.relation.localeCompare(b.matrix.relation) ||
+        actorOrder.indexOf(a.matrix.actor) - actorOrder.indexOf(b.matrix.actor) ||
+        a.matrix.operation.localeCompare(b.matrix.operation) ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    )
     .map((entry) => entry.matrix);
 }
 

@@ -163,7 +163,9 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
   const tables = Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'table');
   const qualifiedTables = tables.map(([name, relation]) => `${relation.schema}.${name}`);
   const specRoles = [...new Set(spec.actors.map((actor) => actor.role))];
-  const roleRows = (await db.query(sql`select rolname::text as name, rolbypassrls or rolsuper as bypass from pg_catalog.pg_roles where rolname = any(${[...new Set([...specRoles, 'anon'])]}::text[])`)) as { name: string; bypass: boolean }[];
+  const roleRows = (await db.query(
+    sql`select rolname::text as name, rolbypassrls or rolsuper as bypass from pg_catalog.pg_roles where rolname = any(${[...new Set([...specRoles, 'anon'])]}::text[])`,
+  )) as { name: string; bypass: boolean }[];
   const existingRoles = roleRows.map((row) => row.name);
   const apiRoles = roleRows.filter((row) => !row.bypass && specRoles.includes(row.name)).map((row) => row.name);
   const tableRows = (await db.query(sql`
@@ -215,16 +217,32 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
     if (!policy.roles.includes('public')) {
       const needed = commandPrivileges[policy.command] ?? [];
       const covered = (role: string): boolean =>
-        policies.some((other) =>
-          other !== policy && other.schema === policy.schema && other.table === policy.table && other.permissive &&
-          (other.roles.includes(role) || other.roles.includes('public')) && (other.command === policy.command || other.command === 'ALL') &&
-          (other.qual === null || other.qual.trim() === 'true') && (other.withCheck === null || other.withCheck.trim() === 'true'));
+        policies.some(
+          (other) =>
+            other !== policy &&
+            other.schema === policy.schema &&
+            other.table === policy.table &&
+            other.permissive &&
+            (other.roles.includes(role) || other.roles.includes('public')) &&
+            (other.command === policy.command || other.command === 'ALL') &&
+            (other.qual === null || other.qual.trim() === 'true') &&
+            (other.withCheck === null || other.withCheck.trim() === 'true'),
+        );
       // A role none of whose actors has a user id can never pass a policy that requires auth.uid() to match.
       const withoutSubject = (role: string): boolean => spec.actors.filter((actor) => actor.role === role).every((actor) => !actor.subject);
       const needsSubject = [policy.qual, policy.withCheck].filter((expression): expression is string => expression !== null).every(requiresSubject);
-      const added = apiRoles.filter((role) => !policy.roles.includes(role) && needed.some((privilege) => info.privileges[role]?.includes(privilege)) && !covered(role) && !(needsSubject && withoutSubject(role)));
+      const added = apiRoles.filter(
+        (role) => !policy.roles.includes(role) && needed.some((privilege) => info.privileges[role]?.includes(privilege)) && !covered(role) && !(needsSubject && withoutSubject(role)),
+      );
       if (added.length > 0 && policy.permissive) {
-        add(`roles_widened_${policy.policy}`, `policy ${policy.policy} (${policy.command}) also applies to ${added.join(', ')}`, sql`alter policy ${target} to ${sql.join([...policy.roles, ...added].map((role) => sql.ident(role)), ', ')}`);
+        add(
+          `roles_widened_${policy.policy}`,
+          `policy ${policy.policy} (${policy.command}) also applies to ${added.join(', ')}`,
+          sql`alter policy ${target} to ${sql.join(
+            [...policy.roles, ...added].map((role) => sql.ident(role)),
+            ', ',
+          )}`,
+        );
       }
     }
     const expressions = [policy.qual, policy.withCheck].filter((expression): expression is string => expression !== null);
@@ -236,12 +254,20 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
         const parts = [...(using ? [sql`using (${raw(using)})`] : []), ...(check ? [sql`with check (${raw(check)})`] : [])];
         return sql`alter policy ${target} ${sql.join(parts, sql` `)}`;
       };
-      add(`owner_negated_${policy.policy}`, `${policy.policy}: ${comparison.column} = auth.uid() negated (<>): rows of everyone else instead`, rewrite((column, uid) => `${column} <> ${uid}`));
+      add(
+        `owner_negated_${policy.policy}`,
+        `${policy.policy}: ${comparison.column} = auth.uid() negated (<>): rows of everyone else instead`,
+        rewrite((column, uid) => `${column} <> ${uid}`),
+      );
       if (!comparison.column.includes('.')) {
         const others = info.uuidColumns.filter((column) => column.name !== comparison.column);
         const swap = others.find((column) => column.toUsers) ?? others.find((column) => column.primary) ?? others[0];
         if (swap) {
-          add(`owner_swapped_${policy.policy}`, `${policy.policy}: compares ${swap.name} instead of ${comparison.column} with auth.uid()`, rewrite((_column, uid) => `${swap.name} = ${uid}`));
+          add(
+            `owner_swapped_${policy.policy}`,
+            `${policy.policy}: compares ${swap.name} instead of ${comparison.column} with auth.uid()`,
+            rewrite((_column, uid) => `${swap.name} = ${uid}`),
+          );
         }
       }
     }
@@ -275,16 +301,25 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
     select n.nspname::text as schema, c.relname::text as name,
            coalesce((select o.option_value::boolean from pg_catalog.pg_options_to_table(c.reloptions) o where o.option_name = 'security_invoker'), false) as invoker
       from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where c.relkind = 'v' and n.nspname || '.' || c.relname = any(${Object.entries(spec.relations).filter(([, relation]) => relation.kind === 'view').map(([name, relation]) => `${relation.schema}.${name}`)}::text[])`)) as { schema: string; name: string; invoker: boolean }[];
+     where c.relkind = 'v' and n.nspname || '.' || c.relname = any(${Object.entries(spec.relations)
+       .filter(([, relation]) => relation.kind === 'view')
+       .map(([name, relation]) => `${relation.schema}.${name}`)}::text[])`)) as { schema: string; name: string; invoker: boolean }[];
   for (const view of viewRows) {
     if (!view.invoker) continue;
     focus = [view.name];
-    add(`view_security_definer_${view.name}`, `view ${view.name} runs as its owner (security_invoker = false)`, sql`alter view ${sql.ident(view.schema, view.name)} set (security_invoker = false)`, 'builtin');
+    add(
+      `view_security_definer_${view.name}`,
+      `view ${view.name} runs as its owner (security_invoker = false)`,
+      sql`alter view ${sql.ident(view.schema, view.name)} set (security_invoker = false)`,
+      'builtin',
+    );
   }
 
   focus = undefined;
   const exposed = spec.exposedSchemas[0]!;
-  const privateTable = tables.find(([name, relation]) => tableInfo.has(`${relation.schema}.${name}`) && spec.actors.some((actor) => actor.role !== 'service_role' && relation.rules[actor.name]?.select !== 'all'));
+  const privateTable = tables.find(
+    ([name, relation]) => tableInfo.has(`${relation.schema}.${name}`) && spec.actors.some((actor) => actor.role !== 'service_role' && relation.rules[actor.name]?.select !== 'all'),
+  );
   const grantees = ['anon', 'authenticated'].filter((role) => existingRoles.includes(role));
   if (privateTable && grantees.length > 0) {
     const [name, relation] = privateTable;
@@ -293,12 +328,24 @@ export async function generateMutants(db: Queryable, spec: AccessSpec): Promise<
     const leakMatview = renderSql(sql.ident(exposed, 'schemaproof_leak_mv'));
     const leakFunction = renderSql(sql.ident(exposed, 'schemaproof_all_rows'));
     const to = grantees.map((role) => renderSql(sql.ident(role))).join(', ');
-    add('unlisted_view_exposing_table', `a new view ${exposed}.schemaproof_leak over ${name}, without security_invoker, granted to ${grantees.join(' and ')}`, raw(`create view ${leakView} as select * from ${source};\ngrant select on ${leakView} to ${to}`), 'builtin');
-    add('materialized_view_exposed', `a materialized view over ${name} (no RLS possible) granted to ${grantees.join(' and ')}`, raw(`create materialized view ${leakMatview} as select * from ${source};\ngrant select on ${leakMatview} to ${to}`), 'builtin');
+    add(
+      'unlisted_view_exposing_table',
+      `a new view ${exposed}.schemaproof_leak over ${name}, without security_invoker, granted to ${grantees.join(' and ')}`,
+      raw(`create view ${leakView} as select * from ${source};\ngrant select on ${leakView} to ${to}`),
+      'builtin',
+    );
+    add(
+      'materialized_view_exposed',
+      `a materialized view over ${name} (no RLS possible) granted to ${grantees.join(' and ')}`,
+      raw(`create materialized view ${leakMatview} as select * from ${source};\ngrant select on ${leakMatview} to ${to}`),
+      'builtin',
+    );
     add(
       'definer_function_without_search_path',
       `a SECURITY DEFINER function without a fixed search_path returning every row of ${name}, executable by ${grantees.join(' and ')}`,
-      raw(`create function ${leakFunction}() returns setof ${source} language sql security definer as 'select * from ${source.replace(/'/g, "''")}';\ngrant execute on function ${leakFunction}() to ${to}`),
+      raw(
+        `create function ${leakFunction}() returns setof ${source} language sql security definer as 'select * from ${source.replace(/'/g, "''")}';\ngrant execute on function ${leakFunction}() to ${to}`,
+      ),
       'builtin',
     );
   }
@@ -318,8 +365,19 @@ begin
   end loop;
 end
 $mutant$`;
-    const hasDefault = ((await db.query(sql`select count(*)::int as n from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid where i.inhparent = ${parent}::regclass and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`))[0]!.n as number) > 0;
-    if (hasDefault) add(`partition_exposed_default_${name}`, `the default partition of ${name}: RLS off and all privileges granted to ${grantees.join(' and ')}`, raw(exposePartitions(`and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`)), 'builtin');
+    const hasDefault =
+      ((
+        await db.query(
+          sql`select count(*)::int as n from pg_catalog.pg_inherits i join pg_catalog.pg_class c on c.oid = i.inhrelid where i.inhparent = ${parent}::regclass and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`,
+        )
+      )[0]!.n as number) > 0;
+    if (hasDefault)
+      add(
+        `partition_exposed_default_${name}`,
+        `the default partition of ${name}: RLS off and all privileges granted to ${grantees.join(' and ')}`,
+        raw(exposePartitions(`and pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT'`)),
+        'builtin',
+      );
     add(`partition_exposed_all_${name}`, `every partition of ${name}: RLS off and all privileges granted to ${grantees.join(' and ')}`, raw(exposePartitions('')), 'builtin');
   }
 
@@ -332,11 +390,24 @@ $mutant$`;
        where t.tgrelid = ${`${relation.schema}.${name}`}::regclass and not t.tgisinternal and (t.tgtype & 8) <> 0
        order by 1`)) as { name: string }[];
     for (const trigger of triggers) {
-      add(`trigger_disabled_${trigger.name}`, `trigger ${trigger.name} on ${name} disabled: the owner can rewrite or delete rows`, sql`alter table ${sql.ident(relation.schema, name)} disable trigger ${sql.ident(trigger.name)}`, 'builtin');
+      add(
+        `trigger_disabled_${trigger.name}`,
+        `trigger ${trigger.name} on ${name} disabled: the owner can rewrite or delete rows`,
+        sql`alter table ${sql.ident(relation.schema, name)} disable trigger ${sql.ident(trigger.name)}`,
+        'builtin',
+      );
     }
     const writers = specRoles.filter((role) => existingRoles.includes(role));
     if (writers.length > 0) {
-      add(`write_grant_${name}`, `UPDATE and DELETE granted to ${writers.join(', ')} on ${name}`, sql`grant update, delete on ${sql.ident(relation.schema, name)} to ${sql.join(writers.map((role) => sql.ident(role)), ', ')}`, 'builtin');
+      add(
+        `write_grant_${name}`,
+        `UPDATE and DELETE granted to ${writers.join(', ')} on ${name}`,
+        sql`grant update, delete on ${sql.ident(relation.schema, name)} to ${sql.join(
+          writers.map((role) => sql.ident(role)),
+          ', ',
+        )}`,
+        'builtin',
+      );
     }
   }
 
@@ -426,7 +497,9 @@ export async function focusReaders(db: Queryable, spec: AccessSpec): Promise<Map
 export function loadMutantFiles(dir: string): Mutant[] {
   if (!existsSync(dir)) return [];
   const mutants: Mutant[] = [];
-  for (const file of readdirSync(dir).filter((entry) => entry.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((entry) => entry.endsWith('.sql'))
+    .sort()) {
     const path = join(dir, file);
     const text = readFileSync(path, 'utf8');
     const header = (key: string): string | null => new RegExp(`^--\\s*${key}:\\s*(.+)$`, 'mi').exec(text)?.[1]?.trim() ?? null;
@@ -520,8 +593,15 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
       // may survive: focusing speeds up catching, never clearing.
       const focus = mutant.focus ? [...new Set(mutant.focus.flatMap((name) => [...(readers.get(name) ?? [name])]))] : undefined;
       const passes = focus
-        ? [{ runs: 1, seedShift: 1, focus }, { runs: common.runs, seedShift: 0, focus }, { runs: common.runs, seedShift: 0 }]
-        : [{ runs: 1, seedShift: 1 }, { runs: common.runs, seedShift: 0 }];
+        ? [
+            { runs: 1, seedShift: 1, focus },
+            { runs: common.runs, seedShift: 0, focus },
+            { runs: common.runs, seedShift: 0 },
+          ]
+        : [
+            { runs: 1, seedShift: 1 },
+            { runs: common.runs, seedShift: 0 },
+          ];
       for (const pass of passes) {
         const result = await runRls({
           ...common,
@@ -540,8 +620,17 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
           },
         });
         const failed = result.properties.find((property) => !property.passed);
-        if (failed?.error !== undefined) return { ...base, status: 'error', caughtBy: null, error: `${failed.name}: ${failed.error}`, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
-        if (failed) return { ...base, status: 'caught', caughtBy: failed.name, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
+        if (failed?.error !== undefined)
+          return {
+            ...base,
+            status: 'error',
+            caughtBy: null,
+            error: `${failed.name}: ${failed.error}`,
+            ...(failed.counterexample ? { counterexample: failed.counterexample } : {}),
+            durationMs: performance.now() - mutantStarted,
+          };
+        if (failed)
+          return { ...base, status: 'caught', caughtBy: failed.name, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
       }
     } catch (error) {
       if (applyError === undefined) return { ...base, status: 'error', caughtBy: null, error: (error as Error).message, durationMs: performance.now() - mutantStarted };

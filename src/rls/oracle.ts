@@ -78,6 +78,8 @@ export function whereValidation(target: OracleTarget, where: string): SQLQuery {
 export function blindUpdateOracle(target: OracleTarget, set: Readonly<Record<string, string>>, where: string): OracleRequest {
   const relation = sql.ident(target.schema, target.name);
   return {
-    select: renderSql(sql`select ${keyExpression('old', target.keyColumns)} from ${relation} as old, jsonb_populate_record(old, ${JSON.stringify(set)}::jsonb) as row where coalesce((${raw(where)}), false)`),
+    select: renderSql(
+      sql`select ${keyExpression('old', target.keyColumns)} from ${relation} as old, jsonb_populate_record(old, ${JSON.stringify(set)}::jsonb) as row where coalesce((${raw(where)}), false)`,
+    ),
   };
 }

@@ -257,19 +257,35 @@ async function checkWorld(db: ConnectionPool, property: PropertyName, context: P
       try {
         await tx.query(sql.__dangerous__rawValue(world.sql));
       } catch (error) {
-        failure = new HarnessFailure(makeCounterexample(world, {}, [harnessViolation(property, `the world could not be loaded as the superuser: ${(error as { code?: string }).code ?? ''} ${(error as Error).message}`, world.sql)]));
+        failure = new HarnessFailure(
+          makeCounterexample(world, {}, [
+            harnessViolation(property, `the world could not be loaded as the superuser: ${(error as { code?: string }).code ?? ''} ${(error as Error).message}`, world.sql),
+          ]),
+        );
         throw new Rollback();
       }
       const truth = await readTruth(tx, context);
       for (const name of context.names) context.tally.rows.set(name, (context.tally.rows.get(name) ?? 0) + (truth[name]?.length ?? 0));
       const actors = worldActors(context.spec, world.people);
-      const buildContext: BuildContext = { spec: context.spec, model: context.model, relations: context.relations, world, truth, actors, bypassRoles: context.bypassRoles, hintValues: await hintValues(tx, context.model) };
+      const buildContext: BuildContext = {
+        spec: context.spec,
+        model: context.model,
+        relations: context.relations,
+        world,
+        truth,
+        actors,
+        bypassRoles: context.bypassRoles,
+        hintValues: await hintValues(tx, context.model),
+      };
       const cases = buildCases(property, buildContext, {
         relations: context.judged,
         ...(probeRole ? { ownerProbeRole: probeRole } : {}),
         owners: context.owners,
       });
-      const outcomes = await runProbes(tx, cases.map((testCase) => testCase.request));
+      const outcomes = await runProbes(
+        tx,
+        cases.map((testCase) => testCase.request),
+      );
       const violations: Violation[] = [];
       cases.forEach((testCase, index) => {
         const judgement = judge(testCase, outcomes[index]!, world, truth);
@@ -296,7 +312,10 @@ async function hintValues(tx: Queryable, model: RowModel): Promise<Map<string, s
   for (const recipe of model.recipes.values()) {
     for (const [column, hint] of recipe.hintSql) {
       const rows = (await tx.query(sql`select array(select (${sql.__dangerous__rawValue(hint)})::text from generate_series(1, 3)) as v`)) as { v: (string | null)[] }[];
-      values.set(`${recipe.model.qualified}.${column}`, (rows[0]?.v ?? []).filter((value): value is string => value !== null));
+      values.set(
+        `${recipe.model.qualified}.${column}`,
+        (rows[0]?.v ?? []).filter((value): value is string => value !== null),
+      );
     }
   }
   return values;
@@ -345,14 +364,17 @@ function tamperStatement(context: PropertyContext, name: string, key: string): S
   const columns = relation.recipe?.model.columns ?? [];
   const named = relation.spec.audit?.tamperColumn;
   const usable = columns.filter((column) => !column.generated && !relation.keyColumns.includes(column.name));
-  const column = named ? usable.find((candidate) => candidate.name === named) : usable.find((candidate) => candidate.type.typname === 'jsonb') ?? usable.find((candidate) => candidate.type.typname === 'text');
+  const column = named
+    ? usable.find((candidate) => candidate.name === named)
+    : (usable.find((candidate) => candidate.type.typname === 'jsonb') ?? usable.find((candidate) => candidate.type.typname === 'text'));
   if (!column) return null;
   const target = sql.ident(column.name);
-  const value = column.type.typname === 'jsonb'
-    ? sql`coalesce(${target}, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb`
-    : column.type.typname === 'json'
-      ? sql`(coalesce(${target}::jsonb, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb)::json`
-      : sql`coalesce(${target}::text, '') || ' (tampered)'`;
+  const value =
+    column.type.typname === 'jsonb'
+      ? sql`coalesce(${target}, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb`
+      : column.type.typname === 'json'
+        ? sql`(coalesce(${target}::jsonb, '{}'::jsonb) || '{"schemaproof_tampered": true}'::jsonb)::json`
+        : sql`coalesce(${target}::text, '') || ' (tampered)'`;
   return sql`update ${sql.ident(relation.schema, name)} set ${target} = ${value} where ${keyCondition(relation.keyColumns, key)}`;
 }
 
@@ -422,7 +444,9 @@ async function expectedVisible(db: ConnectionPool, context: PropertyContext, nam
   }
   return db.tx(async (tx) => {
     await tx.query(sql`select set_config('request.jwt.claims', ${actor.claims ? JSON.stringify(actor.claims) : ''}, true)`);
-    const rows = (await tx.query(sql`select ${keyExpression('row', relation.keyColumns)} as id from ${sql.ident(relation.schema, name)} as row where coalesce((${sql.__dangerous__rawValue(rule.where)}), false)`)) as { id: string }[];
+    const rows = (await tx.query(
+      sql`select ${keyExpression('row', relation.keyColumns)} as id from ${sql.ident(relation.schema, name)} as row where coalesce((${sql.__dangerous__rawValue(rule.where)}), false)`,
+    )) as { id: string }[];
     return rows.map((row) => row.id);
   });
 }
@@ -451,16 +475,21 @@ async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: Wo
     let uid: string | null = null;
     let errorState: string | null = null;
     try {
-      await asActor(db, { kind: 'role', role: actor.role, ...(actor.claims ? { claims: actor.claims } : {}) }, async (tx) => {
-        uid = ((await tx.query(sql`select auth.uid()::text as uid`))[0]!.uid as string | null) ?? null;
-        await tx.query(sql`savepoint leak_select`);
-        try {
-          ids = ((await tx.query(select)) as { id: string }[]).map((row) => row.id);
-        } catch (error) {
-          errorState = (error as { code?: string }).code ?? 'unknown';
-          await tx.query(sql`rollback to savepoint leak_select`);
-        }
-      }, { rollback: step.rollback });
+      await asActor(
+        db,
+        { kind: 'role', role: actor.role, ...(actor.claims ? { claims: actor.claims } : {}) },
+        async (tx) => {
+          uid = ((await tx.query(sql`select auth.uid()::text as uid`))[0]!.uid as string | null) ?? null;
+          await tx.query(sql`savepoint leak_select`);
+          try {
+            ids = ((await tx.query(select)) as { id: string }[]).map((row) => row.id);
+          } catch (error) {
+            errorState = (error as { code?: string }).code ?? 'unknown';
+            await tx.query(sql`rollback to savepoint leak_select`);
+          }
+        },
+        { rollback: step.rollback },
+      );
     } catch (error) {
       errorState = (error as { code?: string }).code ?? 'unknown';
     }
@@ -469,17 +498,45 @@ async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: Wo
     const seen: string[] = ids ?? [];
     log.push(`${actor.label}: ${statement} -> ${ids === null ? `error ${errorState}` : `${seen.length} row(s)`}, auth.uid() = ${uid ?? 'null'} (${step.rollback ? 'rolled back' : 'committed'})`);
     const base = {
-      property: 'no_transaction_leak' as const, relation: name, target: name, actor: actor.label, actorKind: actor.actor, claims: actor.claims,
-      operation: 'select' as const, rowClass: 'mixed', variant: 'sequence', sql: statement, expected: describeRule(rule),
+      property: 'no_transaction_leak' as const,
+      relation: name,
+      target: name,
+      actor: actor.label,
+      actorKind: actor.actor,
+      claims: actor.claims,
+      operation: 'select' as const,
+      rowClass: 'mixed',
+      variant: 'sequence',
+      sql: statement,
+      expected: describeRule(rule),
     };
-    if (uid !== actor.id) violations.push({ ...base, observed: `auth.uid() = ${uid}`, problem: `auth.uid() is ${world.labelOf(uid)} but the transaction carries ${actor.id ? world.labelOf(actor.id) : 'no subject'}: identity leaked from an earlier transaction` });
+    if (uid !== actor.id)
+      violations.push({
+        ...base,
+        observed: `auth.uid() = ${uid}`,
+        problem: `auth.uid() is ${world.labelOf(uid)} but the transaction carries ${actor.id ? world.labelOf(actor.id) : 'no subject'}: identity leaked from an earlier transaction`,
+      });
     const extra = seen.filter((id) => !expected.has(id));
     if (extra.length > 0) {
-      violations.push({ ...base, observed: `${seen.length} row(s)`, expectedIds: [...expected], observedIds: seen, problem: `sees ${extra.length} row(s) it may not (owners ${[...new Set(extra.map((id) => world.labelOf((truth[name] ?? []).find((row) => row.id === id)?.owner ?? null)))].join(', ')})` });
+      violations.push({
+        ...base,
+        observed: `${seen.length} row(s)`,
+        expectedIds: [...expected],
+        observedIds: seen,
+        problem: `sees ${extra.length} row(s) it may not (owners ${[...new Set(extra.map((id) => world.labelOf((truth[name] ?? []).find((row) => row.id === id)?.owner ?? null)))].join(', ')})`,
+      });
     }
     const bare = (await db.tx((tx) => tx.query(sql`select current_user::text as role, auth.uid()::text as uid, coalesce(current_setting('request.jwt.claims', true), '') as claims`)))[0]!;
     if (bare.role !== sessionUser || bare.uid !== null || bare.claims !== '') {
-      violations.push({ ...base, actor: 'next transaction without an actor', actorKind: 'none', claims: null, sql: 'select current_user, auth.uid(), current_setting(\'request.jwt.claims\', true)', observed: JSON.stringify(bare), problem: `after ${actor.label}'s transaction, a fresh transaction still runs as ${bare.role} with auth.uid() = ${bare.uid ?? 'null'} and claims '${bare.claims}'` });
+      violations.push({
+        ...base,
+        actor: 'next transaction without an actor',
+        actorKind: 'none',
+        claims: null,
+        sql: "select current_user, auth.uid(), current_setting('request.jwt.claims', true)",
+        observed: JSON.stringify(bare),
+        problem: `after ${actor.label}'s transaction, a fresh transaction still runs as ${bare.role} with auth.uid() = ${bare.uid ?? 'null'} and claims '${bare.claims}'`,
+      });
     }
     if (violations.length > 0) break;
   }
@@ -490,7 +547,9 @@ async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: Wo
 async function tableOwners(db: Queryable, spec: AccessSpec): Promise<Record<string, string>> {
   const owners: Record<string, string> = {};
   for (const [name, relation] of Object.entries(spec.relations)) {
-    const rows = await db.query(sql`select pg_catalog.pg_get_userbyid(c.relowner) as owner from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = ${relation.schema} and c.relname = ${name}`);
+    const rows = await db.query(
+      sql`select pg_catalog.pg_get_userbyid(c.relowner) as owner from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = ${relation.schema} and c.relname = ${name}`,
+    );
     if (rows[0]) owners[name] = rows[0].owner as string;
   }
   return owners;
@@ -532,7 +591,9 @@ async function relationInfos(db: Queryable, spec: AccessSpec, model: RowModel): 
     if (relation.kind === 'view') keyColumns = [relation.idColumn ?? 'id'];
     else if (recipe) keyColumns = [...recipe.keyColumns];
     else {
-      const columns = (await db.query(sql`select a.attname::text as name from pg_catalog.pg_attribute a where a.attrelid = ${`${relation.schema}.${name}`}::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`)) as { name: string }[];
+      const columns = (await db.query(
+        sql`select a.attname::text as name from pg_catalog.pg_attribute a where a.attrelid = ${`${relation.schema}.${name}`}::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+      )) as { name: string }[];
       keyColumns = relation.idColumn ? [relation.idColumn] : columns.some((column) => column.name === 'id') ? ['id'] : [columns[0]!.name];
     }
     infos.set(name, {
@@ -592,7 +653,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const seed = options.seed ?? defaultRlsSeed;
   const wanted = options.properties ?? propertyNames;
   // A focused run exercises only part of the spec: it can never judge coverage of the rest.
-  const checkExercise = options.focus ? false : options.checkExercise ?? (wanted.includes('coverage') && wanted.includes('visibility') && wanted.includes('write_isolation'));
+  const checkExercise = options.focus ? false : (options.checkExercise ?? (wanted.includes('coverage') && wanted.includes('visibility') && wanted.includes('write_isolation')));
   const tally = newTally();
   const results: PropertyResult[] = [];
   const template = templateHandle(options.server, options.template);
@@ -653,12 +714,11 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
         const judged = options.focus ? names.filter((relationName) => options.focus!.includes(relationName)) : names;
         const context: PropertyContext = { spec: options.spec, model: model!, relations: infos, names, judged, owners: await tableOwners(db, options.spec), bypassRoles, tally };
         const arbitrary = worldArbitrary(options.spec, model!, options.maxRowsPerTable ? { maxRowsPerTable: options.maxRowsPerTable } : {});
-        const steps = name === 'no_transaction_leak'
-          ? fc.array(fc.record({ actor: fc.nat({ max: 20 }), relation: fc.nat({ max: 20 }), rollback: fc.boolean() }), { minLength: 2, maxLength: 6 })
-          : fc.constant<LeakStep[]>([]);
-        const property = fc.asyncProperty(arbitrary, steps, (shape, leakSteps) =>
-          name === 'no_transaction_leak' ? checkLeak(db, context, shape, leakSteps) : checkWorld(db, name, context, shape),
-        );
+        const steps =
+          name === 'no_transaction_leak'
+            ? fc.array(fc.record({ actor: fc.nat({ max: 20 }), relation: fc.nat({ max: 20 }), rollback: fc.boolean() }), { minLength: 2, maxLength: 6 })
+            : fc.constant<LeakStep[]>([]);
+        const property = fc.asyncProperty(arbitrary, steps, (shape, leakSteps) => (name === 'no_transaction_leak' ? checkLeak(db, context, shape, leakSteps) : checkWorld(db, name, context, shape)));
         const details = await fc.check(property, {
           // Leak worlds are cheap (a few statements each): at least three, so a quick run still commits and switches actors.
           numRuns: name === 'no_transaction_leak' ? Math.max(3, Math.ceil(runs / 2)) : runs,
@@ -668,7 +728,14 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
         });
         const error = details.errorInstance;
         const counterexample = error instanceof PropertyViolation || error instanceof HarnessFailure ? error.counterexample : undefined;
-        const harnessError = error instanceof HarnessFailure ? `the harness could not judge this world: ${error.message}` : details.failed && !counterexample ? (error instanceof Error ? error.message : String(error)) : undefined;
+        const harnessError =
+          error instanceof HarnessFailure
+            ? `the harness could not judge this world: ${error.message}`
+            : details.failed && !counterexample
+              ? error instanceof Error
+                ? error.message
+                : String(error)
+              : undefined;
         const replay = details.failed && details.counterexamplePath ? (options.replayCommand ?? defaultReplay)(name, details.seed, details.counterexamplePath) : undefined;
         results.push({
           name,

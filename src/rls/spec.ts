@@ -54,14 +54,16 @@ type RuleInput = z.output<typeof ruleInput>;
 
 const operationRules = z.object({ select: ruleInput, insert: ruleInput, update: ruleInput, delete: ruleInput }).strict();
 
-const stateMachineSchema = z.object({
-  column: identifier,
-  initial: z.string().min(1),
-  terminal: z.array(z.string().min(1)),
-  transitions: z.record(z.string(), z.array(z.string().min(1))),
-  /** The state `own_cancel_pending` moves to (default `cancelled`). */
-  cancelState: z.string().min(1).optional(),
-}).strict();
+const stateMachineSchema = z
+  .object({
+    column: identifier,
+    initial: z.string().min(1),
+    terminal: z.array(z.string().min(1)),
+    transitions: z.record(z.string(), z.array(z.string().min(1))),
+    /** The state `own_cancel_pending` moves to (default `cancelled`). */
+    cancelState: z.string().min(1).optional(),
+  })
+  .strict();
 
 const columnHint = z.union([
   z.object({ values: z.array(z.union([z.string(), z.number(), z.boolean(), z.null(), z.record(z.string(), z.unknown()), z.array(z.unknown())])).min(1) }).strict(),
@@ -69,31 +71,44 @@ const columnHint = z.union([
   z.object({ sql: z.string().trim().min(1) }).strict(),
 ]);
 
-const hintsSchema = z.object({
-  /** Per column: the values to use, a regular expression they match, or a SQL expression computing one. */
-  columns: z.record(identifier, columnHint).default({}),
-  /** A state column and the states a new row starts in (drawn about half of the time). */
-  state: z.object({ column: identifier, initial: z.array(z.string().min(1)).min(1) }).strict().optional(),
-  /** Foreign keys (named by constraint or by one of their columns) whose parent must have the row's owner. */
-  sameOwner: z.array(identifier).default([]),
-  /** Rows per world (default 1 to 4). */
-  rows: z.object({ min: z.number().int().min(0).max(20), max: z.number().int().min(1).max(20) }).strict().optional(),
-}).strict();
+const hintsSchema = z
+  .object({
+    /** Per column: the values to use, a regular expression they match, or a SQL expression computing one. */
+    columns: z.record(identifier, columnHint).default({}),
+    /** A state column and the states a new row starts in (drawn about half of the time). */
+    state: z
+      .object({ column: identifier, initial: z.array(z.string().min(1)).min(1) })
+      .strict()
+      .optional(),
+    /** Foreign keys (named by constraint or by one of their columns) whose parent must have the row's owner. */
+    sameOwner: z.array(identifier).default([]),
+    /** Rows per world (default 1 to 4). */
+    rows: z
+      .object({ min: z.number().int().min(0).max(20), max: z.number().int().min(1).max(20) })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export type RelationHints = z.output<typeof hintsSchema>;
 export type ColumnHint = z.output<typeof columnHint>;
 
-const actorSchema = z.object({
-  /** The database role the actor's transactions run as (PostgREST's `role` claim). */
-  role: roleName,
-  /** JWT claims merged (deeply) over the generated ones, e.g. `{ "app_metadata": { "role": "admin" } }`. */
-  claims: z.record(z.string(), z.unknown()).default({}),
-  /** The actor has a user id (`sub`); default: any role but anon and service_role. */
-  subject: z.boolean().optional(),
-  /** People of this actor per world (subject actors only). */
-  people: z.object({ min: z.number().int().min(1).max(8), max: z.number().int().min(1).max(8) }).strict().optional(),
-  description: z.string().optional(),
-}).strict();
+const actorSchema = z
+  .object({
+    /** The database role the actor's transactions run as (PostgREST's `role` claim). */
+    role: roleName,
+    /** JWT claims merged (deeply) over the generated ones, e.g. `{ "app_metadata": { "role": "admin" } }`. */
+    claims: z.record(z.string(), z.unknown()).default({}),
+    /** The actor has a user id (`sub`); default: any role but anon and service_role. */
+    subject: z.boolean().optional(),
+    /** People of this actor per world (subject actors only). */
+    people: z
+      .object({ min: z.number().int().min(1).max(8), max: z.number().int().min(1).max(8) })
+      .strict()
+      .optional(),
+    description: z.string().optional(),
+  })
+  .strict();
 
 export type ActorInput = z.output<typeof actorSchema>;
 
@@ -106,57 +121,64 @@ export interface ActorSpec {
   readonly description?: string;
 }
 
-const relationSchema = z.object({
-  kind: z.enum(['table', 'view']),
-  schema: identifier.default('public'),
-  /** Column identifying a row (for views: the underlying row's id). Default `id`, else the primary key. */
-  idColumn: identifier.optional(),
-  /** The owner column (`own` rules compare it with auth.uid()); null for shared data. */
-  ownerColumn: identifier.nullable(),
-  /** For views: the table whose rows the view shows. */
-  of: identifier.optional(),
-  /** Partitioned table: its partitions are covered by this entry and must never give more than these rules. */
-  partitioned: z.boolean().default(false),
-  /** Besides 42501 and "zero rows", SQLSTATEs that count as a clean refusal (e.g. an append-only trigger). */
-  refusalSqlstates: z.array(z.string().regex(/^[0-9A-Z]{5}$/, 'must be a 5-character SQLSTATE')).default([]),
-  stateMachine: stateMachineSchema.optional(),
-  /** Nobody may UPDATE or DELETE rows, not even the table owner (checked as the owner too). */
-  immutable: z.boolean().default(false),
-  /** Audit trail (property 6): every row of these tables is logged here, found by `targetColumn`. */
-  audit: z.object({
-    of: z.array(identifier).min(1),
-    targetColumn: identifier,
-    /** A function returning the first broken link of the chain (no rows when intact). */
-    verifyFunction: z.object({ schema: identifier, name: identifier }).strict(),
-    /** The column rewritten behind the triggers to prove tampering is found (default: the first jsonb, else text column). */
-    tamperColumn: identifier.optional(),
-  }).strict().optional(),
-  /** What the catalog cannot say about the rows (version 2). */
-  hints: hintsSchema.optional(),
-  /** A person has checked these rules (false: drafted by a tool; counted and warned about). */
-  reviewed: z.boolean().default(true),
-  note: z.string().optional(),
-  rules: z.record(z.string(), operationRules),
-}).strict();
+const relationSchema = z
+  .object({
+    kind: z.enum(['table', 'view']),
+    schema: identifier.default('public'),
+    /** Column identifying a row (for views: the underlying row's id). Default `id`, else the primary key. */
+    idColumn: identifier.optional(),
+    /** The owner column (`own` rules compare it with auth.uid()); null for shared data. */
+    ownerColumn: identifier.nullable(),
+    /** For views: the table whose rows the view shows. */
+    of: identifier.optional(),
+    /** Partitioned table: its partitions are covered by this entry and must never give more than these rules. */
+    partitioned: z.boolean().default(false),
+    /** Besides 42501 and "zero rows", SQLSTATEs that count as a clean refusal (e.g. an append-only trigger). */
+    refusalSqlstates: z.array(z.string().regex(/^[0-9A-Z]{5}$/, 'must be a 5-character SQLSTATE')).default([]),
+    stateMachine: stateMachineSchema.optional(),
+    /** Nobody may UPDATE or DELETE rows, not even the table owner (checked as the owner too). */
+    immutable: z.boolean().default(false),
+    /** Audit trail (property 6): every row of these tables is logged here, found by `targetColumn`. */
+    audit: z
+      .object({
+        of: z.array(identifier).min(1),
+        targetColumn: identifier,
+        /** A function returning the first broken link of the chain (no rows when intact). */
+        verifyFunction: z.object({ schema: identifier, name: identifier }).strict(),
+        /** The column rewritten behind the triggers to prove tampering is found (default: the first jsonb, else text column). */
+        tamperColumn: identifier.optional(),
+      })
+      .strict()
+      .optional(),
+    /** What the catalog cannot say about the rows (version 2). */
+    hints: hintsSchema.optional(),
+    /** A person has checked these rules (false: drafted by a tool; counted and warned about). */
+    reviewed: z.boolean().default(true),
+    note: z.string().optional(),
+    rules: z.record(z.string(), operationRules),
+  })
+  .strict();
 
-const specInput = z.object({
-  $schema: z.string().optional(),
-  version: z.union([z.literal(1), z.literal(2)]),
-  description: z.string().optional(),
-  /** Schemas the API exposes: every relation in them must be in the spec. */
-  exposedSchemas: z.array(identifier).min(1),
-  /** Who acts (version 2); default anon, user, admin, service. */
-  actors: z.record(identifier, actorSchema).optional(),
-  relations: z.record(identifier, relationSchema),
-  /** SECURITY DEFINER functions anon/authenticated may execute, each with why it is safe. */
-  securityDefinerFunctions: z.record(z.string(), z.string().min(1)).default({}),
-  /**
-   * Generated mutants that change no behaviour (another layer enforces the
-   * same rule), by name, each with the reason. They are listed as equivalent
-   * in the mutation result, not run and not counted in the score.
-   */
-  equivalentMutants: z.record(z.string(), z.string().min(20, 'say why the mutant cannot change behaviour')).default({}),
-}).strict();
+const specInput = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.union([z.literal(1), z.literal(2)]),
+    description: z.string().optional(),
+    /** Schemas the API exposes: every relation in them must be in the spec. */
+    exposedSchemas: z.array(identifier).min(1),
+    /** Who acts (version 2); default anon, user, admin, service. */
+    actors: z.record(identifier, actorSchema).optional(),
+    relations: z.record(identifier, relationSchema),
+    /** SECURITY DEFINER functions anon/authenticated may execute, each with why it is safe. */
+    securityDefinerFunctions: z.record(z.string(), z.string().min(1)).default({}),
+    /**
+     * Generated mutants that change no behaviour (another layer enforces the
+     * same rule), by name, each with the reason. They are listed as equivalent
+     * in the mutation result, not run and not counted in the score.
+     */
+    equivalentMutants: z.record(z.string(), z.string().min(20, 'say why the mutant cannot change behaviour')).default({}),
+  })
+  .strict();
 
 type SpecInput = z.output<typeof specInput>;
 type RelationInput = z.output<typeof relationSchema>;
@@ -392,5 +414,7 @@ export function describeRule(rule: Rule): string {
 
 /** Relations whose rules nobody has reviewed yet (`"reviewed": false`). */
 export function unreviewedRelations(spec: AccessSpec): string[] {
-  return Object.entries(spec.relations).filter(([, relation]) => !relation.reviewed).map(([name]) => name);
+  return Object.entries(spec.relations)
+    .filter(([, relation]) => !relation.reviewed)
+    .map(([name]) => name);
 }

@@ -91,13 +91,17 @@ export function planWorld(shape: WorldShape, spec: AccessSpec, model: RowModel):
   const statements: string[] = [];
   if (model.usersTable) {
     for (const person of people) {
-      statements.push(`${renderSql(peopleInsert(model.usersTable, model.usersColumns, {
-        id: person.id,
-        email: person.email,
-        isAnonymous: person.claims.is_anonymous === true,
-        appMetadata: person.claims.app_metadata ?? {},
-        userMetadata: person.claims.user_metadata ?? {},
-      }))};`);
+      statements.push(
+        `${renderSql(
+          peopleInsert(model.usersTable, model.usersColumns, {
+            id: person.id,
+            email: person.email,
+            isAnonymous: person.claims.is_anonymous === true,
+            appMetadata: person.claims.app_metadata ?? {},
+            userMetadata: person.claims.user_metadata ?? {},
+          }),
+        )};`,
+      );
     }
   }
   const ids = people.map((person) => person.id);

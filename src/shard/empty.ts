@@ -9,7 +9,19 @@ import type { MutationResult } from '../rls/mutants.ts';
 import type { RlsResult } from '../rls/properties.ts';
 
 export function emptyPgtapResult(timeoutMs: number): PgtapRunResult {
-  return { ok: true, noFiles: null, files: [], totals: totalsOf([]), durationMs: 0, jobs: 0, timeoutMs, cloneStrategy: 'file_copy', template: '', pgtapSchema: '', startedAt: new Date().toISOString() };
+  return {
+    ok: true,
+    noFiles: null,
+    files: [],
+    totals: totalsOf([]),
+    durationMs: 0,
+    jobs: 0,
+    timeoutMs,
+    cloneStrategy: 'file_copy',
+    template: '',
+    pgtapSchema: '',
+    startedAt: new Date().toISOString(),
+  };
 }
 
 export function emptyRlsResult(seed: number, runs: number, unreviewed: readonly string[]): RlsResult {

@@ -72,7 +72,8 @@ function checkShardSet(shards: readonly Shard<unknown>[]): void {
     if (info.total !== first.total) differs('number of shards', first.total, info.total);
     if (info.fingerprint !== first.fingerprint) {
       const keys = [...new Set([...Object.keys(first.inputs), ...Object.keys(info.inputs)])].filter((key) => first.inputs[key] !== info.inputs[key]);
-      if (keys.length > 0) differs(`inputs (${keys.join(', ')})`, Object.fromEntries(keys.map((key) => [key, first.inputs[key] ?? null])), Object.fromEntries(keys.map((key) => [key, info.inputs[key] ?? null])));
+      if (keys.length > 0)
+        differs(`inputs (${keys.join(', ')})`, Object.fromEntries(keys.map((key) => [key, first.inputs[key] ?? null])), Object.fromEntries(keys.map((key) => [key, info.inputs[key] ?? null])));
       differs('items of the run', first.items.length, info.items.length);
     }
   }
@@ -92,7 +93,11 @@ function checkShardSet(shards: readonly Shard<unknown>[]): void {
   }
   const unrun = first.items.filter((item) => !seen.has(item));
   if (unrun.length > 0 || seen.size !== first.items.length) {
-    throw new SchemaproofError({ code: 'shard_mismatch', files, detail: `the shards' items do not add up to the run's: ${unrun.length > 0 ? `never run: ${unrun.join(', ')}` : 'an item not in the run'}` });
+    throw new SchemaproofError({
+      code: 'shard_mismatch',
+      files,
+      detail: `the shards' items do not add up to the run's: ${unrun.length > 0 ? `never run: ${unrun.join(', ')}` : 'an item not in the run'}`,
+    });
   }
 }
 
@@ -104,7 +109,11 @@ function inRunOrder<T>(shards: readonly Shard<unknown>[], resultsOf: (result: un
     const names = results.map(nameOf);
     const selected = new Set(shard.info.selected);
     if (names.length !== selected.size || names.some((name) => !selected.has(name))) {
-      throw new SchemaproofError({ code: 'shard_mismatch', files: [shard.file], detail: `its results (${names.join(', ') || 'none'}) are not the items it says it ran (${shard.info.selected.join(', ') || 'none'})` });
+      throw new SchemaproofError({
+        code: 'shard_mismatch',
+        files: [shard.file],
+        detail: `its results (${names.join(', ') || 'none'}) are not the items it says it ran (${shard.info.selected.join(', ') || 'none'})`,
+      });
     }
     for (const [position, result] of results.entries()) byName.set(names[position]!, result);
   }
@@ -120,7 +129,11 @@ function mergePgtap(shards: readonly Shard<PgtapRunResult>[]): PgtapRunResult {
   const first = shards[0]!;
   // No file anywhere: every shard ran nothing and says so the same way; the run's verdict is that.
   if (first.info.items.length === 0) return first.result;
-  const files = inRunOrder<PgtapFileResult>(shards, (result) => (result as PgtapRunResult).files, (file) => file.displayPath);
+  const files = inRunOrder<PgtapFileResult>(
+    shards,
+    (result) => (result as PgtapRunResult).files,
+    (file) => file.displayPath,
+  );
   const ran = shards.filter((shard) => shard.info.selected.length > 0).map((shard) => shard.result);
   const head = ran[0]!;
   return {
@@ -140,7 +153,11 @@ function mergePgtap(shards: readonly Shard<PgtapRunResult>[]): PgtapRunResult {
 
 function mergeRls(shards: readonly Shard<RlsResult>[]): RlsResult {
   const first = shards[0]!;
-  const properties = inRunOrder<PropertyResult>(shards, (result) => (result as RlsResult).properties, (property) => property.name);
+  const properties = inRunOrder<PropertyResult>(
+    shards,
+    (result) => (result as RlsResult).properties,
+    (property) => property.name,
+  );
   const ran = shards.filter((shard) => shard.info.selected.length > 0);
   for (const shard of ran) {
     if (!shard.result.tally) throw new SchemaproofError({ code: 'shard_mismatch', files: [shard.file], detail: 'an RLS shard report without its tally (written by another version of schemaproof?)' });
@@ -179,7 +196,11 @@ function mergeRls(shards: readonly Shard<RlsResult>[]): RlsResult {
 }
 
 function mergeMutation(shards: readonly Shard<MutationResult>[]): MutationResult {
-  const mutants = inRunOrder<MutantResult>(shards, (result) => (result as MutationResult).mutants, (mutant) => mutant.name);
+  const mutants = inRunOrder<MutantResult>(
+    shards,
+    (result) => (result as MutationResult).mutants,
+    (mutant) => mutant.name,
+  );
   const ran = shards.filter((shard) => shard.info.selected.length > 0).map((shard) => shard.result);
   const source = ran.length > 0 ? ran : shards.map((shard) => shard.result);
   const failing = new Set<PropertyName>(source.flatMap((result) => result.baselineFailures));

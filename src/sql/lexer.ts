@@ -163,7 +163,15 @@ function quotePrefix(text: string, index: number): { prefix: StringPrefix; quote
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const push = (kind: TokenKind, start: number, end: number, extra: { unterminated?: boolean; prefix?: StringPrefix; tag?: string } = {}): void => {
-    tokens.push({ kind, start, end, text: text.slice(start, end), unterminated: extra.unterminated ?? false, ...(extra.prefix !== undefined ? { prefix: extra.prefix } : {}), ...(extra.tag !== undefined ? { tag: extra.tag } : {}) });
+    tokens.push({
+      kind,
+      start,
+      end,
+      text: text.slice(start, end),
+      unterminated: extra.unterminated ?? false,
+      ...(extra.prefix !== undefined ? { prefix: extra.prefix } : {}),
+      ...(extra.tag !== undefined ? { tag: extra.tag } : {}),
+    });
   };
   let index = 0;
   if (text.startsWith('\uFEFF')) {

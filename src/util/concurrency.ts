@@ -8,11 +8,7 @@
  * callers' work holds databases that must be dropped before the caller
  * cleans up), and it was 4-17x slower on 200,000 trivial items.
  */
-export async function mapConcurrently<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
+export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { readonly error: unknown } | null = null;

@@ -40,11 +40,20 @@ export function compareReports(before: VerificationReport, after: VerificationRe
     if (!previous) continue;
     const lost = previous.indexes.filter((index) => !query.indexes.includes(index));
     if (lost.length > 0 || (previous.planNode !== query.planNode && /Seq Scan/.test(query.planNode))) {
-      changes.push({ kind: 'lost_index', what: `query ${query.id} (${query.title})`, before: `${previous.planNode} using ${previous.indexes.join(', ') || '—'}`, after: `${query.planNode} using ${query.indexes.join(', ') || '—'}`, regression: true });
+      changes.push({
+        kind: 'lost_index',
+        what: `query ${query.id} (${query.title})`,
+        before: `${previous.planNode} using ${previous.indexes.join(', ') || '—'}`,
+        after: `${query.planNode} using ${query.indexes.join(', ') || '—'}`,
+        regression: true,
+      });
     }
     const more = previous.work && query.work ? workRegression(previous.work, query.work, options) : null;
     if (more) changes.push({ kind: 'more_work', what: `query ${query.id} (${query.title})`, before: `${previous.work?.total} units of work`, after: more, regression: true });
-    for (const [label, old, now] of [['p50', previous.p50Ms, query.p50Ms], ['p95', previous.p95Ms, query.p95Ms]] as const) {
+    for (const [label, old, now] of [
+      ['p50', previous.p50Ms, query.p50Ms],
+      ['p95', previous.p95Ms, query.p95Ms],
+    ] as const) {
       if (!options.timingsGate) break;
       if (old !== null && now !== null && old > 0 && now >= old * options.slowdownFactor) {
         changes.push({ kind: 'slower_query', what: `query ${query.id} ${label}`, before: `${old.toFixed(2)} ms`, after: `${now.toFixed(2)} ms (${(now / old).toFixed(1)}×)`, regression: true });
@@ -55,7 +64,8 @@ export function compareReports(before: VerificationReport, after: VerificationRe
   const beforeFindings = new Set((before.lint?.findings ?? []).filter((finding) => !finding.suppressed).map(findingKey));
   const afterFindings = (after.lint?.findings ?? []).filter((finding) => !finding.suppressed);
   for (const finding of afterFindings) {
-    if (!beforeFindings.has(findingKey(finding))) changes.push({ kind: 'new_lint', what: findingKey(finding), before: '—', after: `${finding.level}: ${finding.detail}`, regression: finding.level === 'error' });
+    if (!beforeFindings.has(findingKey(finding)))
+      changes.push({ kind: 'new_lint', what: findingKey(finding), before: '—', after: `${finding.level}: ${finding.detail}`, regression: finding.level === 'error' });
   }
   const afterKeys = new Set(afterFindings.map(findingKey));
   for (const key of beforeFindings) if (!afterKeys.has(key)) changes.push({ kind: 'fixed_lint', what: key, before: 'finding', after: 'fixed', regression: false });

@@ -23,20 +23,24 @@ const proofSchema = z.union([
 ]);
 export type ProofSpec = z.output<typeof proofSchema>;
 
-const dutySchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'duty ids are lower-case identifiers'),
-  duty: z.string().min(3),
-  regulation: z.string().default(''),
-  mechanism: z.string().min(3),
-  provedBy: z.array(proofSchema).min(1, 'every duty names at least one check that proves it'),
-}).strict();
+const dutySchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'duty ids are lower-case identifiers'),
+    duty: z.string().min(3),
+    regulation: z.string().default(''),
+    mechanism: z.string().min(3),
+    provedBy: z.array(proofSchema).min(1, 'every duty names at least one check that proves it'),
+  })
+  .strict();
 
-export const complianceMapSchema = z.object({
-  $schema: z.string().optional(),
-  version: z.literal(1),
-  description: z.string().optional(),
-  duties: z.array(dutySchema),
-}).strict();
+export const complianceMapSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    description: z.string().optional(),
+    duties: z.array(dutySchema),
+  })
+  .strict();
 export type ComplianceMap = z.output<typeof complianceMapSchema>;
 
 export interface LoadComplianceOptions {
@@ -71,7 +75,8 @@ export function loadComplianceMap(file: string, options: LoadComplianceOptions):
     seen.add(duty.id);
     for (const proof of duty.provedBy) {
       if ('pgtap' in proof && !existsSync(resolve(options.root, proof.pgtap))) problems.push(`duty ${duty.id}: pgTAP file ${proof.pgtap} does not exist`);
-      if ('bench' in proof && options.queryIds && !options.queryIds.includes(proof.bench)) problems.push(`duty ${duty.id}: query ${proof.bench} is not in the catalogue (known: ${options.queryIds.join(', ')})`);
+      if ('bench' in proof && options.queryIds && !options.queryIds.includes(proof.bench))
+        problems.push(`duty ${duty.id}: query ${proof.bench} is not in the catalogue (known: ${options.queryIds.join(', ')})`);
     }
   }
   if (problems.length > 0) throw new SchemaproofError({ code: 'compliance_map_invalid', file, problems });
@@ -114,7 +119,11 @@ function judge(proof: ProofSpec, inputs: ComplianceInputs): Judged {
     const check = `RLS property ${proof.property}`;
     if (!inputs.rls) return { proof: { check, status: 'skipped', detail: 'the rls gate did not run' }, problem: null };
     const property = inputs.rls.properties.find((entry) => entry.name === proof.property);
-    if (!property) return { proof: { check, status: 'error', detail: 'no property of this name' }, problem: `RLS property ${proof.property} does not exist (this run had: ${inputs.rls.properties.map((entry) => entry.name).join(', ')})` };
+    if (!property)
+      return {
+        proof: { check, status: 'error', detail: 'no property of this name' },
+        problem: `RLS property ${proof.property} does not exist (this run had: ${inputs.rls.properties.map((entry) => entry.name).join(', ')})`,
+      };
     return { proof: { check, status: property.status, detail: `${property.runs} worlds` }, problem: null };
   }
   if ('bench' in proof) {

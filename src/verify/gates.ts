@@ -114,7 +114,9 @@ export function summarisePgtap(context: GateContext, result: PgtapRunResult, gat
   const totals = result.totals;
   return {
     status: statusOf(result.ok),
-    summary: noFiles ?? `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
+    summary:
+      noFiles ??
+      `${totals.passedFiles}/${totals.files} files passed, ${totals.passedAssertions}/${totals.assertions} assertions, ${context.settings.pgtap.isolation === 'shared' && gate === 'pgtap' ? 'all files in order on one database (as pg_prove)' : `each file in its own database (${result.jobs} at a time)`}`,
     failures,
   };
 }
@@ -163,7 +165,7 @@ function rlsFailures(result: RlsResult): Failure[] {
     const violation = property.counterexample?.violation ?? null;
     failures.push({
       gate: 'rls',
-      what: `property ${property.name}: ${violation ? violation.problem : property.error ?? 'failed'}${violation ? ` (expected ${violation.expected}, observed ${violation.observed}; SQL: ${violation.sql})` : ''}`,
+      what: `property ${property.name}: ${violation ? violation.problem : (property.error ?? 'failed')}${violation ? ` (expected ${violation.expected}, observed ${violation.observed}; SQL: ${violation.sql})` : ''}`,
       where: violation ? `${violation.relation} · ${violation.actorKind} · ${violation.operation}` : property.name,
       replay: property.replay ?? `schemaproof rls --property ${property.name} --seed ${property.seed}`,
     });
@@ -185,7 +187,7 @@ export const rlsGate: GateRunner = async (context) => {
       status: property.passed ? 'pass' : 'fail',
       seed: property.seed,
       counterexample: property.counterexample?.rendered ?? property.error ?? null,
-      replay: property.passed ? null : property.replay ?? null,
+      replay: property.passed ? null : (property.replay ?? null),
     })),
     cases: result.cases,
     casesPerSecond: result.casesPerSecond,
@@ -227,15 +229,31 @@ export const mutationGate: GateRunner = async (context) => {
     seed: result.seed,
     mutants: result.mutants.map((mutant) => ({
       name: mutant.name,
-      description: mutant.equivalent ? `${mutant.description} (equivalent: ${mutant.equivalent})` : mutant.applyError ? `${mutant.description} (not applicable: ${mutant.applyError})` : mutant.error ? `${mutant.description} (ERROR, could not be tested: ${mutant.error})` : mutant.description,
+      description: mutant.equivalent
+        ? `${mutant.description} (equivalent: ${mutant.equivalent})`
+        : mutant.applyError
+          ? `${mutant.description} (not applicable: ${mutant.applyError})`
+          : mutant.error
+            ? `${mutant.description} (ERROR, could not be tested: ${mutant.error})`
+            : mutant.description,
       caughtBy: mutant.status === 'equivalent' ? 'equivalent (not counted)' : mutant.status === 'not_applicable' ? 'not applicable (not counted)' : mutant.caughtBy,
       status: mutant.status === 'equivalent' || mutant.status === 'not_applicable' ? 'skipped' : mutant.status === 'caught' ? 'pass' : 'fail',
     })),
   };
   const failing = result.mutants.filter((mutant) => mutant.status === 'survived' || mutant.status === 'error');
   const failures: Failure[] = [
-    ...result.baselineFailures.map((property) => ({ gate: 'mutation' as const, what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`, where: property, replay: 'schemaproof rls' })),
-    ...failing.map((mutant) => ({ gate: 'mutation' as const, what: mutant.status === 'error' ? `mutant could not be tested: ${mutant.description} (${mutant.error})` : `mutant survived: ${mutant.description}`, where: mutant.source, replay: `schemaproof rls mutate --only ${mutant.name}` })),
+    ...result.baselineFailures.map((property) => ({
+      gate: 'mutation' as const,
+      what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`,
+      where: property,
+      replay: 'schemaproof rls',
+    })),
+    ...failing.map((mutant) => ({
+      gate: 'mutation' as const,
+      what: mutant.status === 'error' ? `mutant could not be tested: ${mutant.description} (${mutant.error})` : `mutant survived: ${mutant.description}`,
+      where: mutant.source,
+      replay: `schemaproof rls mutate --only ${mutant.name}`,
+    })),
   ];
   return {
     status: statusOf(failures.length === 0),
@@ -253,17 +271,31 @@ function timingGates(gates: BenchGates): { enabled: boolean; reason: string | nu
 export const plansGate: GateRunner = async (context) => {
   const { settings, workspace } = context;
   if (!settings.bench.enabled) return { status: 'skipped', summary: 'disabled in config (bench.enabled: false)', failures: [] };
-  if (!existsSync(settings.queryCatalogue)) return { status: 'skipped', summary: `no query catalogue at ${settings.queryCatalogue}: nothing to benchmark (write one to gate plans and timings)`, failures: [] };
-  const report = await runBench({ settings, workspace, ...(context.benchData ? { data: context.benchData } : {}), baselineFile: null, uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000), onProgress: (message) => context.progress(`plans: ${message.trim()}`) });
+  if (!existsSync(settings.queryCatalogue))
+    return { status: 'skipped', summary: `no query catalogue at ${settings.queryCatalogue}: nothing to benchmark (write one to gate plans and timings)`, failures: [] };
+  const report = await runBench({
+    settings,
+    workspace,
+    ...(context.benchData ? { data: context.benchData } : {}),
+    baselineFile: null,
+    uuidRows: settings.bench.uuidRows ?? (settings.bench.scale === 'small' ? 20_000 : 200_000),
+    onProgress: (message) => context.progress(`plans: ${message.trim()}`),
+  });
   const notes: string[] = [];
   if (report.generation) notes.push(report.generation.description);
-  if (report.fecLoad) notes.push(`Real FEC files: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined with a reason.`);
+  if (report.fecLoad)
+    notes.push(
+      `Real FEC files: ${report.fecLoad.inputRows} rows in ${report.fecLoad.durationMs} ms (${report.fecLoad.rowsPerSecond} rows/s), ${report.fecLoad.rejectedCount} quarantined with a reason.`,
+    );
   if (!report.functionCallsCounted) notes.push('Function calls were not counted (this role may not set track_functions); per-row calls in plan filters still are.');
   const unstable = report.queries.filter((query) => !query.workStable).map((query) => query.id);
-  if (unstable.length > 0) notes.push(`Work varied between measurement rounds for ${unstable.join(', ')} (plans cached inside functions); the least is kept, and every run measures the same rounds in the same order.`);
+  if (unstable.length > 0)
+    notes.push(`Work varied between measurement rounds for ${unstable.join(', ')} (plans cached inside functions); the least is kept, and every run measures the same rounds in the same order.`);
   if (report.uuidComparison) {
     const uuid = report.uuidComparison;
-    notes.push(`UUID v7 vs v4 primary keys, ${uuid.rows} rows each: PK index ${(uuid.v7.pkIndexBytes / 1048576).toFixed(1)} MiB vs ${(uuid.v4.pkIndexBytes / 1048576).toFixed(1)} MiB (v4/v7 = ${uuid.indexSizeRatio.toFixed(2)}×); insert ${uuid.v7.rowsPerSecond} vs ${uuid.v4.rowsPerSecond} rows/s (v7/v4 = ${uuid.insertRateRatio.toFixed(2)}×), of which id generation alone ${uuid.v7.generateOnlyMs} vs ${uuid.v4.generateOnlyMs} ms.`);
+    notes.push(
+      `UUID v7 vs v4 primary keys, ${uuid.rows} rows each: PK index ${(uuid.v7.pkIndexBytes / 1048576).toFixed(1)} MiB vs ${(uuid.v4.pkIndexBytes / 1048576).toFixed(1)} MiB (v4/v7 = ${uuid.indexSizeRatio.toFixed(2)}×); insert ${uuid.v7.rowsPerSecond} vs ${uuid.v4.rowsPerSecond} rows/s (v7/v4 = ${uuid.insertRateRatio.toFixed(2)}×), of which id generation alone ${uuid.v7.generateOnlyMs} vs ${uuid.v4.generateOnlyMs} ms.`,
+    );
   }
   const catalogue = relative(settings.root, settings.queryCatalogue) || settings.queryCatalogue;
   context.sections.plans = {
@@ -299,7 +331,12 @@ export const plansGate: GateRunner = async (context) => {
   return {
     status: statusOf(report.passed),
     summary: `${indexBacked}/${report.queries.length} queries index-backed, ${report.queries.length - failing.length}/${report.queries.length} within every gate at scale ${settings.bench.scale} (gated on plan shape and work; wall times ${report.gates.timingsGate ? 'gated too' : 'reported only'})`,
-    failures: failing.map((query) => ({ gate: 'plans' as const, what: `query ${query.id} (${query.title}, as ${query.actor}): ${query.failures.join('; ')}`, where: `${catalogue} query ${query.id}`, replay: `schemaproof bench --scale ${settings.bench.scale} --query ${query.id}` })),
+    failures: failing.map((query) => ({
+      gate: 'plans' as const,
+      what: `query ${query.id} (${query.title}, as ${query.actor}): ${query.failures.join('; ')}`,
+      where: `${catalogue} query ${query.id}`,
+      replay: `schemaproof bench --scale ${settings.bench.scale} --query ${query.id}`,
+    })),
   };
 };
 

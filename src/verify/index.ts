@@ -115,7 +115,15 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     workspace = await openProjectWorkspace(settings, options.databaseUrl ?? settings.databaseUrl, { installShim: options.installShim === true });
     for (const line of workspace.shim.created) if (options.installShim) progress(`migrations: --install-shim created ${line}`);
     const migration = workspace.migration;
-    record('migrations', { status: 'pass', summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`, failures: [] }, performance.now() - migrateStarted);
+    record(
+      'migrations',
+      {
+        status: 'pass',
+        summary: `${migration.applied.length} migration(s) and ${migration.policies.length} policy file(s) applied in one transaction in ${migration.durationMs.toFixed(0)} ms; policies re-applied idempotently`,
+        failures: [],
+      },
+      performance.now() - migrateStarted,
+    );
   } catch (error) {
     fatal = diskFullCause(error) ?? error;
     record('migrations', errorOutcome('migrations', fatal), performance.now() - migrateStarted);
@@ -227,7 +235,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     const previous = readBaseline(baselineFile);
     const changes = compareReports(previous, report, settings.bench.gates);
     const regressions = changes.filter((change) => change.regression);
-    const failures: Failure[] = regressions.map((change) => ({ gate: change.kind === 'new_lint' ? 'lint' : change.kind === 'new_access' ? 'rls' : 'plans', what: `${change.kind.replace('_', ' ')}: ${change.what} (${change.before} → ${change.after})`, where: baselineFile, replay: `schemaproof verify --baseline ${baselineFile}` }));
+    const failures: Failure[] = regressions.map((change) => ({
+      gate: change.kind === 'new_lint' ? 'lint' : change.kind === 'new_access' ? 'rls' : 'plans',
+      what: `${change.kind.replace('_', ' ')}: ${change.what} (${change.before} → ${change.after})`,
+      where: baselineFile,
+      replay: `schemaproof verify --baseline ${baselineFile}`,
+    }));
     report = {
       ...report,
       baseline: { file: baselineFile, changes },
@@ -265,9 +278,10 @@ function complianceSection(settings: Settings, map: ComplianceMap | null, inputs
     return { source: null, note: `This project has no compliance map (${source}, config key complianceMap), so the report makes no compliance claim.`, duties: [], problems: [] };
   }
   const evaluated = evaluateCompliance(map, inputs);
-  const note = map.duties.length === 0
-    ? `The compliance map ${source} lists no duties.`
-    : `${map.duties.length} duties from ${source}, each with the checks of this run that prove it: proved only when every check it names ran and passed.`;
+  const note =
+    map.duties.length === 0
+      ? `The compliance map ${source} lists no duties.`
+      : `${map.duties.length} duties from ${source}, each with the checks of this run that prove it: proved only when every check it names ran and passed.`;
   return { source, note, duties: evaluated.duties, problems: evaluated.problems };
 }
 
@@ -293,7 +307,12 @@ async function runRestoreGate(context: GateContext): Promise<GateOutcome> {
     await drill.restored.drop();
   }
   const failures: Failure[] = [
-    ...drill.differences.map((difference) => ({ gate: 'restore' as const, what: `${difference.aspect} changed after pg_dump/pg_restore: ${difference.before} → ${difference.after}`, where: difference.object, replay: 'schemaproof verify' })),
+    ...drill.differences.map((difference) => ({
+      gate: 'restore' as const,
+      what: `${difference.aspect} changed after pg_dump/pg_restore: ${difference.before} → ${difference.after}`,
+      where: difference.object,
+      replay: 'schemaproof verify',
+    })),
     ...followUps,
   ];
   const summary = `dump ${(drill.dumpBytes / 1024).toFixed(0)} KiB in ${drill.dumpMs.toFixed(0)} ms, restore ${drill.restoreMs.toFixed(0)} ms; ${drill.relationsCompared} relations and ${drill.functionsCompared} functions compared, ${drill.differences.length} difference(s)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;

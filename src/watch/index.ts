@@ -90,7 +90,10 @@ export function watchProject(
     const batch: ChangeBatch = {
       schema: entries.some(([, kind]) => kind === 'schema'),
       spec: entries.some(([, kind]) => kind === 'spec'),
-      pgtap: entries.filter(([, kind]) => kind === 'pgtap').map(([file]) => file).sort(),
+      pgtap: entries
+        .filter(([, kind]) => kind === 'pgtap')
+        .map(([file]) => file)
+        .sort(),
       changed: entries.map(([file]) => relative(project.root, file) || file).sort(),
     };
     running = options

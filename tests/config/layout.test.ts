@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 describe('layout and preset', () => {
-  it('without a supabase/ folder: this project\'s layout and lint rules', () => {
+  it("without a supabase/ folder: this project's layout and lint rules", () => {
     const settings = resolveSettings({}, root, null);
     expect(settings.preset).toBe('schemaproof');
     expect(settings.sqlDir).toBe(join(root, 'sql'));
@@ -32,7 +32,7 @@ describe('layout and preset', () => {
     expect(settings.lint.severities).toEqual({});
   });
 
-  it('with supabase/config.toml: the CLI\'s folders, naming, pg_prove isolation, seed and the platform\'s lint levels', () => {
+  it("with supabase/config.toml: the CLI's folders, naming, pg_prove isolation, seed and the platform's lint levels", () => {
     write('supabase/config.toml', '[db.seed]\nenabled = true\nsql_paths = ["./seed.sql"]\n');
     write('supabase/seed.sql', 'select 1;');
     const settings = resolveSettings({}, root, null);
@@ -53,7 +53,7 @@ describe('layout and preset', () => {
     expect(resolveSettings({}, root, null).seed.enabled).toBe(false);
   });
 
-  it('explicit config wins over the preset, and sqlDir outside supabase/ keeps this project\'s preset', () => {
+  it("explicit config wins over the preset, and sqlDir outside supabase/ keeps this project's preset", () => {
     write('supabase/config.toml', '');
     const explicit = resolveSettings({ preset: 'supabase', lint: { severities: { rls_not_forced: 'error' } }, pgtap: { isolation: 'file' } }, root, null);
     expect(explicit.lint.severities.rls_not_forced).toBe('error');

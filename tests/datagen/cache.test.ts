@@ -50,26 +50,41 @@ function inputsOf(root: string, fecDir: string | null, change: { scale?: Scale; 
  * while the unchanged inputs still find it.
  */
 const changes: readonly [string, (project: { root: string; fecDir: string }) => CacheInputs][] = [
-  ['an edited migration', ({ root, fecDir }) => {
-    appendFileSync(join(root, 'sql/00001-shop.sql'), '\n-- an edited migration\n');
-    return inputsOf(root, fecDir);
-  }],
-  ['an added migration', ({ root, fecDir }) => {
-    writeFileSync(join(root, 'sql/00002-more.sql'), 'create table shop.more (id int primary key);\n');
-    return inputsOf(root, fecDir);
-  }],
-  ['an edited policy', ({ root, fecDir }) => {
-    appendFileSync(join(root, 'policies/shop.sql'), '\n-- an edited policy\n');
-    return inputsOf(root, fecDir);
-  }],
-  ['the recipe', ({ root, fecDir }) => {
-    appendFileSync(join(root, 'recipe.json'), '\n');
-    return inputsOf(root, fecDir);
-  }],
-  ['a FEC file', ({ root, fecDir }) => {
-    appendFileSync(join(fecDir, 'cm20.txt'), 'C00000002|ANOTHER\n');
-    return inputsOf(root, fecDir);
-  }],
+  [
+    'an edited migration',
+    ({ root, fecDir }) => {
+      appendFileSync(join(root, 'sql/00001-shop.sql'), '\n-- an edited migration\n');
+      return inputsOf(root, fecDir);
+    },
+  ],
+  [
+    'an added migration',
+    ({ root, fecDir }) => {
+      writeFileSync(join(root, 'sql/00002-more.sql'), 'create table shop.more (id int primary key);\n');
+      return inputsOf(root, fecDir);
+    },
+  ],
+  [
+    'an edited policy',
+    ({ root, fecDir }) => {
+      appendFileSync(join(root, 'policies/shop.sql'), '\n-- an edited policy\n');
+      return inputsOf(root, fecDir);
+    },
+  ],
+  [
+    'the recipe',
+    ({ root, fecDir }) => {
+      appendFileSync(join(root, 'recipe.json'), '\n');
+      return inputsOf(root, fecDir);
+    },
+  ],
+  [
+    'a FEC file',
+    ({ root, fecDir }) => {
+      appendFileSync(join(fecDir, 'cm20.txt'), 'C00000002|ANOTHER\n');
+      return inputsOf(root, fecDir);
+    },
+  ],
   ['no FEC files', ({ root }) => inputsOf(root, null)],
   ['the scale', ({ root, fecDir }) => inputsOf(root, fecDir, { scale: 'medium' })],
   ['the seed', ({ root, fecDir }) => inputsOf(root, fecDir, { seed: 2 })],
@@ -98,7 +113,7 @@ describe('cache key', () => {
   }
 
   it('does not depend on the order of keys', () => {
-    const inputs = inputsOf(...Object.values(projectCopy()) as [string, string]);
+    const inputs = inputsOf(...(Object.values(projectCopy()) as [string, string]));
     const reversed = Object.fromEntries(Object.entries(inputs).reverse()) as unknown as CacheInputs;
     expect(cacheKey(reversed)).toBe(cacheKey(inputs));
   });
@@ -130,7 +145,7 @@ function fakeDataDir(relationBytes = 64 * 1024): string {
 }
 
 describe('cache entries', () => {
-  const inputs = inputsOf(...Object.values(projectCopy()) as [string, string]);
+  const inputs = inputsOf(...(Object.values(projectCopy()) as [string, string]));
 
   it('stores a data directory with only the checkpoint WAL segment, privately, and finds it again', async () => {
     const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
@@ -183,7 +198,11 @@ describe('cache entries', () => {
     utimesSync(join(cacheDir, 'second/entry.json'), now - 100, now - 100);
     const third = await storeEntry({ cacheDir, key: 'third', inputs, dataDir: data, walSegment: '000000010000000000000003', maxBytes, payload: {} });
     expect(third.evicted.map((dir) => dir.split('/').pop())).toEqual(['first']);
-    expect(listEntries(cacheDir).map((entry) => entry.dir.split('/').pop()).sort()).toEqual(['second', 'third']);
+    expect(
+      listEntries(cacheDir)
+        .map((entry) => entry.dir.split('/').pop())
+        .sort(),
+    ).toEqual(['second', 'third']);
   });
 
   it('does not trust an entry another user could have written', async () => {

@@ -70,16 +70,18 @@ describe('parseRecipe', () => {
         },
       },
     });
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^steps\."app\.users"\.columns\.id: a v7 uuid needs "time"/),
-      expect.stringMatching(/^steps\."app\.users"\.columns\.age\.int: /),
-      expect.stringMatching(/^steps\."app\.users"\.columns\.score\.skew: /),
-      expect.stringMatching(/^steps\."app\.users"\.columns\.kind\.weights: 2 weights for 3 choices/),
-      expect.stringMatching(/^steps\."app\.users"\.columns\.nick: unknown value kind/),
-      expect.stringMatching(/^steps\."app\.posts"\.columns\.author_id\.ref: no parent aliased "writer"/),
-      expect.stringMatching(/^steps\."app\.posts"\.columns\.body: \{unknown_value\}: no value named "unknown_value"/),
-      expect.stringMatching(/^steps\."app\.posts"\.columns\.body: \{param:missing\}: no parameter named "missing"/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^steps\."app\.users"\.columns\.id: a v7 uuid needs "time"/),
+        expect.stringMatching(/^steps\."app\.users"\.columns\.age\.int: /),
+        expect.stringMatching(/^steps\."app\.users"\.columns\.score\.skew: /),
+        expect.stringMatching(/^steps\."app\.users"\.columns\.kind\.weights: 2 weights for 3 choices/),
+        expect.stringMatching(/^steps\."app\.users"\.columns\.nick: unknown value kind/),
+        expect.stringMatching(/^steps\."app\.posts"\.columns\.author_id\.ref: no parent aliased "writer"/),
+        expect.stringMatching(/^steps\."app\.posts"\.columns\.body: \{unknown_value\}: no value named "unknown_value"/),
+        expect.stringMatching(/^steps\."app\.posts"\.columns\.body: \{param:missing\}: no parameter named "missing"/),
+      ]),
+    );
     expect(problems).toHaveLength(8);
   });
 
@@ -96,11 +98,13 @@ describe('parseRecipe', () => {
         second: { rows: 5, columns: { y: { int: [0, 9] } } },
       },
     });
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^steps\.first\.parents\.next\.step: no earlier step named "second"/),
-      expect.stringMatching(/^steps\.first: values depend on each other in a cycle: (a -> b -> a|b -> a -> b)/),
-      expect.stringMatching(/^steps\.first\.columns\.n\.count: second must pick exactly one parent from this step/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^steps\.first\.parents\.next\.step: no earlier step named "second"/),
+        expect.stringMatching(/^steps\.first: values depend on each other in a cycle: (a -> b -> a|b -> a -> b)/),
+        expect.stringMatching(/^steps\.first\.columns\.n\.count: second must pick exactly one parent from this step/),
+      ]),
+    );
   });
 
   it('needs rows, except for a fan-out counted by a parent value; {k} only in a fan-out', () => {
@@ -110,17 +114,17 @@ describe('parseRecipe', () => {
         orders: { columns: { id: { sql: '{k}' } } },
       },
     });
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^steps\.orders\.rows: rows are required/),
-      expect.stringMatching(/^steps\.orders\.columns\.id: \{k\}/),
-    ]));
-    const fanOut = parseRecipe({
-      version: 1,
-      steps: {
-        orders: { rows: 10, let: { lines: { int: [1, 3] } }, columns: { id: { sql: '{i}' } } },
-        lines: { parents: { order: { table: 'orders' } }, each: { parent: 'order', count: 'lines' }, columns: { order_id: { ref: 'order.id' }, n: { sql: '{k}' } } },
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^steps\.orders\.rows: rows are required/), expect.stringMatching(/^steps\.orders\.columns\.id: \{k\}/)]));
+    const fanOut = parseRecipe(
+      {
+        version: 1,
+        steps: {
+          orders: { rows: 10, let: { lines: { int: [1, 3] } }, columns: { id: { sql: '{i}' } } },
+          lines: { parents: { order: { table: 'orders' } }, each: { parent: 'order', count: 'lines' }, columns: { order_id: { ref: 'order.id' }, n: { sql: '{k}' } } },
+        },
       },
-    }, file);
+      file,
+    );
     const lines = fanOut.steps[1];
     expect(lines?.kind === 'table' && lines.rows).toBe(null);
   });
@@ -133,11 +137,13 @@ describe('parseRecipe', () => {
         s: { sql: 'select {i}, {rows}, {rows:t}, {seed}, {anchor}' },
       },
     });
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^steps\.t\.load\.then: "then" re-derives what skipped triggers maintain/),
-      expect.stringMatching(/^steps\.s\.sql: \{i\}: only a table step's values/),
-      expect.stringMatching(/^steps\.s\.sql: \{rows\}: a SQL step has no rows of its own/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^steps\.t\.load\.then: "then" re-derives what skipped triggers maintain/),
+        expect.stringMatching(/^steps\.s\.sql: \{i\}: only a table step's values/),
+        expect.stringMatching(/^steps\.s\.sql: \{rows\}: a SQL step has no rows of its own/),
+      ]),
+    );
     expect(problems).toHaveLength(3);
   });
 

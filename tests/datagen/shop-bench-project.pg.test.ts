@@ -51,7 +51,11 @@ describe('the shop-bench fixture benches and verifies with no harness change', (
   }, 600_000);
 
   afterAll(() => {
-    for (const [name, value] of [['SCHEMAPROOF_CACHE_DIR', saved.cache], ['XDG_CACHE_HOME', saved.xdg], ['DATABASE_URL', saved.url]] as const) {
+    for (const [name, value] of [
+      ['SCHEMAPROOF_CACHE_DIR', saved.cache],
+      ['XDG_CACHE_HOME', saved.xdg],
+      ['DATABASE_URL', saved.url],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -81,7 +85,7 @@ describe('the shop-bench fixture benches and verifies with no harness change', (
     expect(verified.report.plans?.queries.map((query) => query.id)).toEqual(['s1', 's2', 's3']);
   });
 
-  it('verify passes every gate it ran, with the fixture\'s own pgTAP file', () => {
+  it("verify passes every gate it ran, with the fixture's own pgTAP file", () => {
     const status = Object.fromEntries(verified.report.gates.map((gate) => [gate.id, gate.status]));
     expect(status).toMatchObject({ migrations: 'pass', pgtap: 'pass', plans: 'pass', rls: 'skipped', mutation: 'skipped' });
     expect(verified.report.gates.flatMap((gate) => gate.failures)).toEqual([]);
@@ -93,13 +97,16 @@ describe('the shop-bench fixture benches and verifies with no harness change', (
     const project = mkdtempSync(join(tmpdir(), 'sp-shop-no-recipe-'));
     try {
       for (const entry of ['sql', 'policies', 'catalogue.json']) cpSync(join(fixture, entry), join(project, entry), { recursive: true });
-      writeFileSync(join(project, 'sql/00002-seed.sql'), [
-        "insert into shop.customers (id, email, tier, signed_up_at) values ('aaaaaaaa-0000-4000-8000-000000000001', 'a@shop.test', 'pro', now());",
-        "insert into shop.orders (id, customer_id, placed_at, total, status) values (1, 'aaaaaaaa-0000-4000-8000-000000000001', now(), 10, 'paid');",
-        "insert into shop.order_items (order_id, line, sku, quantity) values (1, 1, 'SKU-1', 1);",
-        'insert into shop.reviews (order_id, stars, written_at) values (1, 4, now());',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        join(project, 'sql/00002-seed.sql'),
+        [
+          "insert into shop.customers (id, email, tier, signed_up_at) values ('aaaaaaaa-0000-4000-8000-000000000001', 'a@shop.test', 'pro', now());",
+          "insert into shop.orders (id, customer_id, placed_at, total, status) values (1, 'aaaaaaaa-0000-4000-8000-000000000001', now(), 10, 'paid');",
+          "insert into shop.order_items (order_id, line, sku, quantity) values (1, 1, 'SKU-1', 1);",
+          'insert into shop.reviews (order_id, stars, written_at) values (1, 4, now());',
+          '',
+        ].join('\n'),
+      );
       const bare = resolveSettings({ queryCatalogue: 'catalogue.json' }, project, null);
       expect(existsSync(bare.dataRecipe)).toBe(false);
       const report = await runBench({ settings: bare, runs: 2 });

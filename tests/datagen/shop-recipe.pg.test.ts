@@ -49,7 +49,7 @@ describe('the recipe engine on the shop fixture', () => {
   const progress: string[] = [];
 
   beforeAll(async () => {
-    [first, same, other, rowByRow] = await Promise.all(['shop_a', 'shop_b', 'shop_c', 'shop_d'].map(shopDatabase)) as [FreshDatabase, FreshDatabase, FreshDatabase, FreshDatabase];
+    [first, same, other, rowByRow] = (await Promise.all(['shop_a', 'shop_b', 'shop_c', 'shop_d'].map(shopDatabase))) as [FreshDatabase, FreshDatabase, FreshDatabase, FreshDatabase];
     run = await generateData(first.db, { recipe, scale: 'small', seed: 5, anchor, onProgress: (event) => progress.push(event.step) });
     await generateData(same.db, { recipe, scale: 'small', seed: 5, anchor });
     await generateData(other.db, { recipe, scale: 'small', seed: 6, anchor });
@@ -81,7 +81,17 @@ describe('the recipe engine on the shop fixture', () => {
              (select max(n) from visits)::int as most_visits, (select percentile_disc(0.5) within group (order by n) from visits)::int as median_visits,
              (select max(n) from orders)::int as most_orders, (select percentile_disc(0.5) within group (order by n) from orders)::int as median_orders,
              (select count(*) from shop.orders o where o.review_count <> (select count(*) from shop.reviews r where r.order_id = o.id))::int as wrong_review_counts`);
-    const result = rows[0] as { exact_orders: number; fewest_items: number; most_items: number; customers_without_visits: number; most_visits: number; median_visits: number; most_orders: number; median_orders: number; wrong_review_counts: number };
+    const result = rows[0] as {
+      exact_orders: number;
+      fewest_items: number;
+      most_items: number;
+      customers_without_visits: number;
+      most_visits: number;
+      median_visits: number;
+      most_orders: number;
+      median_orders: number;
+      wrong_review_counts: number;
+    };
     expect(result.exact_orders).toBe(300);
     expect(result.fewest_items).toBe(1);
     expect(result.most_items).toBeLessThanOrEqual(4);
@@ -105,7 +115,7 @@ describe('the recipe engine on the shop fixture', () => {
     const rows = await first.db.query(sql`
       select obj_description('shop.orders_customer_id_placed_at_idx'::regclass, 'pg_class') as comment,
              (select count(*) from pg_namespace where nspname = 'schemaproof_recipe')::int as scratch`);
-    expect(rows[0]).toEqual({ comment: 'A customer\'s orders, newest first.', scratch: 0 });
+    expect(rows[0]).toEqual({ comment: "A customer's orders, newest first.", scratch: 0 });
   });
 });
 
@@ -131,35 +141,43 @@ describe('recipe problems found in the database', () => {
   };
 
   it('names an unknown table, column and enum type by key, and writes nothing', async () => {
-    const problems = await problemsOf(variant((steps) => {
-      const customers = steps['shop.customers'] as { columns: Record<string, unknown> };
-      customers.columns.colour = { const: 'red' };
-      customers.columns.tier = { choice: { enum: 'shop.tiers' } };
-      (steps['shop.reviews'] as { parents: Record<string, Record<string, unknown>> }).parents.order = { table: 'shop.orders', orderBy: ['placed'] };
-      steps['shop.nope'] = { rows: 1, columns: { a: { const: 1 } } };
-    }));
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^steps\."shop\.customers"\.columns\.colour: shop\.customers has no column "colour"/),
-      expect.stringMatching(/^steps\."shop\.customers"\.columns\.tier\.choice\.enum: unknown enum type "shop\.tiers"/),
-      expect.stringMatching(/^steps\."shop\.nope"\.table: unknown table "shop\.nope"/),
-      expect.stringMatching(/^steps\."shop\.reviews"\.parents\.order\.orderBy: shop\.orders has no column "placed"/),
-    ]));
+    const problems = await problemsOf(
+      variant((steps) => {
+        const customers = steps['shop.customers'] as { columns: Record<string, unknown> };
+        customers.columns.colour = { const: 'red' };
+        customers.columns.tier = { choice: { enum: 'shop.tiers' } };
+        (steps['shop.reviews'] as { parents: Record<string, Record<string, unknown>> }).parents.order = { table: 'shop.orders', orderBy: ['placed'] };
+        steps['shop.nope'] = { rows: 1, columns: { a: { const: 1 } } };
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^steps\."shop\.customers"\.columns\.colour: shop\.customers has no column "colour"/),
+        expect.stringMatching(/^steps\."shop\.customers"\.columns\.tier\.choice\.enum: unknown enum type "shop\.tiers"/),
+        expect.stringMatching(/^steps\."shop\.nope"\.table: unknown table "shop\.nope"/),
+        expect.stringMatching(/^steps\."shop\.reviews"\.parents\.order\.orderBy: shop\.orders has no column "placed"/),
+      ]),
+    );
     const rows = await database.db.query(sql`select count(*)::int as n from shop.customers`);
     expect(rows[0]?.n).toBe(0);
   });
 
   it('fails when a declared counter disagrees with the re-derivation it must match', async () => {
-    const problems = await problemsOf(variant((steps) => {
-      (steps['shop.orders'] as { columns: Record<string, unknown> }).columns.review_count = { const: 0 };
-    }));
+    const problems = await problemsOf(
+      variant((steps) => {
+        (steps['shop.orders'] as { columns: Record<string, unknown> }).columns.review_count = { const: 0 };
+      }),
+    );
     expect(problems).toEqual([expect.stringMatching(/^steps\."shop\.orders"\.load\.then\[0\]\.expect: expected 0, the statement returned [1-9]/)]);
   });
 
   it('fails when rows loaded with triggers off break a foreign key', async () => {
     await database.db.query(sql`truncate shop.order_items, shop.reviews, shop.visits, shop.orders, shop.customers, shop.settings`);
-    const problems = await problemsOf(variant((steps) => {
-      (steps['shop.reviews'] as { columns: Record<string, unknown> }).columns.order_id = { sql: '{order.id} + 100000' };
-    }));
+    const problems = await problemsOf(
+      variant((steps) => {
+        (steps['shop.reviews'] as { columns: Record<string, unknown> }).columns.order_id = { sql: '{order.id} + 100000' };
+      }),
+    );
     expect(problems).toEqual([expect.stringMatching(/break foreign key reviews_order_id_fkey/)]);
   });
 });

@@ -40,7 +40,7 @@ describe('copyFrom', () => {
     expect(rows.map((row) => row.value)).toEqual(values);
   });
 
-  it('rejects a bad row with the server\'s error code, and the connection stays usable', async () => {
+  it("rejects a bad row with the server's error code, and the connection stays usable", async () => {
     await client.query('begin');
     const failure = await copyFrom(client, 'copy copied from stdin', [Buffer.from('1\tok\n2\ttoo\tmany\n')]).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: '22P04' });

@@ -41,9 +41,22 @@ describe('FEC file formats', () => {
   });
 
   it('the idempotency key depends on content, not order', () => {
-    const a = idempotencyKeyFor([{ kind: 'cn', sha256: 'aa' }, { kind: 'cm', sha256: 'bb' }]);
-    expect(idempotencyKeyFor([{ kind: 'cm', sha256: 'bb' }, { kind: 'cn', sha256: 'aa' }])).toBe(a);
-    expect(idempotencyKeyFor([{ kind: 'cm', sha256: 'bc' }, { kind: 'cn', sha256: 'aa' }])).not.toBe(a);
+    const a = idempotencyKeyFor([
+      { kind: 'cn', sha256: 'aa' },
+      { kind: 'cm', sha256: 'bb' },
+    ]);
+    expect(
+      idempotencyKeyFor([
+        { kind: 'cm', sha256: 'bb' },
+        { kind: 'cn', sha256: 'aa' },
+      ]),
+    ).toBe(a);
+    expect(
+      idempotencyKeyFor([
+        { kind: 'cm', sha256: 'bc' },
+        { kind: 'cn', sha256: 'aa' },
+      ]),
+    ).not.toBe(a);
   });
 
   it('a directory without FEC files is refused', () => {

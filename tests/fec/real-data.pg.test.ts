@@ -66,7 +66,10 @@ describe('loadFec on the real 2020 FEC files (data/fec/2020)', () => {
         .filter((entry) => entry.text.trim() !== '' && !otherwiseRejected.has(entry.line));
       for (const entry of keyed) lastLine.set(entry.key, entry.line);
       const expected = keyed.filter((entry) => lastLine.get(entry.key) !== entry.line).map((entry) => entry.line);
-      const reported = result.rejected.filter((row) => row.file === file && row.kind === 'duplicate').map((row) => row.line).sort((a, b) => a - b);
+      const reported = result.rejected
+        .filter((row) => row.file === file && row.kind === 'duplicate')
+        .map((row) => row.line)
+        .sort((a, b) => a - b);
       expect(expected.length, file).toBeGreaterThan(0);
       expect(reported, file).toEqual(expected);
     }

@@ -14,7 +14,10 @@ function binaries() {
 export async function schemaDump(database: string, options: { readonly excludeSchemas?: readonly string[] } = {}): Promise<string> {
   const exclude = (options.excludeSchemas ?? []).flatMap((schema) => ['--exclude-schema', schema]);
   // a fixed --restrict-key: pg_dump 15.14+ otherwise writes a random one into every dump
-  const { stdout } = await run(binaries().pgDump, ['--schema-only', '--restrict-key', 'schemaproof', ...exclude, database], { env: { ...process.env, ...testServer().clientEnv(database) }, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run(binaries().pgDump, ['--schema-only', '--restrict-key', 'schemaproof', ...exclude, database], {
+    env: { ...process.env, ...testServer().clientEnv(database) },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 

@@ -14,7 +14,10 @@ export interface TinyProject {
 export function tinyProject(options: { readonly migration?: string; readonly pgtap?: Readonly<Record<string, string>> } = {}): TinyProject {
   const dir = mkdtempSync(join(tmpdir(), 'sp-project-'));
   for (const sub of ['sql', 'policies', 'tests/pgtap']) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, 'sql', '00001-base.sql'), `-- the schema under test\ncreate schema if not exists extensions;\ncreate table public.items (id int primary key, note text);\n${options.migration ?? ''}\n`);
+  writeFileSync(
+    join(dir, 'sql', '00001-base.sql'),
+    `-- the schema under test\ncreate schema if not exists extensions;\ncreate table public.items (id int primary key, note text);\n${options.migration ?? ''}\n`,
+  );
   for (const [name, text] of Object.entries(options.pgtap ?? {})) writeFileSync(join(dir, 'tests', 'pgtap', name), text);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -20,9 +20,7 @@ function placeholder(map: Map<string, string>, prefix: string): (token: string) 
 
 /** `keys`: the counterexample's own numbering of generated integer keys (the counter is per process, so only the order within one counterexample means anything). */
 function neutralise(text: string, map: Map<string, string>, counterexample: boolean, keys = new Map<string, string>()): string {
-  let out = text
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, placeholder(map, 'id'))
-    .replace(/\b[0-9a-f]{8}\b/g, placeholder(map, 'short'));
+  let out = text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, placeholder(map, 'id')).replace(/\b[0-9a-f]{8}\b/g, placeholder(map, 'short'));
   if (counterexample) {
     out = out
       .replace(/\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00|Z)?/g, '<time>')

@@ -79,7 +79,10 @@ describe('schemaproof init: a draft spec of what the database does', () => {
   it('--update keeps a reviewed relation byte for byte, adds the new table, and reports one that disappeared', async () => {
     const original = readFileSync(resolve(projectsDir, 'todo/tests/access/access-spec.json'), 'utf8');
     // A relation the database does not have: reported and kept, never dropped silently.
-    const withGone = original.replace('"relations": {', '"relations": {\n    "gone_table": { "kind": "table", "ownerColumn": null, "rules": { "anon": { "select": "none", "insert": "none", "update": "none", "delete": "none" }, "user": { "select": "none", "insert": "none", "update": "none", "delete": "none" }, "service": { "select": "all", "insert": "all", "update": "all", "delete": "all" } } },');
+    const withGone = original.replace(
+      '"relations": {',
+      '"relations": {\n    "gone_table": { "kind": "table", "ownerColumn": null, "rules": { "anon": { "select": "none", "insert": "none", "update": "none", "delete": "none" }, "user": { "select": "none", "insert": "none", "update": "none", "delete": "none" }, "service": { "select": "all", "insert": "all", "update": "all", "delete": "all" } } },',
+    );
     const updated = await draftAccessSpec({ server: testServer(), template: changed.name, existing: { file: 'access-spec.json', text: withGone }, runs: 3, seed: 7 });
     expect(updated.added.map((relation) => relation.name)).toEqual(['notices']);
     expect(updated.disappeared).toEqual(['gone_table']);
@@ -96,13 +99,19 @@ describe('schemaproof init: a draft spec of what the database does', () => {
 
   it('a project whose tables grant the API roles nothing has no API actors: api_roles_missing', async () => {
     const plain = await project.withChange('init_plain_', 'revoke all on all tables in schema public from anon, authenticated;');
-    const failure = await draftAccessSpec({ server: testServer(), template: plain.name, runs: 1, seed: 1 }).then(() => null, (error: unknown) => error);
+    const failure = await draftAccessSpec({ server: testServer(), template: plain.name, runs: 1, seed: 1 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(isSchemaproofError(failure) && failure.code).toBe('api_roles_missing');
   }, 120_000);
 
   it('actors whose roles the database lacks: api_roles_missing', async () => {
     const existing = readFileSync(resolve(projectsDir, 'todo/tests/access/access-spec.json'), 'utf8').replace('"role": "authenticated"', '"role": "app_member"');
-    const failure = await draftAccessSpec({ server: testServer(), template: changed.name, existing: { file: 'access-spec.json', text: existing }, runs: 1, seed: 1 }).then(() => null, (error: unknown) => error);
+    const failure = await draftAccessSpec({ server: testServer(), template: changed.name, existing: { file: 'access-spec.json', text: existing }, runs: 1, seed: 1 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(isSchemaproofError(failure) && failure.code).toBe('api_roles_missing');
   }, 120_000);
 });

@@ -53,7 +53,9 @@ describe('observed outcomes to rules', () => {
   });
 
   it('UPDATE on every row but never to another owner: the owner stays; moves sometimes allowed: the placeholder', () => {
-    expect(updateRuleFor({ own: ['allowed', 'move_to_other: denied'], other: ['allowed', 'move_to_caller: denied'] }, 'user_id', true).rule).toEqual({ where: 'row."user_id" is not distinct from old."user_id"' });
+    expect(updateRuleFor({ own: ['allowed', 'move_to_other: denied'], other: ['allowed', 'move_to_caller: denied'] }, 'user_id', true).rule).toEqual({
+      where: 'row."user_id" is not distinct from old."user_id"',
+    });
     expect(updateRuleFor({ own: ['allowed', 'move_to_other: allowed'], other: ['allowed', 'move_to_caller: allowed'] }, 'user_id', true).rule).toBe('all');
     expect(updateRuleFor({ own: ['allowed', 'move_to_other: allowed'], other: ['allowed', 'move_to_caller: denied'] }, 'user_id', true).rule).toEqual({ where: 'false' });
     expect(updateRuleFor({ own: ['allowed', 'move_to_other: denied'], other: ['zero rows'] }, 'user_id', true).rule).toBe('own');

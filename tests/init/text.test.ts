@@ -28,7 +28,7 @@ describe('the draft as text', () => {
     expect(insertRelations(text, [], { setVersion2: true })).toBe(text);
   });
 
-  it('a new file puts each actor\'s four rules on one line', () => {
+  it("a new file puts each actor's four rules on one line", () => {
     const text = renderJson({ relations: { a: { kind: 'table', rules } } });
     expect(text).toContain('"anon": { "select": "none", "insert": "none", "update": "none", "delete": "none" }');
     expect(JSON.parse(text)).toEqual({ relations: { a: { kind: 'table', rules } } });

@@ -33,7 +33,7 @@ describe('policy_in_migrations', () => {
     expect(findPolicyStatements(script)).toEqual([{ line: 4, column: 1, statement: 'create policy' }]);
   });
 
-  it("scanner: a stray quote in a dollar-quoted constant does not hide what follows", () => {
+  it('scanner: a stray quote in a dollar-quoted constant does not hide what follows', () => {
     const script = "comment on table t is $c$it's$c$;\nalter table t enable row level security;";
     expect(findPolicyStatements(script)).toEqual([{ line: 2, column: 15, statement: 'enable row level security' }]);
   });
@@ -43,7 +43,11 @@ describe('transaction_control_in_migration', () => {
   it('flags what migrate refuses, in migrations and policy files, with file:line:col; not words in comments, strings or bodies', async () => {
     const result = await fileLints('transaction-control/sql', { squawk: false, policiesDir: resolve(fixturesDir, 'transaction-control/policies') });
     const dir = 'tests/lint/fixtures/transaction-control';
-    expect(result.findings.filter((finding) => finding.lint === 'transaction_control_in_migration').map((finding) => [finding.location?.file, finding.location?.line, finding.location?.column, finding.level])).toEqual([
+    expect(
+      result.findings
+        .filter((finding) => finding.lint === 'transaction_control_in_migration')
+        .map((finding) => [finding.location?.file, finding.location?.line, finding.location?.column, finding.level]),
+    ).toEqual([
       [`${dir}/policies/notes.sql`, 2, 1, 'error'],
       [`${dir}/sql/00001-notes.sql`, 4, 1, 'error'],
       [`${dir}/sql/00001-notes.sql`, 5, 1, 'error'],

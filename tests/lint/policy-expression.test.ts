@@ -21,7 +21,7 @@ describe('findUnwrappedCalls (deparsed policy expressions)', () => {
   });
 
   it('FROM inside EXTRACT(... FROM ...) does not make the SELECT a FROM subquery', () => {
-    expect(names('(( SELECT EXTRACT(epoch FROM auth.jwt() ->> \'exp\'::text)) > 0::numeric)')).toEqual([]);
+    expect(names("(( SELECT EXTRACT(epoch FROM auth.jwt() ->> 'exp'::text)) > 0::numeric)")).toEqual([]);
   });
 
   it('ignores names in string literals and other functions with a common prefix', () => {

@@ -18,7 +18,9 @@ import { emptyDatabase, testServer } from '../helpers/pg.ts';
 import { psqlFile, schemaDump } from '../helpers/dump.ts';
 
 const corpusDir = resolve(import.meta.dirname, '../fixtures/sql-corpus');
-const corpus = readdirSync(corpusDir).filter((name) => name.endsWith('.sql')).sort();
+const corpus = readdirSync(corpusDir)
+  .filter((name) => name.endsWith('.sql'))
+  .sort();
 let work: string;
 
 beforeAll(() => {

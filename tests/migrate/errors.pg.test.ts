@@ -46,7 +46,7 @@ describe('error locations in a file sent whole', () => {
   });
 
   it('places an error without a position (a NOT NULL violated by data) at its statement', async () => {
-    write('sql/00001-data.sql', "create table public.t (a int not null);\ninsert into public.t values (1);\n-- the next one fails\ninsert into public.t\n  values (null);\nselect 1;\n");
+    write('sql/00001-data.sql', 'create table public.t (a int not null);\ninsert into public.t values (1);\n-- the next one fails\ninsert into public.t\n  values (null);\nselect 1;\n');
     const detail = await failure();
     expect(detail).toMatchObject({ code: 'sql_error', sqlstate: '23502', position: null, location: { line: 4, column: 1 } });
     if (detail.code === 'sql_error') expect(detail.detail).toContain('Failing row contains');
@@ -61,7 +61,7 @@ describe('error locations in a file sent whole', () => {
 
   it('a policy file error is located the same way', async () => {
     write('sql/00001-t.sql', 'create table public.t (a int);\n');
-    write('policies/t.sql', "alter table public.t enable row level security;\n\ncreate policy p on public.t using (missing_column = 1);\n");
+    write('policies/t.sql', 'alter table public.t enable row level security;\n\ncreate policy p on public.t using (missing_column = 1);\n');
     expect(await failure()).toMatchObject({ code: 'sql_error', phase: 'policy', location: { file: 'policies/t.sql', line: 3 } });
   });
 });

@@ -109,9 +109,15 @@ describe('migrate', () => {
 
   it('re-applies policy files on every run', async () => {
     write('sql/00001-first.sql', 'create table public.first (owner text);');
-    write('policies/first.sql', 'alter table public.first enable row level security;\ndrop policy if exists first_read on public.first;\ncreate policy first_read on public.first for select to public using (owner = current_user);\n');
+    write(
+      'policies/first.sql',
+      'alter table public.first enable row level security;\ndrop policy if exists first_read on public.first;\ncreate policy first_read on public.first for select to public using (owner = current_user);\n',
+    );
     await migrate(target, options());
-    write('policies/first.sql', "alter table public.first enable row level security;\ndrop policy if exists first_read on public.first;\ncreate policy first_read on public.first for select to public using (owner = 'nobody');\n");
+    write(
+      'policies/first.sql',
+      "alter table public.first enable row level security;\ndrop policy if exists first_read on public.first;\ncreate policy first_read on public.first for select to public using (owner = 'nobody');\n",
+    );
     const second = await migrate(target, options());
     expect(second.applied).toEqual([]);
     expect(second.policies).toHaveLength(1);

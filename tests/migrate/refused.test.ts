@@ -12,7 +12,7 @@ describe('findRefusedStatements', () => {
     ['BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE;', 'BEGIN'],
     ['start transaction;', 'START TRANSACTION'],
     ['commit;', 'COMMIT'],
-    ['commit prepared \'x\';', 'COMMIT'],
+    ["commit prepared 'x';", 'COMMIT'],
     ['end;', 'END'],
     ['rollback;', 'ROLLBACK'],
     ['rollback to savepoint s;', 'ROLLBACK'],
@@ -52,24 +52,24 @@ describe('findRefusedStatements', () => {
 
   it('allows what only looks like it: words in strings, comments, bodies, quoted identifiers; other statements', () => {
     const script = [
-      "-- begin; commit;",
-      "/* rollback; /* vacuum; */ create index concurrently i on t (a); */",
+      '-- begin; commit;',
+      '/* rollback; /* vacuum; */ create index concurrently i on t (a); */',
       "select 'commit;', E'\\'; rollback;', $$ begin; commit; end $$, \"commit\";",
-      "create table \"begin\" (\"end\" int);",
-      "create procedure p() language plpgsql as $b$ begin commit; end $b$;",
-      "create function f() returns int language sql begin atomic select 1; end;",
-      "do $$ begin rollback; end $$;",
-      "create index i on t (a);",
-      "reindex (concurrently false) table t;",
-      "analyze t;",
-      "prepare q as select 1;",
+      'create table "begin" ("end" int);',
+      'create procedure p() language plpgsql as $b$ begin commit; end $b$;',
+      'create function f() returns int language sql begin atomic select 1; end;',
+      'do $$ begin rollback; end $$;',
+      'create index i on t (a);',
+      'reindex (concurrently false) table t;',
+      'analyze t;',
+      'prepare q as select 1;',
       "alter database d set work_mem = '1MB';",
       "select '\\i file', $x$ \\set $x$;",
     ].join('\n');
     expect(findRefusedStatements(script)).toEqual([]);
   });
 
-  it('finds nothing in the corpus, this project\'s migrations or its policies', () => {
+  it("finds nothing in the corpus, this project's migrations or its policies", () => {
     const root = resolve(import.meta.dirname, '../..');
     for (const dir of ['tests/fixtures/sql-corpus', 'sql', 'policies']) {
       for (const name of readdirSync(resolve(root, dir)).filter((file) => file.endsWith('.sql'))) {

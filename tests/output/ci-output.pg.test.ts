@@ -20,22 +20,27 @@ function databaseUrl(): string {
 
 function locations(log: SarifLog): string[] {
   return log.runs.flatMap((run) =>
-    run.results.filter((result) => result.suppressions === undefined).map((result) => {
-      const physical = result.locations[0]?.physicalLocation;
-      return `${result.ruleId} ${physical?.artifactLocation.uri}:${physical?.region?.startLine}`;
-    }),
+    run.results
+      .filter((result) => result.suppressions === undefined)
+      .map((result) => {
+        const physical = result.locations[0]?.physicalLocation;
+        return `${result.ruleId} ${physical?.artifactLocation.uri}:${physical?.region?.startLine}`;
+      }),
   );
 }
 
 describe('lint output for CI', () => {
-  it('writes SARIF at the finding\'s line and annotates it under GitHub Actions', async () => {
+  it("writes SARIF at the finding's line and annotates it under GitHub Actions", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-sarif-'));
     try {
       const sarif = join(dir, 'lint.sarif');
-      const result = await runCli(['--config', 'tests/lint/fixtures/cli/schemaproof.config.json', '--database-url', databaseUrl(), 'lint', '--no-squawk', '--reporter', 'sarif', '--output-file', sarif], {
-        cwd: repoRoot,
-        env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: repoRoot },
-      });
+      const result = await runCli(
+        ['--config', 'tests/lint/fixtures/cli/schemaproof.config.json', '--database-url', databaseUrl(), 'lint', '--no-squawk', '--reporter', 'sarif', '--output-file', sarif],
+        {
+          cwd: repoRoot,
+          env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: repoRoot },
+        },
+      );
       expect(result.status).toBe(1);
       const log = JSON.parse(readFileSync(sarif, 'utf8')) as SarifLog;
       expect(log.version).toBe('2.1.0');
@@ -50,10 +55,13 @@ describe('lint output for CI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-sarif-'));
     try {
       const sarif = join(dir, 'lint.sarif');
-      const result = await runCli(['--config', 'tests/lint/fixtures/transaction-control/schemaproof.config.json', '--database-url', databaseUrl(), 'lint', '--reporter', 'sarif', '--output-file', sarif], {
-        cwd: repoRoot,
-        env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: repoRoot },
-      });
+      const result = await runCli(
+        ['--config', 'tests/lint/fixtures/transaction-control/schemaproof.config.json', '--database-url', databaseUrl(), 'lint', '--reporter', 'sarif', '--output-file', sarif],
+        {
+          cwd: repoRoot,
+          env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: repoRoot },
+        },
+      );
       expect(result.status).toBe(5);
       const log = JSON.parse(readFileSync(sarif, 'utf8')) as SarifLog;
       expect(locations(log).filter((entry) => entry.startsWith('migration_statement_refused'))).not.toHaveLength(0);

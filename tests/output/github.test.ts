@@ -43,7 +43,10 @@ describe('GitHub Actions output', () => {
   it('annotates every refused statement of a migration error, and reads file:line places from report failures', () => {
     const location = (line: number) => ({ file: 'sql/00002-b.sql', line, column: 1, excerpt: '' });
     const lines = errorAnnotations(
-      { code: 'migration_statement_refused', statements: [2, 5].map((line) => ({ location: location(line), statement: 'COMMIT', kind: 'transaction_control' as const, why: 'one transaction', remedy: 'remove it' })) },
+      {
+        code: 'migration_statement_refused',
+        statements: [2, 5].map((line) => ({ location: location(line), statement: 'COMMIT', kind: 'transaction_control' as const, why: 'one transaction', remedy: 'remove it' })),
+      },
       '/project',
       '/project',
     );

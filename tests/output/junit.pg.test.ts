@@ -61,7 +61,7 @@ describe('JUnit writer on hostile text', () => {
     expect((await xpathText(xml, '//failure/text()'))[0]).toContain(']]&gt;');
   });
 
-  it('the verification report\'s JUnit is well-formed with a hostile counterexample', async () => {
+  it("the verification report's JUnit is well-formed with a hostile counterexample", async () => {
     const report = sampleReport();
     const [property] = report.rls?.properties ?? [];
     if (!property || !report.rls) throw new Error('sample report has an RLS property');

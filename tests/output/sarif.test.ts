@@ -52,7 +52,7 @@ describe('SARIF output', () => {
     expect(validate({ ...log, version: '2.0.0' })).toBe(false);
   });
 
-  it('points the known policy_in_migrations finding at its file, line and column, with the rule\'s help text', async () => {
+  it("points the known policy_in_migrations finding at its file, line and column, with the rule's help text", async () => {
     const log = await fixtureLog();
     const run = log.runs[0]!;
     const result = run.results.find((entry) => entry.ruleId === 'policy_in_migrations' && entry.locations[0]?.physicalLocation?.region?.startLine === 11);
@@ -102,7 +102,16 @@ describe('SARIF output', () => {
     };
     const log = mergeSarif([errorSarif(sqlError, options), errorSarif(refused, options)]);
     expect(valid(log)).toBe(true);
-    expect(log.runs.map((run) => run.results.map((result) => [result.ruleId, result.locations[0]?.physicalLocation?.artifactLocation.uri, result.locations[0]?.physicalLocation?.region?.startLine, result.locations[0]?.physicalLocation?.region?.startColumn]))).toEqual([
+    expect(
+      log.runs.map((run) =>
+        run.results.map((result) => [
+          result.ruleId,
+          result.locations[0]?.physicalLocation?.artifactLocation.uri,
+          result.locations[0]?.physicalLocation?.region?.startLine,
+          result.locations[0]?.physicalLocation?.region?.startColumn,
+        ]),
+      ),
+    ).toEqual([
       [['sql_error', 'sql/00002-b.sql', 2, 8]],
       [
         ['migration_statement_refused', 'sql/00002-b.sql', 3, 1],

@@ -91,7 +91,11 @@ describe('the packed package, installed into an empty project', () => {
       ].join('\n'),
     );
     const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-    const checked = await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--typeRoots', join(repoRoot, 'node_modules/@types'), '--types', 'node', 'check.ts'], project);
+    const checked = await run(
+      process.execPath,
+      [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--typeRoots', join(repoRoot, 'node_modules/@types'), '--types', 'node', 'check.ts'],
+      project,
+    );
     expect(checked.stdout + checked.stderr).toBe('');
     expect(checked.code).toBe(0);
   }, 120_000);

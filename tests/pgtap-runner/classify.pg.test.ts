@@ -45,9 +45,7 @@ afterAll(async () => {
 
 describe('runPgtap classifies each file', () => {
   it('returns one result per file, in input order, and totals that add up', () => {
-    expect(run.files.map((file) => file.displayPath)).toEqual([
-      'pass.sql', 'fail-assertion.sql', 'sql-error.sql', 'plan-short.sql', 'plan-long.sql', 'no-plan.sql', 'never-finishes.sql',
-    ]);
+    expect(run.files.map((file) => file.displayPath)).toEqual(['pass.sql', 'fail-assertion.sql', 'sql-error.sql', 'plan-short.sql', 'plan-long.sql', 'no-plan.sql', 'never-finishes.sql']);
     expect(run.ok).toBe(false);
     expect(run.totals.files).toBe(7);
     expect(run.totals.passedFiles + run.totals.failedFiles + run.totals.erroredFiles + run.totals.timedOutFiles).toBe(7);

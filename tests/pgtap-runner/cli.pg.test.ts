@@ -35,9 +35,17 @@ describe('schemaproof test', () => {
   it('exits 1 on a failing file, prints the failure with its replay command, writes JUnit', () => {
     const output = join(scratch, 'junit.xml');
     const result = schemaproof([
-      '--database-url', databaseUrl(),
-      'test', 'tests/pgtap-runner/fixtures/pass.sql', 'tests/pgtap-runner/fixtures/fail-assertion.sql',
-      '--jobs', '2', '--reporter', 'junit', '--output', output,
+      '--database-url',
+      databaseUrl(),
+      'test',
+      'tests/pgtap-runner/fixtures/pass.sql',
+      'tests/pgtap-runner/fixtures/fail-assertion.sql',
+      '--jobs',
+      '2',
+      '--reporter',
+      'junit',
+      '--output',
+      output,
     ]);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(1);

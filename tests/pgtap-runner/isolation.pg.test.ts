@@ -68,9 +68,7 @@ describe('one database per file', () => {
   it('refuses a template without pgTAP (pgtap_not_installed)', async () => {
     const bare = await createTemplate(testServer(), 'pgtap_missing', async () => undefined);
     try {
-      await expect(
-        runPgtap({ server: testServer(), template: bare, files: [join(fixtures, 'pass.sql')], root: fixtures, ...binDir() }),
-      ).rejects.toMatchObject({ code: 'pgtap_not_installed' });
+      await expect(runPgtap({ server: testServer(), template: bare, files: [join(fixtures, 'pass.sql')], root: fixtures, ...binDir() })).rejects.toMatchObject({ code: 'pgtap_not_installed' });
     } finally {
       await bare.drop();
     }

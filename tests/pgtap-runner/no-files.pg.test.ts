@@ -27,7 +27,12 @@ afterAll(() => {
 function schemaproof(args: readonly string[]): { status: number | null; stdout: string } {
   const target = inject('pg').maintenance;
   const url = `postgresql://${encodeURIComponent(target.user)}@localhost:${target.port}/${target.database}?host=${encodeURIComponent(target.host)}`;
-  const result = spawnSync(process.execPath, [join(root, 'bin/schemaproof.js'), '--database-url', url, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 240_000 });
+  const result = spawnSync(process.execPath, [join(root, 'bin/schemaproof.js'), '--database-url', url, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+    timeout: 240_000,
+  });
   return { status: result.status, stdout: result.stdout };
 }
 

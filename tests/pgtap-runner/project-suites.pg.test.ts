@@ -16,7 +16,10 @@ describe('the project suites', () => {
   it('discovers every tests/pgtap/*.sql and runs each to a classified result', async () => {
     const settings = await loadSettings({ cwd: root });
     const files = discoverPgtapFiles({ dir: settings.pgtapDir });
-    const onDisk = readdirSync(join(root, 'tests/pgtap')).filter((name) => name.endsWith('.sql')).map((name) => join(root, 'tests/pgtap', name)).sort();
+    const onDisk = readdirSync(join(root, 'tests/pgtap'))
+      .filter((name) => name.endsWith('.sql'))
+      .map((name) => join(root, 'tests/pgtap', name))
+      .sort();
     expect(files).toEqual(onDisk);
     expect(files.length).toBeGreaterThan(0);
 

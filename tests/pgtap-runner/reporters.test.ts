@@ -1,14 +1,6 @@
 /** Summary and TAP reporters: every failure says what, where and how to replay (no database). */
 import { describe, expect, it } from 'vitest';
-import {
-  classifyRun,
-  escapeXml,
-  formatSummary,
-  formatTap,
-  scanSql,
-  type PgtapFileResult,
-  type PgtapRunResult,
-} from '../../src/pgtap/index.ts';
+import { classifyRun, escapeXml, formatSummary, formatTap, scanSql, type PgtapFileResult, type PgtapRunResult } from '../../src/pgtap/index.ts';
 
 function fileResult(displayPath: string, rawTap: string, extra: { stderr?: string; exitCode?: number; source?: string; timedOut?: boolean } = {}): PgtapFileResult {
   const file = `/repo/${displayPath}`;
@@ -92,10 +84,7 @@ describe('formatSummary', () => {
 describe('formatTap', () => {
   it('concatenates the streams under file headers and adds file-level problems as comments', () => {
     const text = formatTap(run([good, broken]));
-    expect(text.split('\n').filter((line) => line.startsWith('# file: '))).toEqual([
-      '# file: tests/pgtap/good.sql (passed, 12 ms)',
-      '# file: tests/pgtap/broken.sql (errored, 12 ms)',
-    ]);
+    expect(text.split('\n').filter((line) => line.startsWith('# file: '))).toEqual(['# file: tests/pgtap/good.sql (passed, 12 ms)', '# file: tests/pgtap/broken.sql (errored, 12 ms)']);
     expect(text).toContain('ok 1 - fine');
     expect(text).toContain('# tests/pgtap/broken.sql:2: SQL error 42703');
   });

@@ -9,17 +9,7 @@ function outcome(rawTap: string, extra: Partial<RunOutcome> = {}): RunOutcome {
 describe('parseTap', () => {
   it('collects assertions, the plan and the have/want lines after a failure', () => {
     const parsed = parseTap(
-      [
-        '1..3',
-        'ok 1 - first',
-        'not ok 2 - second',
-        '# Failed test 2: "second"',
-        '#         have: 2',
-        '#         want: 3',
-        'ok 3 - third',
-        '# Looks like you failed 1 test of 3',
-        '',
-      ].join('\n'),
+      ['1..3', 'ok 1 - first', 'not ok 2 - second', '# Failed test 2: "second"', '#         have: 2', '#         want: 3', 'ok 3 - third', '# Looks like you failed 1 test of 3', ''].join('\n'),
     );
     expect(parsed.planned).toBe(3);
     expect(parsed.assertions.map((a) => [a.number, a.ok, a.description])).toEqual([
@@ -32,9 +22,7 @@ describe('parseTap', () => {
   });
 
   it('keeps the structure of multi-line diagnostics and stops at "Looks like"', () => {
-    const parsed = parseTap(
-      ['1..1', 'not ok 1 - sets match', '# Failed test 1: "sets match"', '#     Extra records:', '#         (1,a)', '# Looks like you failed 1 test of 1', ''].join('\n'),
-    );
+    const parsed = parseTap(['1..1', 'not ok 1 - sets match', '# Failed test 1: "sets match"', '#     Extra records:', '#         (1,a)', '# Looks like you failed 1 test of 1', ''].join('\n'));
     expect(parsed.assertions[0]?.diagnostics).toEqual(['Extra records:', '    (1,a)']);
   });
 

@@ -16,8 +16,11 @@ function saved(content: unknown): string {
 }
 
 const query = {
-  id: 'q01', planNodes: { top: 'Limit', indexes: ['i'] }, seqScans: [],
-  work: { buffers: 55, rows: 160, functionCalls: 0, filterCalls: 0, total: 55 }, timings: null,
+  id: 'q01',
+  planNodes: { top: 'Limit', indexes: ['i'] },
+  seqScans: [],
+  work: { buffers: 55, rows: 160, functionCalls: 0, filterCalls: 0, total: 55 },
+  timings: null,
 };
 
 describe('baselines', () => {

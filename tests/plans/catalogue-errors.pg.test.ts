@@ -36,11 +36,11 @@ describe('catalogue errors', () => {
     const database = await freshDatabase({ purpose: 'catalogue_sql' });
     try {
       const catalogueWithErrors = broken();
-      const error = await checkCatalogueSql(database.db, catalogueWithErrors, catalogueWithErrors.queries, 'broken.json').then(() => null, (caught: unknown) => caught);
-      expect(failuresOf(error)).toEqual([
-        expect.objectContaining({ id: 'q01', sqlstate: '42601' }),
-        expect.objectContaining({ id: 'q02', sqlstate: '42P01' }),
-      ]);
+      const error = await checkCatalogueSql(database.db, catalogueWithErrors, catalogueWithErrors.queries, 'broken.json').then(
+        () => null,
+        (caught: unknown) => caught,
+      );
+      expect(failuresOf(error)).toEqual([expect.objectContaining({ id: 'q01', sqlstate: '42601' }), expect.objectContaining({ id: 'q02', sqlstate: '42P01' })]);
       // The unchanged catalogue passes the same check.
       await checkCatalogueSql(database.db, catalogue, catalogue.queries, file);
     } finally {
@@ -51,7 +51,10 @@ describe('catalogue errors', () => {
   it('a value query that finds nothing names the value (and the queries never run)', async () => {
     const database = await freshDatabase({ purpose: 'catalogue_values' });
     try {
-      const error = await prepareCatalogue(database.db, catalogue, selectQueries(catalogue, ['q01']), 'broken.json').then(() => null, (caught: unknown) => caught);
+      const error = await prepareCatalogue(database.db, catalogue, selectQueries(catalogue, ['q01']), 'broken.json').then(
+        () => null,
+        (caught: unknown) => caught,
+      );
       expect(failuresOf(error).map((failure) => failure.id)).toContain('value heavy_user');
     } finally {
       await database.drop();
@@ -66,7 +69,14 @@ describe('catalogue errors', () => {
       q17.sql = 'select count(*) from public.analytics_events where user_id is not null and cast(:candidate_id as text) is not null';
       const probe = parseCatalogue({ ...copy, values: { ...copy.values, busy_candidate: { literal: 'H0XX00000' }, busy_committee: { literal: 'C00000001' } } }, 'probe.json');
       const gates = resolveSettings({}, root, null).bench.gates;
-      const run = await runCatalogue(database.db, probe, selectQueries(probe, ['q17', 'q22']), { runs: 20, warmup: 0, gates, file: 'probe.json', timings: false, connect: () => testServer().connect(database.name, { poolSize: 1 }) });
+      const run = await runCatalogue(database.db, probe, selectQueries(probe, ['q17', 'q22']), {
+        runs: 20,
+        warmup: 0,
+        gates,
+        file: 'probe.json',
+        timings: false,
+        connect: () => testServer().connect(database.name, { poolSize: 1 }),
+      });
       const [q17Result, q22Result] = run.queries;
       expect(q17Result?.passed).toBe(false);
       expect(q17Result?.failures.join(' ')).toMatch(/as anon .*42501/);
@@ -83,13 +93,28 @@ describe('catalogue errors', () => {
     (copy.queries.find((query) => query.id === 'q01') as { sql: string }).sql = 'select id from public.no_such_table where user_id = :user_id';
     writeFileSync(catalogueFile, JSON.stringify(copy));
     const config = join(dir, 'schemaproof.config.json');
-    writeFileSync(config, JSON.stringify({ sqlDir: resolve(root, 'sql'), policiesDir: resolve(root, 'policies'), pgtapDir: resolve(root, 'tests/pgtap'), accessSpec: resolve(root, 'tests/access/access-spec.json'), queryCatalogue: catalogueFile, reportsDir: join(dir, 'reports') }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        sqlDir: resolve(root, 'sql'),
+        policiesDir: resolve(root, 'policies'),
+        pgtapDir: resolve(root, 'tests/pgtap'),
+        accessSpec: resolve(root, 'tests/access/access-spec.json'),
+        queryCatalogue: catalogueFile,
+        reportsDir: join(dir, 'reports'),
+      }),
+    );
     const target = inject('pg').maintenance;
     const url = `postgres://${encodeURIComponent(target.user)}@localhost:${target.port}/${target.database}?host=${encodeURIComponent(target.host)}`;
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      execFile(resolve(root, 'bin/schemaproof.js'), ['--config', config, '--database-url', url, 'bench', '--scale', 'small', '--no-fec', '--uuid-rows', '0', '--query', 'q01', 'q02'], { cwd: dir, env: { ...process.env, DATABASE_URL: '' } }, (error, stdout, stderr) => {
-        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        resolve(root, 'bin/schemaproof.js'),
+        ['--config', config, '--database-url', url, 'bench', '--scale', 'small', '--no-fec', '--uuid-rows', '0', '--query', 'q01', 'q02'],
+        { cwd: dir, env: { ...process.env, DATABASE_URL: '' } },
+        (error, stdout, stderr) => {
+          done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
     expect(result.code).toBe(6);
     expect(result.stderr).toContain('error[catalogue_query_failed]');

@@ -28,7 +28,16 @@ describe('catalogue plans at small scale', () => {
   beforeAll(async () => {
     database = await freshDatabase({ purpose: 'plans' });
     await generateData(database.db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 7 });
-    run = await runCatalogue(database.db, catalogue, catalogue.queries, { runs: 20, warmup: 0, gates, file, timings: false, scale: 'small', plannerSettings: { enable_seqscan: 'off' }, connect: () => testServer().connect(database.name, { poolSize: 1 }) });
+    run = await runCatalogue(database.db, catalogue, catalogue.queries, {
+      runs: 20,
+      warmup: 0,
+      gates,
+      file,
+      timings: false,
+      scale: 'small',
+      plannerSettings: { enable_seqscan: 'off' },
+      connect: () => testServer().connect(database.name, { poolSize: 1 }),
+    });
   });
   afterAll(async () => {
     await database.drop();
@@ -49,7 +58,10 @@ describe('catalogue plans at small scale', () => {
     it(`${query.id} ${query.title} (as ${query.actor}) uses ${expected.join(' + ')}`, () => {
       const result = run.queries.find((entry) => entry.id === query.id);
       expect(result, query.id).toBeDefined();
-      for (const index of expected) expect(result?.planNodes.indexes, `${query.id}: ${result?.failures.join('; ')} (nodes: ${result?.planNodes.nodeTypes.join(' > ')}; seq scans: ${JSON.stringify(result?.seqScans)})`).toContain(index);
+      for (const index of expected)
+        expect(result?.planNodes.indexes, `${query.id}: ${result?.failures.join('; ')} (nodes: ${result?.planNodes.nodeTypes.join(' > ')}; seq scans: ${JSON.stringify(result?.seqScans)})`).toContain(
+          index,
+        );
       expect(result?.seqScans.filter((scan) => scan.rows > gates.seqScanRowLimit)).toEqual([]);
       expect(result?.failures).toEqual([]);
     });

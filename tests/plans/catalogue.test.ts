@@ -23,7 +23,17 @@ function tiny(): Record<string, unknown> {
     version: 2,
     values: { some_note: 'select id from app.notes order by id limit 1' },
     actors: { member: { role: 'authenticated', claims: { sub: { sql: 'select owner from app.notes order by id limit 1' }, role: 'authenticated' } } },
-    queries: [{ id: 'n1', title: 'one note', area: 'notes, the only area', actor: 'member', sql: 'select * from app.notes where id = :id', params: { id: { use: 'some_note' } }, expectedIndexes: ['notes_pkey'] }],
+    queries: [
+      {
+        id: 'n1',
+        title: 'one note',
+        area: 'notes, the only area',
+        actor: 'member',
+        sql: 'select * from app.notes where id = :id',
+        params: { id: { use: 'some_note' } },
+        expectedIndexes: ['notes_pkey'],
+      },
+    ],
   };
 }
 
@@ -95,7 +105,7 @@ describe('the query catalogue', () => {
   });
 
   it('finds named parameters but not ::casts', () => {
-    expect(placeholders("select x::text from t where a = :a and b = cast(:b as date) and c = :a")).toEqual(['a', 'b']);
+    expect(placeholders('select x::text from t where a = :a and b = cast(:b as date) and c = :a')).toEqual(['a', 'b']);
     expect(positional('select :a, :b::int, :a').text).toBe('select $1, $2::int, $1');
   });
 });

@@ -2,24 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { compareToBaseline, functionCallsIn, planShape, planWork, rlsWorkFinding, seqScans, summarise, type CatalogFacts, type PlanWork, type QueryBenchResult } from '../../src/plans/index.ts';
 
 const facts: CatalogFacts = {
-  rows: new Map([['analytics_events_p202611', 50_000], ['fec_candidates', 3_900]]),
+  rows: new Map([
+    ['analytics_events_p202611', 50_000],
+    ['fec_candidates', 3_900],
+  ]),
   rootIndex: new Map([['analytics_events_p202611_user_id_occurred_at_idx', 'analytics_events_user_id_occurred_at_idx']]),
 };
 
-const plan = [{
-  Plan: {
-    'Node Type': 'Limit',
-    Plans: [{
-      'Node Type': 'Append',
+const plan = [
+  {
+    Plan: {
+      'Node Type': 'Limit',
       Plans: [
-        { 'Node Type': 'Index Scan', 'Relation Name': 'analytics_events_p202611', 'Index Name': 'analytics_events_p202611_user_id_occurred_at_idx' },
-        { 'Node Type': 'Seq Scan', 'Relation Name': 'fec_candidates' },
-        { 'Node Type': 'Seq Scan', 'Relation Name': 'analytics_events_p202611' },
+        {
+          'Node Type': 'Append',
+          Plans: [
+            { 'Node Type': 'Index Scan', 'Relation Name': 'analytics_events_p202611', 'Index Name': 'analytics_events_p202611_user_id_occurred_at_idx' },
+            { 'Node Type': 'Seq Scan', 'Relation Name': 'fec_candidates' },
+            { 'Node Type': 'Seq Scan', 'Relation Name': 'analytics_events_p202611' },
+          ],
+        },
       ],
-    }],
+    },
+    'Execution Time': 1.5,
   },
-  'Execution Time': 1.5,
-}];
+];
 
 function work(buffers: number, functionCalls = 0, filterCalls = 0): PlanWork {
   return { buffers, rows: buffers * 10, functionCalls, filterCalls, total: buffers + functionCalls + filterCalls };
@@ -27,25 +34,60 @@ function work(buffers: number, functionCalls = 0, filterCalls = 0): PlanWork {
 
 function result(id: string, indexes: string[], scans: { relation: string; rows: number }[], p50: number, buffers = 40): QueryBenchResult {
   return {
-    id, title: id, area: null, actor: 'user', aggregate: false, params: {},
-    planNodes: { top: 'Limit', indexes, nodeTypes: [] }, seqScans: scans, expectedIndexes: [], expectedIndexMissing: [], waivedIndexes: [],
-    work: work(buffers), bypassWork: work(buffers), workStable: true, rlsWorkRatio: 1, rlsAddedWork: 0, executionMs: null,
-    timings: { p50, p95: p50 * 2, max: p50 * 3, runs: 20 }, bypassTimings: null, rlsTimeRatio: null, passed: true, failures: [],
+    id,
+    title: id,
+    area: null,
+    actor: 'user',
+    aggregate: false,
+    params: {},
+    planNodes: { top: 'Limit', indexes, nodeTypes: [] },
+    seqScans: scans,
+    expectedIndexes: [],
+    expectedIndexMissing: [],
+    waivedIndexes: [],
+    work: work(buffers),
+    bypassWork: work(buffers),
+    workStable: true,
+    rlsWorkRatio: 1,
+    rlsAddedWork: 0,
+    executionMs: null,
+    timings: { p50, p95: p50 * 2, max: p50 * 3, runs: 20 },
+    bypassTimings: null,
+    rlsTimeRatio: null,
+    passed: true,
+    failures: [],
   };
 }
 
 /** An EXPLAIN (ANALYZE, BUFFERS) document: an index scan whose filter calls a function per row, under an initplan. */
 function analyzed(filter: string, rows: number, removed: number, loops = 1): unknown {
-  return [{
-    Plan: {
-      'Node Type': 'Limit', 'Actual Rows': rows, 'Actual Loops': 1, 'Shared Hit Blocks': 30, 'Shared Read Blocks': 12,
-      Plans: [
-        { 'Node Type': 'Result', 'Parent Relationship': 'InitPlan', 'Actual Rows': 1, 'Actual Loops': 1 },
-        { 'Node Type': 'Index Scan', 'Relation Name': 't', 'Index Name': 't_pkey', 'Index Cond': "(created > (now() - '7 days'::interval))", Filter: filter, 'Actual Rows': rows, 'Rows Removed by Filter': removed, 'Actual Loops': loops, 'Shared Hit Blocks': 30, 'Shared Read Blocks': 12 },
-      ],
+  return [
+    {
+      Plan: {
+        'Node Type': 'Limit',
+        'Actual Rows': rows,
+        'Actual Loops': 1,
+        'Shared Hit Blocks': 30,
+        'Shared Read Blocks': 12,
+        Plans: [
+          { 'Node Type': 'Result', 'Parent Relationship': 'InitPlan', 'Actual Rows': 1, 'Actual Loops': 1 },
+          {
+            'Node Type': 'Index Scan',
+            'Relation Name': 't',
+            'Index Name': 't_pkey',
+            'Index Cond': "(created > (now() - '7 days'::interval))",
+            Filter: filter,
+            'Actual Rows': rows,
+            'Rows Removed by Filter': removed,
+            'Actual Loops': loops,
+            'Shared Hit Blocks': 30,
+            'Shared Read Blocks': 12,
+          },
+        ],
+      },
+      'Execution Time': 1.5,
     },
-    'Execution Time': 1.5,
-  }];
+  ];
 }
 
 describe('plan analysis', () => {
@@ -54,14 +96,24 @@ describe('plan analysis', () => {
     expect(shape.topNode).toBe('Limit');
     expect(shape.indexes).toEqual(['analytics_events_user_id_occurred_at_idx']);
     expect(shape.executionMs).toBe(1.5);
-    expect(seqScans(shape, facts)).toEqual([{ relation: 'fec_candidates', rows: 3900 }, { relation: 'analytics_events_p202611', rows: 50000 }]);
+    expect(seqScans(shape, facts)).toEqual([
+      { relation: 'fec_candidates', rows: 3900 },
+      { relation: 'analytics_events_p202611', rows: 50000 },
+    ]);
   });
 
   it('counts the work of an execution: buffers hit + read, rows with loops, per-row function calls in filters', () => {
     const wrapped = planWork(analyzed('((owner = $0) OR $1)', 700, 300), 2);
     expect(wrapped).toEqual({ buffers: 42, rows: 700 + 1 + 1000, functionCalls: 2, filterCalls: 1, total: 45 });
     // The same query with auth.uid() inlined per row: two current_setting() calls on each of the 1,000 rows examined.
-    const inlined = planWork(analyzed("((owner = (COALESCE(NULLIF(current_setting('request.jwt.claim.sub'::text, true), ''::text), ((NULLIF(current_setting('request.jwt.claims'::text, true), ''::text))::jsonb ->> 'sub'::text)))::uuid) OR $1)", 700, 300), 1);
+    const inlined = planWork(
+      analyzed(
+        "((owner = (COALESCE(NULLIF(current_setting('request.jwt.claim.sub'::text, true), ''::text), ((NULLIF(current_setting('request.jwt.claims'::text, true), ''::text))::jsonb ->> 'sub'::text)))::uuid) OR $1)",
+        700,
+        300,
+      ),
+      1,
+    );
     expect(inlined.filterCalls).toBe(2 * 1000 + 1);
     // Conditions of a rescanned inner side count once per loop.
     expect(planWork(analyzed('(owner = $0)', 1, 0, 50), null).filterCalls).toBe(50);

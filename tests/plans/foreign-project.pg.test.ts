@@ -39,9 +39,14 @@ describe('another project benches with no harness change', () => {
   beforeAll(async () => {
     const server = testServer();
     ({ template: migrated } = await buildMigratedTemplate(server, { sqlDir: resolve(project, 'sql'), policiesDir: resolve(project, 'policies'), root: project }, 'tasks'));
-    seeded = await createTemplate(server, 'tasks_seeded', async (db) => {
-      await db.query(sql.__dangerous__rawValue(readFileSync(resolve(project, 'seed.sql'), 'utf8')));
-    }, { from: migrated });
+    seeded = await createTemplate(
+      server,
+      'tasks_seeded',
+      async (db) => {
+        await db.query(sql.__dangerous__rawValue(readFileSync(resolve(project, 'seed.sql'), 'utf8')));
+      },
+      { from: migrated },
+    );
   });
   afterAll(async () => {
     await seeded?.drop();
@@ -52,7 +57,10 @@ describe('another project benches with no harness change', () => {
     const run = await bench();
     expect(run.actors.member?.role).toBe('authenticated');
     expect(run.actors.member?.claims?.sub).toBe(run.values.busiest_member);
-    expect(run.queries.map((query) => [query.id, query.area, query.failures])).toEqual([['t1', 'planning board', []], ['t2', 'ops', []]]);
+    expect(run.queries.map((query) => [query.id, query.area, query.failures])).toEqual([
+      ['t1', 'planning board', []],
+      ['t2', 'ops', []],
+    ]);
     expect(run.queries[0]?.planNodes.indexes).toEqual(['tasks_team_id_due_on_idx']);
     expect(run.queries[1]?.params).toEqual({ team: '7' });
     // Once per statement, not per row: my_teams() once, and auth.uid() inside it twice (the planner evaluates the stable call to estimate the index condition, then the executor runs it).

@@ -163,7 +163,7 @@ describe('the harness knows no table of this project', () => {
   });
 
   it('finds a name where one is written (the check can fail)', () => {
-    expect(hits("const heavyUser = sql`select s.user_id from public.analytics_sessions s`;", names)).toEqual(['analytics_sessions', 'user_id']);
+    expect(hits('const heavyUser = sql`select s.user_id from public.analytics_sessions s`;', names)).toEqual(['analytics_sessions', 'user_id']);
     expect(hits("export const projectSchemas = ['public', 'private'] as const;", names)).toEqual(['private']);
     expect(hits('private readonly db: Queryable; // a TypeScript keyword, not the schema', names)).toEqual([]);
   });

@@ -78,9 +78,14 @@ function verdict(result: QueryBenchResult) {
 describe('deterministic plan gates', () => {
   beforeAll(async () => {
     const server = testServer();
-    data = await createTemplate(server, 'bench_data', async (db) => {
-      await generateData(db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 11 });
-    }, { from: templateHandle(server, inject('pg').template) });
+    data = await createTemplate(
+      server,
+      'bench_data',
+      async (db) => {
+        await generateData(db, { recipe: loadRecipe(resolve(import.meta.dirname, '../data/recipe.json')) as Recipe, scale: 'small', seed: 11 });
+      },
+      { from: templateHandle(server, inject('pg').template) },
+    );
     unchanged = await twice(ids);
     baseline = { version: 2, queries: unchanged[0].queries };
   });

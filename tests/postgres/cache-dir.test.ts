@@ -91,7 +91,7 @@ describe.skipIf(cannotCreateUser !== null)('private cache folder on a shared mac
   });
   afterAll(() => other.remove());
 
-  it("refuses a cache root another user created (SCHEMAPROOF_CACHE_DIR gets the same checks) and leaves it alone", () => {
+  it('refuses a cache root another user created (SCHEMAPROOF_CACHE_DIR gets the same checks) and leaves it alone', () => {
     const root = join(shared, 'cache');
     other.sh(`mkdir -m 700 ${root} && touch ${root}/theirs`);
     expect(codeOf(() => privateCacheRoot({ env: { SCHEMAPROOF_CACHE_DIR: root } }))).toBe('cache_dir_unsafe');

@@ -13,8 +13,7 @@ import { cacheRootPath, findPgBinaries, installationDirName, startLocalCluster }
 import { runCli, stderrLines } from '../helpers/cli.ts';
 import { pgtapFile, tinyProject, type TinyProject } from '../helpers/project.ts';
 
-const cannotMount: string | null =
-  typeof process.getuid !== 'function' || process.getuid() !== 0 ? 'mounting a small tmpfs needs root; run these tests as root' : null;
+const cannotMount: string | null = typeof process.getuid !== 'function' || process.getuid() !== 0 ? 'mounting a small tmpfs needs root; run these tests as root' : null;
 if (cannotMount) console.warn(`disk-full tests skipped: ${cannotMount}`);
 
 /** Bytes the files under `dir` take on tmpfs (whole pages per file; short symlinks take none). */
@@ -55,7 +54,7 @@ describe.skipIf(cannotMount !== null)('full disk', () => {
     mount = mkdtempSync('/tmp/sp-disk-full-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=10m,mode=0755', 'tmpfs', mount]);
     project = tinyProject({
-      pgtap: { 'fill.sql': pgtapFile("insert into public.items select g, repeat(md5(g::text), 40) from generate_series(1, 2000000) g;") },
+      pgtap: { 'fill.sql': pgtapFile('insert into public.items select g, repeat(md5(g::text), 40) from generate_series(1, 2000000) g;') },
     });
   });
 
@@ -102,7 +101,7 @@ describe.skipIf(cannotMount !== null)('full disk', () => {
 
   it("in a migration's writes", async () => {
     resize(pristine + 40 * 1024 * 1024);
-    const filling = tinyProject({ migration: "insert into public.items select g, repeat(md5(g::text), 40) from generate_series(1, 2000000) g;" });
+    const filling = tinyProject({ migration: 'insert into public.items select g, repeat(md5(g::text), 40) from generate_series(1, 2000000) g;' });
     try {
       await expectDiskFull(['migrate'], filling.dir);
     } finally {

@@ -18,7 +18,9 @@ describe('local throwaway cluster', () => {
     const cluster = await startLocalCluster({ binaries });
     const server = localServer(cluster, binaries);
     const db = server.connect('postgres');
-    const rows = await db.query(sql`select current_setting('server_version_num')::int as version, current_setting('listen_addresses') as listen, current_setting('unix_socket_directories') as sockets`);
+    const rows = await db.query(
+      sql`select current_setting('server_version_num')::int as version, current_setting('listen_addresses') as listen, current_setting('unix_socket_directories') as sockets`,
+    );
     await db.dispose();
     expect(rows[0]?.version).toBeGreaterThanOrEqual(150000);
     expect(rows[0]?.version).toBeLessThan(160000);

@@ -95,7 +95,7 @@ describe('privilege preflight on a server we did not start', () => {
     expect(result.status).toBe(0);
   });
 
-  it('`schemaproof migrate` into a database the role owns without the shim\'s owner roles: exit 4 and one line, nothing applied', async () => {
+  it("`schemaproof migrate` into a database the role owns without the shim's owner roles: exit 4 and one line, nothing applied", async () => {
     const result = await runCli(['--database-url', urlAs(roles.owner, ownDatabase), 'migrate'], { cwd: project.dir });
     expect(result.status).toBe(4);
     expect(stderrLines(result)).toHaveLength(1);

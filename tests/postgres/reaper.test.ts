@@ -47,7 +47,9 @@ describe.skipIf(cannotCreateUser !== null)('stale-run reaper on a shared machine
   it("does not signal a pid named in another user's planted run dir, nor touch the dir", async () => {
     const dir = join(base, `${runDirPrefix}planted`);
     const dead = await deadPid();
-    other.sh(`mkdir -m 700 ${dir} && mkdir -m 700 ${dir}/data && printf '%s\\n%s\\n' ${victim.pid} ${dir}/data > ${dir}/data/postmaster.pid && printf '{"pid":${dead},"host":"${hostname()}","boot":"${bootId()}","serverUid":0,"startTicks":1}' > ${dir}/schemaproof-owner.json && chmod 600 ${dir}/schemaproof-owner.json`);
+    other.sh(
+      `mkdir -m 700 ${dir} && mkdir -m 700 ${dir}/data && printf '%s\\n%s\\n' ${victim.pid} ${dir}/data > ${dir}/data/postmaster.pid && printf '{"pid":${dead},"host":"${hostname()}","boot":"${bootId()}","serverUid":0,"startTicks":1}' > ${dir}/schemaproof-owner.json && chmod 600 ${dir}/schemaproof-owner.json`,
+    );
     const removed = reapStaleClusters(base);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(alive(victim)).toBe(true);
@@ -80,14 +82,22 @@ describe.skipIf(cannotCreateUser !== null)('stale-run reaper on a shared machine
 
   it('leaves the run dir of a live run (same pid and start time)', () => {
     const dir = mkdtempSync(join(base, runDirPrefix));
-    writeFileSync(join(dir, 'schemaproof-owner.json'), JSON.stringify({ pid: process.pid, host: hostname(), boot: bootId(), startTicks: processStartTicks(process.pid), serverUid: 0, startedAt: '' }), { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'schemaproof-owner.json'),
+      JSON.stringify({ pid: process.pid, host: hostname(), boot: bootId(), startTicks: processStartTicks(process.pid), serverUid: 0, startedAt: '' }),
+      { mode: 0o600 },
+    );
     expect(reapStaleClusters(base)).not.toContain(dir);
     expect(existsSync(dir)).toBe(true);
   });
 
   it('reaps the run dir of a reused pid (alive, but started at another time)', () => {
     const dir = mkdtempSync(join(base, runDirPrefix));
-    writeFileSync(join(dir, 'schemaproof-owner.json'), JSON.stringify({ pid: victim.pid, host: hostname(), boot: bootId(), startTicks: (processStartTicks(victim.pid ?? 0) ?? 0) + 1, serverUid: 0, startedAt: '' }), { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'schemaproof-owner.json'),
+      JSON.stringify({ pid: victim.pid, host: hostname(), boot: bootId(), startTicks: (processStartTicks(victim.pid ?? 0) ?? 0) + 1, serverUid: 0, startedAt: '' }),
+      { mode: 0o600 },
+    );
     expect(reapStaleClusters(base)).toContain(dir);
     expect(alive(victim)).toBe(true);
   });

@@ -62,7 +62,12 @@ describe('Markdown escaping', () => {
       gates: base.gates.map((gate, index) => ({
         ...gate,
         summary: hostile[index % hostile.length] ?? '',
-        failures: gate.failures.map((failure, at) => ({ ...failure, what: hostile[(index + at) % hostile.length] ?? '', where: hostile[(index + at + 1) % hostile.length] ?? '', replay: hostile[(index + at + 2) % hostile.length] ?? null })),
+        failures: gate.failures.map((failure, at) => ({
+          ...failure,
+          what: hostile[(index + at) % hostile.length] ?? '',
+          where: hostile[(index + at + 1) % hostile.length] ?? '',
+          replay: hostile[(index + at + 2) % hostile.length] ?? null,
+        })),
       })),
       accessMatrix: hostile.map((value) => ({ table: value, actor: value, operation: 'select', expected: value, observed: value, status: 'fail' as const })),
       pgtap: { assertions: 1, failedAssertions: 1, files: hostile.map((value) => ({ file: value, status: 'fail' as const, planned: 1, passed: 0, failed: 1, durationMs: 3, failures: [] })) },

@@ -63,7 +63,14 @@ describe('report renderers', () => {
 
 describe('sections follow the project', () => {
   it('says in one sentence that a project has no compliance map, instead of a table of duties', () => {
-    const none = sampleReport({ compliance: { source: null, note: 'This project has no compliance map (tests/compliance/compliance-map.json, config key complianceMap), so the report makes no compliance claim.', duties: [], problems: [] } });
+    const none = sampleReport({
+      compliance: {
+        source: null,
+        note: 'This project has no compliance map (tests/compliance/compliance-map.json, config key complianceMap), so the report makes no compliance claim.',
+        duties: [],
+        problems: [],
+      },
+    });
     for (const text of [renderMarkdown(none), renderHtml(none)]) {
       expect(text).toContain('This project has no compliance map');
       expect(text).not.toContain('compliance-table');
@@ -94,7 +101,15 @@ describe('sections follow the project', () => {
 
   it('prints which gates decide the plans verdict, and the reason when wall times gate', () => {
     const base = sampleReport();
-    const timed = sampleReport({ plans: { ...base.plans!, gates: { ...base.plans!.gates, timings: { enabled: true, reason: 'the dashboard SLA is 10 ms on the CI runner', summary: 'Wall times gate this run because: the dashboard SLA is 10 ms on the CI runner' } } } });
+    const timed = sampleReport({
+      plans: {
+        ...base.plans!,
+        gates: {
+          ...base.plans!.gates,
+          timings: { enabled: true, reason: 'the dashboard SLA is 10 ms on the CI runner', summary: 'Wall times gate this run because: the dashboard SLA is 10 ms on the CI runner' },
+        },
+      },
+    });
     for (const text of [renderMarkdown(timed), renderHtml(timed)]) expect(text).toContain('the dashboard SLA is 10 ms on the CI runner');
     expect(renderMarkdown(base)).toContain('Wall times are reported, not gated.');
     expect(renderHtml(base)).toContain('Schemas exposed by the access spec: public.');

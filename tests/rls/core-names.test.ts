@@ -33,7 +33,10 @@ function filesUnder(dir: string): string[] {
 
 function projectSql(): string {
   const dirs = ['sql', 'policies'].map((dir) => resolve(root, dir));
-  return dirs.flatMap((dir) => filesUnder(dir).filter((file) => file.endsWith('.sql'))).map((file) => readFileSync(file, 'utf8')).join('\n');
+  return dirs
+    .flatMap((dir) => filesUnder(dir).filter((file) => file.endsWith('.sql')))
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
 }
 
 /** Names the project's SQL defines, and the columns of its tables (multi-word ones: single words like `name` are English). */
@@ -72,7 +75,7 @@ describe('the harness core names nothing of this project', () => {
     expect(names.qualified).toContain('private.');
     // The check itself can fail: a core file naming a project table is found.
     expect(hits('const table = "analytics_events";', names)).toEqual(['analytics_events']);
-    expect(hits("select private.audit_chain_lock()", names)).toEqual(expect.arrayContaining(['audit_chain_lock', 'private.']));
+    expect(hits('select private.audit_chain_lock()', names)).toEqual(expect.arrayContaining(['audit_chain_lock', 'private.']));
     expect(hits('private data stays private', names)).toEqual([]);
   });
 

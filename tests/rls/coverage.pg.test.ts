@@ -42,21 +42,23 @@ describe('coverage: the spec against what the database exposes', () => {
     const raw = rawSpec();
     raw.relations.analytics_events.partitioned = false;
     const spec = parseAccessSpec(raw);
-    await fresh.db.tx(async (tx) => {
-      await tx.query(sql`create view public.sp_owner_view as select id from public.privacy_data_requests`);
-      await tx.query(sql`grant select on public.sp_owner_view to authenticated`);
-      await tx.query(sql`create function private.sp_definer() returns int language sql security definer as 'select 1'`);
-      await tx.query(sql`grant execute on function private.sp_definer() to anon`);
-      const findings = checkCoverage(spec, await readCatalog(tx, spec.exposedSchemas));
-      const kinds = new Set(findings.map((finding) => `${finding.kind} ${finding.object}`));
-      expect(kinds.has('uncovered_relation public.sp_owner_view')).toBe(true);
-      expect(kinds.has('view_runs_as_owner public.sp_owner_view')).toBe(true);
-      expect(kinds.has('definer_without_search_path private.sp_definer()')).toBe(true);
-      expect(kinds.has('unlisted_definer_function private.sp_definer()')).toBe(true);
-      expect(findings.some((finding) => finding.kind === 'uncovered_relation' && finding.object.startsWith('public.analytics_events_'))).toBe(true);
-      throw new RolledBack();
-    }).catch((error: unknown) => {
-      if (!(error instanceof RolledBack)) throw error;
-    });
+    await fresh.db
+      .tx(async (tx) => {
+        await tx.query(sql`create view public.sp_owner_view as select id from public.privacy_data_requests`);
+        await tx.query(sql`grant select on public.sp_owner_view to authenticated`);
+        await tx.query(sql`create function private.sp_definer() returns int language sql security definer as 'select 1'`);
+        await tx.query(sql`grant execute on function private.sp_definer() to anon`);
+        const findings = checkCoverage(spec, await readCatalog(tx, spec.exposedSchemas));
+        const kinds = new Set(findings.map((finding) => `${finding.kind} ${finding.object}`));
+        expect(kinds.has('uncovered_relation public.sp_owner_view')).toBe(true);
+        expect(kinds.has('view_runs_as_owner public.sp_owner_view')).toBe(true);
+        expect(kinds.has('definer_without_search_path private.sp_definer()')).toBe(true);
+        expect(kinds.has('unlisted_definer_function private.sp_definer()')).toBe(true);
+        expect(findings.some((finding) => finding.kind === 'uncovered_relation' && finding.object.startsWith('public.analytics_events_'))).toBe(true);
+        throw new RolledBack();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof RolledBack)) throw error;
+      });
   });
 });

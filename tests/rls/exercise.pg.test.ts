@@ -33,15 +33,17 @@ describe('coverage of what a run exercised', () => {
     const result = await runRls({ server: testServer(), template: project.template.name, spec: parseAccessSpec(raw), runs: 3, seed: 8 });
     const coverage = result.properties.find((property) => property.name === 'coverage')!;
     expect(coverage.passed).toBe(false);
-    expect(coverage.counterexample!.coverage).toEqual(expect.arrayContaining([
-      expect.objectContaining({ kind: 'rule_unexercised', object: 'public.todo_lists', detail: expect.stringMatching(/^anon SELECT .*never allowed/) }),
-    ]));
+    expect(coverage.counterexample!.coverage).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'rule_unexercised', object: 'public.todo_lists', detail: expect.stringMatching(/^anon SELECT .*never allowed/) })]),
+    );
     // Every other property held: only the evidence was missing.
     expect(result.properties.filter((property) => !property.passed).map((property) => property.name)).toEqual(['coverage']);
   });
 
   it('a relation no row can be built for fails coverage with the reason; a hint in the spec fixes it', async () => {
-    const shaped = await project.withChange('todo_shapes', `
+    const shaped = await project.withChange(
+      'todo_shapes',
+      `
       create table public.shapes (
         id uuid primary key default gen_random_uuid(),
         owner_id uuid not null references auth.users (id) on delete cascade,
@@ -51,7 +53,8 @@ describe('coverage of what a run exercised', () => {
       alter table public.shapes force row level security;
       revoke all on public.shapes from public, anon, authenticated, service_role;
       grant select, insert, update, delete on public.shapes to authenticated, service_role;
-      create policy shapes_own on public.shapes for all to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));`);
+      create policy shapes_own on public.shapes for all to authenticated using (owner_id = (select auth.uid())) with check (owner_id = (select auth.uid()));`,
+    );
     const raw = rawSpec();
     raw.relations.shapes = { kind: 'table', ownerColumn: 'owner_id', rules: { anon: none, user: own, service: all } };
     const without = await runRls({ server: testServer(), template: shaped.name, spec: parseAccessSpec(raw), runs: 2, seed: 8 });

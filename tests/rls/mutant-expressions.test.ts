@@ -8,7 +8,11 @@ describe('owner comparisons are found in the policy expression, whatever the col
     ['((author = ( SELECT auth.uid() AS uid)) OR ( SELECT private_x.is_staff() AS is_staff))', 'author', '((author <> ( SELECT auth.uid() AS uid)) OR ( SELECT private_x.is_staff() AS is_staff))'],
     ['(owner_id = auth.uid())', 'owner_id', '(owner_id <> auth.uid())'],
     ['(( SELECT auth.uid() AS uid) = created_by)', 'created_by', '(created_by <> ( SELECT auth.uid() AS uid))'],
-    ['(EXISTS ( SELECT 1 FROM members m WHERE ((m.team_id = t.id) AND (m.member = ( SELECT auth.uid() AS uid)))))', 'm.member', '(EXISTS ( SELECT 1 FROM members m WHERE ((m.team_id = t.id) AND (m.member <> ( SELECT auth.uid() AS uid)))))'],
+    [
+      '(EXISTS ( SELECT 1 FROM members m WHERE ((m.team_id = t.id) AND (m.member = ( SELECT auth.uid() AS uid)))))',
+      'm.member',
+      '(EXISTS ( SELECT 1 FROM members m WHERE ((m.team_id = t.id) AND (m.member <> ( SELECT auth.uid() AS uid)))))',
+    ],
   ])('%s', (expression, column, negated) => {
     const found = findOwnerComparison(expression)!;
     expect(found.column).toBe(column);

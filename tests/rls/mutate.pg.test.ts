@@ -42,9 +42,12 @@ describe('mutation self-test', () => {
     expect(names.filter((name) => name.startsWith('policy_dropped_')).length).toBeGreaterThanOrEqual(40);
     for (const [name, relation] of Object.entries(spec.relations)) if (relation.kind === 'table') expect(names).toContain(`rls_disabled_${name}`);
     // The generic mutants name only what exists: nothing project-specific is built in.
-    expect(catalogue.filter((mutant) => mutant.source !== 'generated' && mutant.source !== 'builtin').map((mutant) => mutant.name).sort()).toEqual(
-      ['admin_from_user_metadata', 'audit_actor_instead_of_subject', 'audit_chain_always_intact', 'consent_rewritable_by_owner', 'user_consent_readable_by_anon'],
-    );
+    expect(
+      catalogue
+        .filter((mutant) => mutant.source !== 'generated' && mutant.source !== 'builtin')
+        .map((mutant) => mutant.name)
+        .sort(),
+    ).toEqual(['admin_from_user_metadata', 'audit_actor_instead_of_subject', 'audit_chain_always_intact', 'consent_rewritable_by_owner', 'user_consent_readable_by_anon']);
     expect(catalogue.filter((mutant) => mutant.source === 'builtin').some((mutant) => mutant.sql.includes('is_admin'))).toBe(false);
     // Generated mutants restate the project's own policy expressions: they name its admin check only by rewriting a policy that calls it.
     const restating = catalogue.filter((mutant) => mutant.source === 'generated' && mutant.sql.includes('is_admin'));
@@ -58,7 +61,12 @@ describe('mutation self-test', () => {
     const catalogue = await mutantCatalogue({ server, template, spec, mutantsDir: resolve(import.meta.dirname, '../access/mutants') });
     const extra = [
       { name: 'harmless_comment', description: 'a comment change: must survive', sql: "comment on table public.fec_filings is 'changed'", source: 'test' },
-      { name: 'names_a_missing_schema', description: 'a mutant for another schema', sql: 'create or replace function no_such_schema.is_admin() returns boolean language sql as $$ select true $$', source: 'test' },
+      {
+        name: 'names_a_missing_schema',
+        description: 'a mutant for another schema',
+        sql: 'create or replace function no_such_schema.is_admin() returns boolean language sql as $$ select true $$',
+        source: 'test',
+      },
       {
         name: 'breaks_every_insert',
         description: 'a trigger refusing every new filing (the worlds cannot be loaded)',
@@ -102,10 +110,15 @@ describe('mutation self-test', () => {
     expect([...readers.get('privacy_consent_records')!]).toEqual(expect.arrayContaining(['privacy_consent_records', 'privacy_current_consents', 'privacy_audit_logs']));
     expect([...readers.get('fec_candidates')!]).not.toContain('privacy_audit_logs');
     // A policy that names another table in a subquery makes that table's readers include the policy's table.
-    const reading = await withClone(templateHandle(server, template), 'focus_policy', async (db) => {
-      await db.query(sql`create policy sp_reads_cursors on public.ingestion_logs for select to authenticated using (exists (select 1 from public.ingestion_cursors))`);
-      return focusReaders(db, spec);
-    }, { poolSize: 1 });
+    const reading = await withClone(
+      templateHandle(server, template),
+      'focus_policy',
+      async (db) => {
+        await db.query(sql`create policy sp_reads_cursors on public.ingestion_logs for select to authenticated using (exists (select 1 from public.ingestion_cursors))`);
+        return focusReaders(db, spec);
+      },
+      { poolSize: 1 },
+    );
     expect([...reading.get('ingestion_cursors')!]).toContain('ingestion_logs');
     // Focused on the wrong relation, the mutant is still caught: the unfocused pass judges it.
     const dropped = byName.get('policy_dropped_fec_candidates_select_anon')!;

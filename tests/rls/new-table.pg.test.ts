@@ -20,8 +20,11 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
   let template: Template;
   beforeAll(async () => {
     const server = testServer();
-    template = await createTemplate(server, 'rls_new_table', async (db) => {
-      await db.query(sql`
+    template = await createTemplate(
+      server,
+      'rls_new_table',
+      async (db) => {
+        await db.query(sql`
         create table public.notes (
           id uuid primary key default gen_random_uuid(),
           user_id uuid not null references auth.users (id) on delete cascade,
@@ -36,7 +39,9 @@ describe('a new user-owned table with a SELECT policy using (true)', () => {
         create policy notes_select on public.notes for select to authenticated using (true);
         create policy notes_write on public.notes for all to authenticated using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
       `);
-    }, { from: templateHandle(server, inject('pg').template) });
+      },
+      { from: templateHandle(server, inject('pg').template) },
+    );
   });
   afterAll(async () => {
     await template?.drop();

@@ -27,7 +27,11 @@ describe('RLS properties on the real policies', () => {
     expect(result.observedMatrix.some((cell) => cell.actor === 'owner' && cell.relation === 'privacy_audit_logs')).toBe(true);
     // The where rules were decided by the oracle: both sides of the data-request rules were seen.
     const cancel = result.observedMatrix.find((cell) => cell.relation === 'privacy_data_requests' && cell.actor === 'user' && cell.operation === 'update')!;
-    expect(Object.values(cancel.observed).flat().some((outcome) => outcome.startsWith('to_cancelled: allowed'))).toBe(true);
+    expect(
+      Object.values(cancel.observed)
+        .flat()
+        .some((outcome) => outcome.startsWith('to_cancelled: allowed')),
+    ).toBe(true);
     expect(result.unreviewed).toEqual([]);
   });
 

@@ -86,7 +86,9 @@ describe('access spec', () => {
       manager: { role: 'authenticated', claims: { app_metadata: { role: 'manager' } } },
     };
     const problems = problemsOf(() => parseAccessSpec(raw));
-    expect(problems).toEqual(expect.arrayContaining([expect.stringContaining('relations.analytics_sessions.rules.visitor'), expect.stringContaining('relations.analytics_sessions.rules.user: unknown actor')]));
+    expect(problems).toEqual(
+      expect.arrayContaining([expect.stringContaining('relations.analytics_sessions.rules.visitor'), expect.stringContaining('relations.analytics_sessions.rules.user: unknown actor')]),
+    );
 
     const minimal = {
       version: 2,
@@ -107,7 +109,11 @@ describe('access spec', () => {
       },
     };
     const spec = parseAccessSpec(minimal);
-    expect(spec.actors.map((actor) => [actor.name, actor.role, actor.subject])).toEqual([['visitor', 'anon', false], ['member', 'authenticated', true], ['manager', 'authenticated', true]]);
+    expect(spec.actors.map((actor) => [actor.name, actor.role, actor.subject])).toEqual([
+      ['visitor', 'anon', false],
+      ['member', 'authenticated', true],
+      ['manager', 'authenticated', true],
+    ]);
     expect(spec.relations.notes!.hints.sameOwner).toEqual(['folder_id']);
     expect(unreviewedRelations(spec)).toEqual(['notes']);
   });

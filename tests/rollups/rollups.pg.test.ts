@@ -43,14 +43,44 @@ type Operation =
 
 const days = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 300, max: 480 }));
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('events' as const), session: fc.nat({ max: sessions.length + 1 }), type: fc.nat({ max: eventTypes.length - 1 }), daysAgo: days, rows: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('page_views' as const), session: fc.nat({ max: sessions.length + 1 }), path: fc.nat({ max: paths.length - 1 }), daysAgo: days, rows: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('events' as const),
+      session: fc.nat({ max: sessions.length + 1 }),
+      type: fc.nat({ max: eventTypes.length - 1 }),
+      daysAgo: days,
+      rows: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('page_views' as const),
+      session: fc.nat({ max: sessions.length + 1 }),
+      path: fc.nat({ max: paths.length - 1 }),
+      daysAgo: days,
+      rows: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('session' as const), user: fc.option(fc.nat({ max: users.length - 1 }), { nil: null }), daysAgo: days, key: fc.nat({ max: 1 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete_events' as const), type: fc.nat({ max: eventTypes.length - 1 }), keep: fc.nat({ max: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete_page_views' as const), path: fc.nat({ max: paths.length - 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('move_events' as const), from: fc.nat({ max: eventTypes.length - 1 }), to: fc.nat({ max: eventTypes.length - 1 }), days: fc.integer({ min: -2, max: 2 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('move_events' as const), from: fc.nat({ max: eventTypes.length - 1 }), to: fc.nat({ max: eventTypes.length - 1 }), days: fc.integer({ min: -2, max: 2 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete_session' as const), session: fc.nat({ max: sessions.length + 1 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('filing' as const), committee: fc.nat({ max: committees.length - 1 }), cycle: fc.constantFrom(2022, 2024), receipts: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }), amendsLatest: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('filing' as const),
+      committee: fc.nat({ max: committees.length - 1 }),
+      cycle: fc.constantFrom(2022, 2024),
+      receipts: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }),
+      amendsLatest: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete_filing' as const), newest: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('retention' as const), monthsAhead: fc.nat({ max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('erase' as const), user: fc.nat({ max: users.length - 1 }) }) },
@@ -162,9 +192,9 @@ const property = (db: ConnectionPool) =>
     if (found.length > 0) throw new Error(`rollups differ from the raw rows: ${JSON.stringify(found.slice(0, 5))}`);
   });
 
-const maintenanceTriggers = [
-  'analytics_events', 'analytics_sessions', 'analytics_page_views', 'fec_filings',
-].flatMap((table) => ['insert', 'update', 'delete'].map((op) => ({ table, trigger: `${table}_rollup_${op}` })));
+const maintenanceTriggers = ['analytics_events', 'analytics_sessions', 'analytics_page_views', 'fec_filings'].flatMap((table) =>
+  ['insert', 'update', 'delete'].map((op) => ({ table, trigger: `${table}_rollup_${op}` })),
+);
 
 describe('rollups equal the aggregate of the raw rows', () => {
   let maintained: FreshDatabase;
@@ -203,8 +233,11 @@ describe('rollups equal the aggregate of the raw rows', () => {
     // The same history with the maintenance off drifts in every rollup.
     const rollups = new Set((await driftAfter(disabled.db, steps)).map((row) => row.rollup));
     expect([...rollups].sort(), JSON.stringify(await driftAfter(disabled.db, steps))).toEqual([
-      'analytics_daily_event_counts', 'analytics_daily_page_views', 'analytics_daily_session_counts',
-      'fec_committee_cycle_totals', 'fec_filings.is_latest',
+      'analytics_daily_event_counts',
+      'analytics_daily_page_views',
+      'analytics_daily_session_counts',
+      'fec_committee_cycle_totals',
+      'fec_filings.is_latest',
     ]);
   });
 

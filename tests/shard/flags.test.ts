@@ -18,11 +18,15 @@ describe('--shard flag errors', () => {
     [['rls', '--shard', '1/2', '--property', 'coverage']],
     [['rls', 'mutate', '--shard', '2']],
     [['merge-reports', 'a.json', '--output-file', 'merged.json']],
-  ])('%j is flag_invalid, exit 2', async (args) => {
-    const result = await runCli(args, { cwd, env });
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('error[flag_invalid]');
-  }, 60_000);
+  ])(
+    '%j is flag_invalid, exit 2',
+    async (args) => {
+      const result = await runCli(args, { cwd, env });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('error[flag_invalid]');
+    },
+    60_000,
+  );
 
   it('merge-reports of a file that is not there is input_invalid, exit 6', async () => {
     const result = await runCli(['merge-reports', 'absent-1.json', 'absent-2.json'], { cwd, env });

@@ -17,7 +17,10 @@ const project = mkdtempSync(join(tmpdir(), 'sp-shards-'));
 cpSync(fixture, project, { recursive: true });
 mkdirSync(join(project, 'tests/pgtap'), { recursive: true });
 for (const name of ['a', 'b', 'c']) {
-  writeFileSync(join(project, 'tests/pgtap', `${name}.sql`), `select plan(2);\nselect has_table('public', 'todo_lists', 'lists ${name}');\nselect ok(true, 'fine ${name}');\nselect * from finish();\n`);
+  writeFileSync(
+    join(project, 'tests/pgtap', `${name}.sql`),
+    `select plan(2);\nselect has_table('public', 'todo_lists', 'lists ${name}');\nselect ok(true, 'fine ${name}');\nselect * from finish();\n`,
+  );
 }
 writeFileSync(join(project, 'tests/pgtap', 'd_fails.sql'), "select plan(1);\nselect ok(false, 'broken on purpose');\nselect * from finish();\n");
 

@@ -29,7 +29,18 @@ function mutant(name: string): MutantResult {
 function mutationResult(mutants: readonly MutantResult[]): MutationResult {
   const counted = mutants.filter((entry) => entry.status !== 'equivalent' && entry.status !== 'not_applicable');
   const caught = counted.filter((entry) => entry.status === 'caught').length;
-  return { seed: 42, runs: 3, baselineFailures: [], mutants, caught, total: counted.length, notApplicable: mutants.filter((entry) => entry.status === 'not_applicable').length, errors: 0, score: counted.length === 0 ? 1 : caught / counted.length, durationMs: 10 };
+  return {
+    seed: 42,
+    runs: 3,
+    baselineFailures: [],
+    mutants,
+    caught,
+    total: counted.length,
+    notApplicable: mutants.filter((entry) => entry.status === 'not_applicable').length,
+    errors: 0,
+    score: counted.length === 0 ? 1 : caught / counted.length,
+    durationMs: 10,
+  };
 }
 
 function mutationShard(names: readonly string[], index: number, total: number, seed = 42): ShardReportFile {

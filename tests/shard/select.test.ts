@@ -11,7 +11,7 @@ describe('--shard i/n', () => {
   });
 
   it('puts every item in exactly one shard, sizes differing by at most one, whatever order the items come in', () => {
-    const names = Array.from({ length: 23 }, (_, index) => `tests/pgtap/file_${String.fromCharCode(97 + (index * 7) % 26)}${index}.sql`);
+    const names = Array.from({ length: 23 }, (_, index) => `tests/pgtap/file_${String.fromCharCode(97 + ((index * 7) % 26))}${index}.sql`);
     for (const total of [1, 2, 3, 5, 23, 30]) {
       const shards = Array.from({ length: total }, (_, index) => selectShard(names, (name) => name, { index: index + 1, total }));
       expect(shards.flat().sort()).toEqual([...names].sort());
@@ -24,7 +24,12 @@ describe('--shard i/n', () => {
 
   it('splits by code unit, not by locale: upper case sorts before lower case on every machine', () => {
     const assigned = assignShards(['b', 'B', 'a', 'A'], 2);
-    expect([...assigned]).toEqual([['A', 1], ['B', 2], ['a', 1], ['b', 2]]);
+    expect([...assigned]).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['a', 1],
+      ['b', 2],
+    ]);
   });
 
   it('keeps the items in their original order within a shard', () => {

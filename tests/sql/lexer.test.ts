@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { excerpt, lineAndColumn, offsetOfCharacter, splitStatements, stringValue, tokenize, type Token } from '../../src/sql/index.ts';
 
-const kinds = (text: string): [string, string][] => tokenize(text).filter((token) => token.kind !== 'whitespace').map((token) => [token.kind, token.text]);
+const kinds = (text: string): [string, string][] =>
+  tokenize(text)
+    .filter((token) => token.kind !== 'whitespace')
+    .map((token) => [token.kind, token.text]);
 const code = (text: string): string[] => splitStatements(text).map((statement) => text.slice(statement.start, statement.end));
 
 describe('tokenize', () => {
@@ -11,7 +14,7 @@ describe('tokenize', () => {
     expect(code(text)).toEqual(['create table a();', 'create function f() returns int language sql as $$ select 1 $$;', 'select 1;']);
   });
 
-  it('reads E-strings with \\\' and standard strings where a backslash is literal', () => {
+  it("reads E-strings with \\' and standard strings where a backslash is literal", () => {
     expect(kinds("select E'it\\'s;', 'C:\\';")).toEqual([
       ['identifier', 'select'],
       ['string', "E'it\\'s;'"],
@@ -28,7 +31,11 @@ describe('tokenize', () => {
       ['identifier', 'somE'],
       ['string', "'x'"],
     ]);
-    expect(tokenize("U&'d\\0061t' U&\"x\" B'10' X'1f' n'y'").filter((token) => token.kind !== 'whitespace').map((token) => [token.kind, token.prefix ?? null])).toEqual([
+    expect(
+      tokenize("U&'d\\0061t' U&\"x\" B'10' X'1f' n'y'")
+        .filter((token) => token.kind !== 'whitespace')
+        .map((token) => [token.kind, token.prefix ?? null]),
+    ).toEqual([
       ['string', 'U&'],
       ['quoted_identifier', null],
       ['string', 'B'],
@@ -94,7 +101,8 @@ describe('tokenize', () => {
 
 describe('splitStatements', () => {
   it('keeps `;` inside parentheses and BEGIN ATOMIC bodies, as psql does', () => {
-    const text = 'create rule r as on insert to t do also (insert into a values (1); insert into b values (2));\ncreate or replace function f() returns int language sql begin atomic select 1; select case when true then 1 end; end;\nselect 2;';
+    const text =
+      'create rule r as on insert to t do also (insert into a values (1); insert into b values (2));\ncreate or replace function f() returns int language sql begin atomic select 1; select case when true then 1 end; end;\nselect 2;';
     expect(code(text)).toHaveLength(3);
   });
 
@@ -106,7 +114,7 @@ describe('splitStatements', () => {
 
 describe('positions', () => {
   it('maps a server position (characters) to UTF-16 offsets, lines and columns; CR is not a column', () => {
-    const text = 'select 1;\r\nselect \'😀\' + x;';
+    const text = "select 1;\r\nselect '😀' + x;";
     const offset = offsetOfCharacter(text, 23);
     expect(text.slice(offset, offset + 1)).toBe('+');
     expect(lineAndColumn(text, offset)).toEqual({ line: 2, column: 12 });

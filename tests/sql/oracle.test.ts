@@ -77,7 +77,7 @@ const piece: fc.Arbitrary<string> = fc.oneof(
   body.map((text) => `/* ${text.replace(/\/\*|\*\//g, '')} /* nested ${text.replace(/\/\*|\*\//g, '')} */ */ 1`),
   body.map((text) => `-- ${text.replace(/[\r\n]/g, '')}\n1`),
   fc.constant('2*/**/3'),
-  fc.constant('U&\'d\\0061t\''),
+  fc.constant("U&'d\\0061t'"),
 );
 
 const statement = fc.oneof(

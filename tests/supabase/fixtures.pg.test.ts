@@ -17,7 +17,12 @@ describe('supabase-blog', () => {
     const result = await runCli(blog, ['migrate']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n').filter((line) => /^(applied|seed) /.test(line)).map((line) => line.split(/\s+/)[1])).toEqual([
+    expect(
+      result.stdout
+        .split('\n')
+        .filter((line) => /^(applied|seed) /.test(line))
+        .map((line) => line.split(/\s+/)[1]),
+    ).toEqual([
       'supabase/migrations/20240101093000_profiles.sql',
       'supabase/migrations/20240102110000_avatars_storage.sql',
       'supabase/migrations/20240103120000_roles_access_token_hook.sql',
@@ -71,10 +76,12 @@ describe('supabase-teams', () => {
   it('migrate skips what the CLI skips, saying why, and seeds from config.toml globs', async () => {
     const result = await runCli(teams, ['migrate']);
     expect(result.code).toBe(0);
-    expect(result.stderr.split('\n').filter(Boolean).map((line) => line.split(':')[0])).toEqual([
-      'skipped  supabase/migrations/20211101000000_init.sql',
-      'skipped  supabase/migrations/README.md',
-    ]);
+    expect(
+      result.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(':')[0]),
+    ).toEqual(['skipped  supabase/migrations/20211101000000_init.sql', 'skipped  supabase/migrations/README.md']);
     expect(result.stdout).toMatch(/2 migration\(s\) applied, 0 already applied, 0 policy file\(s\), 1 seed file\(s\)/);
   });
 

@@ -17,8 +17,20 @@ import { openWorkspace, type Workspace } from '../../src/workspace/index.ts';
 import { runCli, urlFor } from './cli.ts';
 
 const roles = [
-  'anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user',
-  'supabase_replication_admin', 'supabase_etl_admin', 'supabase_read_only_user', 'supabase_realtime_admin', 'supabase_functions_admin', 'pgbouncer',
+  'anon',
+  'authenticated',
+  'service_role',
+  'authenticator',
+  'supabase_admin',
+  'supabase_auth_admin',
+  'supabase_storage_admin',
+  'dashboard_user',
+  'supabase_replication_admin',
+  'supabase_etl_admin',
+  'supabase_read_only_user',
+  'supabase_realtime_admin',
+  'supabase_functions_admin',
+  'pgbouncer',
 ];
 /** Login roles of the foreign server that are not superusers (not among `roles`). */
 const nonSuperusers = { plain: 'sp_foreign_plain', createdb: 'sp_foreign_createdb' } as const;

@@ -46,7 +46,11 @@ afterAll(async () => {
 
 async function grantsOf(project: string): Promise<Grants> {
   const settings = await loadSettings({ cwd: join(projectsDir, project) });
-  const { template } = await buildMigratedTemplate(testServer(), { sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root, naming: settings.migrationNaming }, `grants_${project}`);
+  const { template } = await buildMigratedTemplate(
+    testServer(),
+    { sqlDir: settings.sqlDir, policiesDir: settings.policiesDir, root: settings.root, naming: settings.migrationNaming },
+    `grants_${project}`,
+  );
   templates.push(template);
   return withClone(template, 'grants', async (db) => {
     const rows = await db.query(sql`

@@ -60,8 +60,14 @@ describe('platform extensions the server lacks', () => {
 
 describe('pgTAP installed before the migrations', () => {
   it('stays callable by every role after a project revokes EXECUTE on functions from public', async () => {
-    write('supabase/migrations/20240101000000_lock_down.sql', 'alter default privileges revoke execute on functions from public;\nalter default privileges in schema extensions revoke execute on functions from public;\n');
-    const file = write('supabase/tests/database/pgtap.test.sql', "begin;\nselect plan(2);\nset local role authenticated;\nselect ok(true, 'pgTAP callable as authenticated');\nselect is(current_user::text, 'authenticated', 'still authenticated');\nselect * from finish();\nrollback;\n");
+    write(
+      'supabase/migrations/20240101000000_lock_down.sql',
+      'alter default privileges revoke execute on functions from public;\nalter default privileges in schema extensions revoke execute on functions from public;\n',
+    );
+    const file = write(
+      'supabase/tests/database/pgtap.test.sql',
+      "begin;\nselect plan(2);\nset local role authenticated;\nselect ok(true, 'pgTAP callable as authenticated');\nselect is(current_user::text, 'authenticated', 'still authenticated');\nselect * from finish();\nrollback;\n",
+    );
     const { template } = await buildMigratedTemplate(testServer(), { sqlDir: join(root, 'supabase/migrations'), policiesDir: join(root, 'policies'), root, naming: 'supabase' }, 'pgtap_first');
     try {
       const result = await runPgtap({ server: testServer(), template, files: [file], root });

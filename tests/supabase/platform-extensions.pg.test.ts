@@ -45,7 +45,9 @@ async function sqlState(statement: ReturnType<typeof sql>): Promise<string | nul
 
 describe('a fresh platform database', () => {
   it('has the platform schemas and roles a migration may name', async () => {
-    const schemas = await fresh.db.query(sql`select nspname from pg_namespace where nspname = any (${['graphql', 'graphql_public', 'realtime', 'vault', 'pgbouncer', 'supabase_functions', 'net']}) order by 1`);
+    const schemas = await fresh.db.query(
+      sql`select nspname from pg_namespace where nspname = any (${['graphql', 'graphql_public', 'realtime', 'vault', 'pgbouncer', 'supabase_functions', 'net']}) order by 1`,
+    );
     expect(schemas.map((row) => row.nspname)).toEqual(['graphql', 'graphql_public', 'net', 'pgbouncer', 'realtime', 'supabase_functions', 'vault']);
     const roles = await fresh.db.query(sql`
       select rolname, rolcanlogin, rolreplication, rolbypassrls from pg_roles
@@ -60,7 +62,9 @@ describe('a fresh platform database', () => {
   });
 
   it('has pg_graphql, supabase_vault, pg_stat_statements and pg_net installed: "if not exists" is a no-op, a plain create fails', async () => {
-    const installed = await fresh.db.query(sql`select extname, extnamespace::regnamespace::text as schema from pg_extension where extname = any (${['pg_graphql', 'supabase_vault', 'pg_stat_statements', 'pg_net']}) order by 1`);
+    const installed = await fresh.db.query(
+      sql`select extname, extnamespace::regnamespace::text as schema from pg_extension where extname = any (${['pg_graphql', 'supabase_vault', 'pg_stat_statements', 'pg_net']}) order by 1`,
+    );
     expect(installed).toEqual([
       { extname: 'pg_graphql', schema: 'graphql' },
       { extname: 'pg_net', schema: 'extensions' },
@@ -71,7 +75,7 @@ describe('a fresh platform database', () => {
     expect(await sqlState(sql`create extension pg_graphql with schema graphql`)).toBe('42710');
   });
 
-  it('has GoTrue\'s other tables: a pulled migration re-creating auth.flow_state fails as on the platform, indexing auth.refresh_tokens works', async () => {
+  it("has GoTrue's other tables: a pulled migration re-creating auth.flow_state fails as on the platform, indexing auth.refresh_tokens works", async () => {
     expect(await sqlState(sql`create type auth.code_challenge_method as enum ('s256', 'plain')`)).toBe('42710');
     expect(await sqlState(sql`create index refresh_token_session_id on auth.refresh_tokens using btree (session_id)`)).toBe('42P07');
     expect(await sqlState(sql`create index on auth.refresh_tokens (session_id, created_at)`)).toBeNull();

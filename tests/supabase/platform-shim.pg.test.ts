@@ -19,12 +19,14 @@ afterAll(async () => {
 });
 
 describe('platform roles', () => {
-  it('exist with the platform\'s attributes and memberships', async () => {
+  it("exist with the platform's attributes and memberships", async () => {
     const rows = await fresh.db.query(sql`
       select rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls
       from pg_roles where rolname = any (${['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user']})
       order by rolname`);
-    const flags = Object.fromEntries(rows.map((row) => [row.rolname, ['rolsuper', 'rolinherit', 'rolcreaterole', 'rolcreatedb', 'rolcanlogin', 'rolreplication', 'rolbypassrls'].filter((flag) => row[flag] === true)]));
+    const flags = Object.fromEntries(
+      rows.map((row) => [row.rolname, ['rolsuper', 'rolinherit', 'rolcreaterole', 'rolcreatedb', 'rolcanlogin', 'rolreplication', 'rolbypassrls'].filter((flag) => row[flag] === true)]),
+    );
     expect(flags).toEqual({
       anon: ['rolinherit'],
       authenticated: ['rolinherit'],
@@ -46,7 +48,26 @@ describe('auth', () => {
   it('auth.users has the column set triggers and policies read, RLS on, owned by supabase_auth_admin', async () => {
     const columns = await fresh.db.query(sql`select column_name from information_schema.columns where table_schema = 'auth' and table_name = 'users'`);
     const names = columns.map((row) => row.column_name as string);
-    for (const column of ['id', 'aud', 'role', 'email', 'phone', 'raw_user_meta_data', 'raw_app_meta_data', 'email_confirmed_at', 'phone_confirmed_at', 'confirmed_at', 'last_sign_in_at', 'banned_until', 'is_sso_user', 'is_anonymous', 'deleted_at', 'created_at', 'updated_at', 'encrypted_password']) {
+    for (const column of [
+      'id',
+      'aud',
+      'role',
+      'email',
+      'phone',
+      'raw_user_meta_data',
+      'raw_app_meta_data',
+      'email_confirmed_at',
+      'phone_confirmed_at',
+      'confirmed_at',
+      'last_sign_in_at',
+      'banned_until',
+      'is_sso_user',
+      'is_anonymous',
+      'deleted_at',
+      'created_at',
+      'updated_at',
+      'encrypted_password',
+    ]) {
       expect(names).toContain(column);
     }
     const table = await fresh.db.query(sql`select relrowsecurity, pg_get_userbyid(relowner) as owner from pg_class where oid = 'auth.users'::regclass`);
@@ -78,7 +99,10 @@ describe('auth', () => {
 describe('extensions, storage, realtime', () => {
   it('pgcrypto and uuid-ossp live in schema extensions, and a new session resolves gen_random_bytes() unqualified', async () => {
     const rows = await fresh.db.query(sql`select extname, extnamespace::regnamespace::text as schema from pg_extension where extname in ('pgcrypto', 'uuid-ossp') order by 1`);
-    expect(rows).toEqual([{ extname: 'pgcrypto', schema: 'extensions' }, { extname: 'uuid-ossp', schema: 'extensions' }]);
+    expect(rows).toEqual([
+      { extname: 'pgcrypto', schema: 'extensions' },
+      { extname: 'uuid-ossp', schema: 'extensions' },
+    ]);
     const session = testServer().connect(fresh.name, { poolSize: 1 });
     try {
       const bytes = await session.query(sql`select length(gen_random_bytes(8)) as n, uuid_generate_v4() is not null as uuid`);
@@ -116,7 +140,7 @@ describe('extensions, storage, realtime', () => {
     expect(rows[0]?.n).toBe(1);
   });
 
-  it('a table the developer creates in public is open to anon until RLS is on (the platform\'s default privileges)', async () => {
+  it("a table the developer creates in public is open to anon until RLS is on (the platform's default privileges)", async () => {
     await fresh.db.query(sql`create table public.shim_open (id int)`);
     const privileges = await fresh.db.query(sql`
       select r as role, has_table_privilege(r, 'public.shim_open', 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE') as all_privileges

@@ -15,10 +15,18 @@ const dir = join(import.meta.dirname, 'helpers');
 
 describe('supabase-test-helpers API', () => {
   it('every helpers/*.sql suite passes on the project template', async () => {
-    const files = readdirSync(dir).filter((name) => name.endsWith('.sql')).sort().map((name) => join(dir, name));
+    const files = readdirSync(dir)
+      .filter((name) => name.endsWith('.sql'))
+      .sort()
+      .map((name) => join(dir, name));
     expect(files.length).toBe(5);
     const result = await runPgtap({ server: testServer(), template: inject('pg').pgtapTemplate, files, root: dir });
-    const summary = result.files.map((file) => ({ file: file.displayPath, status: file.status, failed: file.assertions.filter((a) => !a.ok).map((a) => a.description), errors: file.errors.map(headline) }));
+    const summary = result.files.map((file) => ({
+      file: file.displayPath,
+      status: file.status,
+      failed: file.assertions.filter((a) => !a.ok).map((a) => a.description),
+      errors: file.errors.map(headline),
+    }));
     expect(summary).toEqual(files.map((file) => ({ file: file.slice(dir.length + 1), status: 'passed', failed: [], errors: [] })));
     expect(result.totals.assertions).toBeGreaterThanOrEqual(35);
   });

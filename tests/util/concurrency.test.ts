@@ -4,7 +4,7 @@ import { mapConcurrently } from '../../src/util/concurrency.ts';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('mapConcurrently', () => {
-  it('keeps the items\' order whatever order they finish in, and never runs more than asked', async () => {
+  it("keeps the items' order whatever order they finish in, and never runs more than asked", async () => {
     let running = 0;
     let most = 0;
     const result = await mapConcurrently([30, 5, 20, 1, 10], 2, async (ms, index) => {

@@ -18,10 +18,16 @@ describe('baseline comparison', () => {
     const after = sampleReport({
       plans: { ...base.plans!, queries: [{ ...query, planNode: 'Seq Scan', indexes: [], work: { ...query.work!, buffers: 300, total: 300 }, p50Ms: query.p50Ms! * 2.5 }] },
       accessMatrix: base.accessMatrix.map((cell) => (cell.actor === 'anon' && cell.table === 'analytics_events' ? { ...cell, observed: 'all' } : cell)),
-      lint: { ...base.lint!, findings: [...base.lint!.findings, { lint: 'rls_not_forced', level: 'error', object: 'public.t', detail: 'not forced', remediation: 'force it', suppressed: false, suppressionReason: null }] },
+      lint: {
+        ...base.lint!,
+        findings: [...base.lint!.findings, { lint: 'rls_not_forced', level: 'error', object: 'public.t', detail: 'not forced', remediation: 'force it', suppressed: false, suppressionReason: null }],
+      },
     });
     const changes = compareReports(base, after, gates);
-    const kinds = changes.filter((change) => change.regression).map((change) => change.kind).sort();
+    const kinds = changes
+      .filter((change) => change.regression)
+      .map((change) => change.kind)
+      .sort();
     expect(kinds).toEqual(['lost_index', 'more_work', 'new_access', 'new_lint']);
   });
 

@@ -25,14 +25,17 @@ describe('verify with the project compliance map', () => {
   beforeAll(async () => {
     project = mkdtempSync(join(tmpdir(), 'sp-verify-map-'));
     for (const dir of ['sql', 'policies', 'tests/pgtap', 'tests/access', 'tests/plans']) cpSync(join(root, dir), join(project, dir), { recursive: true });
-    writeFileSync(join(project, 'map.json'), JSON.stringify({
-      version: 1,
-      duties: [
-        { id: 'structure', duty: 'Requests have types', mechanism: 'an enum', provedBy: [{ pgtap: 'tests/pgtap/privacy_structure.sql', test: 'privacy_request_type labels' }] },
-        { id: 'renamed', duty: 'A test the map misnames', mechanism: 'a typo', provedBy: [{ pgtap: 'tests/pgtap/privacy_structure.sql', test: 'privacy_request_type label' }] },
-        { id: 'isolation', duty: 'Users see their own rows', mechanism: 'RLS', provedBy: [{ property: 'visibility' }, { bench: 'q01' }] },
-      ],
-    }));
+    writeFileSync(
+      join(project, 'map.json'),
+      JSON.stringify({
+        version: 1,
+        duties: [
+          { id: 'structure', duty: 'Requests have types', mechanism: 'an enum', provedBy: [{ pgtap: 'tests/pgtap/privacy_structure.sql', test: 'privacy_request_type labels' }] },
+          { id: 'renamed', duty: 'A test the map misnames', mechanism: 'a typo', provedBy: [{ pgtap: 'tests/pgtap/privacy_structure.sql', test: 'privacy_request_type label' }] },
+          { id: 'isolation', duty: 'Users see their own rows', mechanism: 'RLS', provedBy: [{ property: 'visibility' }, { bench: 'q01' }] },
+        ],
+      }),
+    );
     writeFileSync(join(project, 'schemaproof.config.json'), JSON.stringify({ complianceMap: 'map.json', rls: { mutation: false }, bench: { enabled: false }, restoreDrill: false }));
     const settings = await loadSettings({ cwd: project });
     result = await verify({ settings, databaseUrl: databaseUrl(), skip: ['rls', 'mutation', 'plans', 'lint', 'restore'] });

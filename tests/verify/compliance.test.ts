@@ -36,14 +36,58 @@ const map: ComplianceMap = {
 };
 
 function pgtapFile(status: PgtapFileReport['status'], assertions: { description: string; ok: boolean }[]): PgtapFileReport {
-  return { file: 'tests/pgtap/e.sql', status, planned: assertions.length, passed: assertions.filter((a) => a.ok).length, failed: assertions.filter((a) => !a.ok).length, durationMs: 1, failures: [], assertions: assertions.map((a, index) => ({ number: index + 1, ...a })) };
+  return {
+    file: 'tests/pgtap/e.sql',
+    status,
+    planned: assertions.length,
+    passed: assertions.filter((a) => a.ok).length,
+    failed: assertions.filter((a) => !a.ok).length,
+    durationMs: 1,
+    failures: [],
+    assertions: assertions.map((a, index) => ({ number: index + 1, ...a })),
+  };
 }
 
 function inputs(overrides: Partial<ComplianceInputs> = {}): ComplianceInputs {
   return {
-    pgtap: { files: [pgtapFile('pass', [{ description: 'erase leaves nothing', ok: true }, { description: 'export holds everything', ok: true }])], assertions: 2, failedAssertions: 0 },
+    pgtap: {
+      files: [
+        pgtapFile('pass', [
+          { description: 'erase leaves nothing', ok: true },
+          { description: 'export holds everything', ok: true },
+        ]),
+      ],
+      assertions: 2,
+      failedAssertions: 0,
+    },
     rls: { properties: [{ name: 'visibility', runs: 25, status: 'pass', seed: 1, counterexample: null, replay: null }], cases: 10, casesPerSecond: null, seed: 1 },
-    plans: { scale: 'small', seed: 1, catalogue: 'c.json', gates: { deterministic: '', timings: { enabled: false, reason: null, summary: '' } }, notes: [], queries: [{ id: 'q11', title: 'consents', area: null, actor: 'user', planNode: 'Index Scan', indexes: [], seqScans: [], work: null, bypassWork: null, rlsWorkRatio: null, p50Ms: null, p95Ms: null, maxMs: null, rlsTimeRatio: null, status: 'pass', failures: [] }] },
+    plans: {
+      scale: 'small',
+      seed: 1,
+      catalogue: 'c.json',
+      gates: { deterministic: '', timings: { enabled: false, reason: null, summary: '' } },
+      notes: [],
+      queries: [
+        {
+          id: 'q11',
+          title: 'consents',
+          area: null,
+          actor: 'user',
+          planNode: 'Index Scan',
+          indexes: [],
+          seqScans: [],
+          work: null,
+          bypassWork: null,
+          rlsWorkRatio: null,
+          p50Ms: null,
+          p95Ms: null,
+          maxMs: null,
+          rlsTimeRatio: null,
+          status: 'pass',
+          failures: [],
+        },
+      ],
+    },
     gates: [{ id: 'mutation', status: 'pass' }],
     ...overrides,
   };
@@ -73,7 +117,21 @@ describe('compliance map as project data', () => {
     expect(all.problems).toEqual([]);
     expect(all.duties.map((duty) => duty.status)).toEqual(['pass', 'pass', 'pass']);
 
-    const failed = evaluateCompliance(map, inputs({ pgtap: { files: [pgtapFile('fail', [{ description: 'erase leaves nothing', ok: false }, { description: 'export holds everything', ok: true }])], assertions: 2, failedAssertions: 1 } }));
+    const failed = evaluateCompliance(
+      map,
+      inputs({
+        pgtap: {
+          files: [
+            pgtapFile('fail', [
+              { description: 'erase leaves nothing', ok: false },
+              { description: 'export holds everything', ok: true },
+            ]),
+          ],
+          assertions: 2,
+          failedAssertions: 1,
+        },
+      }),
+    );
     expect(failed.duties.map((duty) => duty.status)).toEqual(['fail', 'pass', 'pass']);
 
     const notRun = evaluateCompliance(map, inputs({ rls: null, gates: [{ id: 'mutation', status: 'skipped' }] }));
@@ -82,7 +140,21 @@ describe('compliance map as project data', () => {
   });
 
   it('calls a test name, property or query that matches nothing an error, but a file that died early a failure', () => {
-    const renamed = evaluateCompliance(map, inputs({ pgtap: { files: [pgtapFile('pass', [{ description: 'erase leaves nothing behind', ok: true }, { description: 'export holds everything', ok: true }])], assertions: 2, failedAssertions: 0 } }));
+    const renamed = evaluateCompliance(
+      map,
+      inputs({
+        pgtap: {
+          files: [
+            pgtapFile('pass', [
+              { description: 'erase leaves nothing behind', ok: true },
+              { description: 'export holds everything', ok: true },
+            ]),
+          ],
+          assertions: 2,
+          failedAssertions: 0,
+        },
+      }),
+    );
     expect(renamed.duties[0]?.status).toBe('error');
     expect(renamed.problems).toEqual(['duty erasure: pgTAP tests/pgtap/e.sql has no test named "erase leaves nothing"']);
 

@@ -57,7 +57,9 @@ async function stop(run: CliRun, base: string): Promise<void> {
 describe('--watch', () => {
   it('test: a changed pgTAP file re-runs itself, a changed migration every file; Ctrl-C leaves nothing', async () => {
     const file = (assertion: string): string => `select plan(1);\n${assertion}\nselect * from finish();\n`;
-    const project = tinyProject({ pgtap: { 'a.sql': file("select has_table('public', 'items', 'items is there');"), 'b.sql': file("select has_column('public', 'items', 'note', 'note is there');") } });
+    const project = tinyProject({
+      pgtap: { 'a.sql': file("select has_table('public', 'items', 'items is there');"), 'b.sql': file("select has_column('public', 'items', 'note', 'note is there');") },
+    });
     scratch.push(project.dir);
     const base = baseDir();
     const run = startCli(['test', '--watch'], { cwd: project.dir, env: { SCHEMAPROOF_TMPDIR: base }, processGroup: true });

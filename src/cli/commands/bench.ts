@@ -24,7 +24,7 @@ interface BenchCliOptions {
 export function registerBench(program: Command): void {
   const command = program
     .command('bench')
-    .description('load data at a scale, run the query catalogue as each query\'s actor, check plans and work (timings reported); exit 1 when a gate fails, 6 when the catalogue does not run')
+    .description("load data at a scale, run the query catalogue as each query's actor, check plans and work (timings reported); exit 1 when a gate fails, 6 when the catalogue does not run")
     .addOption(new Option('--scale <scale>', 'data volume').choices(scales))
     .option('--seed <n>', 'generator seed', integer)
     .option('--runs <n>', 'timed runs per query (at least 20)', integer)

@@ -42,17 +42,30 @@ export function registerInit(program: Command): void {
           server: workspace.server,
           template: workspace.template.name,
           ...(existing ? { existing } : {}),
-          ...(options.exposedSchemas ? { exposedSchemas: options.exposedSchemas.split(',').map((name) => name.trim()).filter((name) => name !== '') } : {}),
+          ...(options.exposedSchemas
+            ? {
+                exposedSchemas: options.exposedSchemas
+                  .split(',')
+                  .map((name) => name.trim())
+                  .filter((name) => name !== ''),
+              }
+            : {}),
           runs: options.runs ?? defaultInitRuns,
           seed: options.seed ?? settings.rls.seed,
         });
         for (const relation of result.added) {
-          out.write(`${relation.needsAttention ? '!' : '+'} ${relation.name.padEnd(34)} ${relation.kind.padEnd(5)} owner ${String(relation.ownerColumn ?? '-').padEnd(14)} ${Object.entries(relation.rules).map(([actor, rules]) => `${actor}: ${rules.select}/${rules.insert}/${rules.update}/${rules.delete}`).join('  ')}\n`);
+          out.write(
+            `${relation.needsAttention ? '!' : '+'} ${relation.name.padEnd(34)} ${relation.kind.padEnd(5)} owner ${String(relation.ownerColumn ?? '-').padEnd(14)} ${Object.entries(relation.rules)
+              .map(([actor, rules]) => `${actor}: ${rules.select}/${rules.insert}/${rules.update}/${rules.delete}`)
+              .join('  ')}\n`,
+          );
         }
         for (const name of result.disappeared) out.write(`gone: ${name} is in the spec but not in the database; kept: remove it by hand (rls refuses a spec naming a missing relation)\n`);
         for (const entry of result.skipped) out.write(`skipped: ${entry}\n`);
         for (const fn of result.unlistedDefinerFunctions) {
-          out.write(`definer function not in the spec: "${fn.signature}"${fn.searchPathFixed ? '' : ' (no fixed search_path)'}: list it in securityDefinerFunctions with why it is safe, or revoke EXECUTE from the API roles\n`);
+          out.write(
+            `definer function not in the spec: "${fn.signature}"${fn.searchPathFixed ? '' : ' (no fixed search_path)'}: list it in securityDefinerFunctions with why it is safe, or revoke EXECUTE from the API roles\n`,
+          );
         }
         for (const error of result.errors) out.write(`probing: ${error}\n`);
         const attention = result.added.filter((relation) => relation.needsAttention).length;

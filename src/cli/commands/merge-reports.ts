@@ -47,7 +47,7 @@ export function registerMergeReports(program: Command): void {
     .command('merge-reports')
     .description("merge the --reporter json reports of every shard of one `test`, `rls` or `rls mutate` run into that run's report and verdict")
     .argument('<files...>', "each shard's JSON report (every shard 1..n exactly once)")
-    .addOption(reporterOption(mergeReporters, 'summary', 'summary, json (the unsharded run\'s JSON), or for pgTAP also junit and tap'))
+    .addOption(reporterOption(mergeReporters, 'summary', "summary, json (the unsharded run's JSON), or for pgTAP also junit and tap"))
     .addOption(outputFileOption('write the --reporter format there (the summary still goes to stdout)'));
   command.action(
     runAction(program, async () => {

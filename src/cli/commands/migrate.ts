@@ -11,11 +11,7 @@ import { printShimObjects } from '../workspace.ts';
  * With --database-url: migrate that database. Without: start a throwaway
  * cluster, migrate a fresh database there (a full "does it apply" check).
  */
-async function withTarget<T>(
-  globals: GlobalOptions,
-  settings: Settings,
-  fn: (target: MigrationTarget, server: PostgresServer, scratch: string | null) => Promise<T>,
-): Promise<T> {
+async function withTarget<T>(globals: GlobalOptions, settings: Settings, fn: (target: MigrationTarget, server: PostgresServer, scratch: string | null) => Promise<T>): Promise<T> {
   const { createDatabase, provisionPostgres } = await import('../../postgres/index.ts');
   const databaseUrl = globals.databaseUrl ?? settings.databaseUrl;
   const server = await provisionPostgres({ databaseUrl, settings: settings.postgres.settings });
@@ -86,9 +82,7 @@ export function registerMigrate(program: Command): void {
         const { migrationStatus } = await import('../../migrate/index.ts');
         const settings = await loadSettings({ configPath: globals.config });
         // Read-only: the bookkeeping against the files; nothing is installed.
-        const status = await withTarget(globals, settings, (target) =>
-          migrationStatus(target, { sqlDir: settings.sqlDir, root: settings.root, naming: settings.migrationNaming }),
-        );
+        const status = await withTarget(globals, settings, (target) => migrationStatus(target, { sqlDir: settings.sqlDir, root: settings.root, naming: settings.migrationNaming }));
         for (const entry of status.migrations) process.stdout.write(`${entry.state.padEnd(12)} ${entry.file}\n`);
         process.stdout.write(status.upToDate ? 'up to date\n' : 'not up to date\n');
         return status.migrations.some((entry) => entry.state === 'edited' || entry.state === 'missing_file') ? exitCodes.migration : exitCodes.ok;

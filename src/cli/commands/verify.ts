@@ -107,7 +107,8 @@ export function registerVerify(program: Command): void {
       const verdict = report.verdict === 'pass' ? paint(terminalFor(process.stdout), 'green', 'PASS') : paint(terminalFor(process.stdout), 'red', 'FAIL');
       process.stdout.write(`\n${verdict}: ${report.gates.map((gate) => `${gate.id} ${gate.status}`).join(', ')} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
       for (const gate of report.gates) {
-        for (const failure of gate.failures.slice(0, 20)) process.stdout.write(`  ✗ [${gate.id}] ${failure.what}\n      where: ${failure.where}${failure.replay ? `\n      replay: ${failure.replay}` : ''}\n`);
+        for (const failure of gate.failures.slice(0, 20))
+          process.stdout.write(`  ✗ [${gate.id}] ${failure.what}\n      where: ${failure.where}${failure.replay ? `\n      replay: ${failure.replay}` : ''}\n`);
         if (gate.failures.length > 20) process.stdout.write(`  … ${gate.failures.length - 20} more ${gate.id} failure(s) in the report\n`);
       }
       if (written) process.stdout.write(`reports: ${written.html}, ${written.markdown}, ${written.json}, ${written.junit}\n`);

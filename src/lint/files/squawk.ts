@@ -18,11 +18,11 @@ export const squawkLint: LintDoc = {
   level: 'warn',
   categories: ['safety'],
   description:
-    'squawk\'s rules on each migration file: statements that take long or strong locks on existing tables (index builds without CONCURRENTLY, NOT NULL columns without a default, type changes, unvalidated constraints), destructive or breaking changes (drops, renames), and missing lock_timeout. Findings are named squawk/<rule-name>; which rules run is set in .squawk.toml.',
+    "squawk's rules on each migration file: statements that take long or strong locks on existing tables (index builds without CONCURRENTLY, NOT NULL columns without a default, type changes, unvalidated constraints), destructive or breaking changes (drops, renames), and missing lock_timeout. Findings are named squawk/<rule-name>; which rules run is set in .squawk.toml.",
   rationale:
     'A migration that is correct can still take the application down: an ACCESS EXCLUSIVE lock queued behind one long query blocks every read and write after it. These problems are visible in the SQL text before the migration ever runs.',
   remediation:
-    'Follow the rule\'s help text: e.g. `set lock_timeout = \'5s\';` at the top of the migration; `alter table t add column c text;` then backfill, then `set not null` via a validated CHECK; build indexes on large live tables with `create index concurrently` outside the migration transaction.',
+    "Follow the rule's help text: e.g. `set lock_timeout = '5s';` at the top of the migration; `alter table t add column c text;` then backfill, then `set not null` via a validated CHECK; build indexes on large live tables with `create index concurrently` outside the migration transaction.",
   scope: 'Every .sql file in the migrations directory, with the rules and Postgres version from .squawk.toml.',
   source: 'migration_files',
   query: null,
@@ -130,7 +130,14 @@ function run(binary: string, args: readonly string[], cwd: string, timeoutMs: nu
     execFile(binary, args as string[], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') {
         if (error.killed) reject(new SchemaproofError({ code: 'timeout', what: 'squawk', timeoutMs }));
-        else reject(new SchemaproofError({ code: 'tool_missing', tool: 'squawk', hint: `it could not be started (${error.message.split('\n')[0]}); reinstall @squawk-cli/linux-x64 or set lint.squawk to false` }));
+        else
+          reject(
+            new SchemaproofError({
+              code: 'tool_missing',
+              tool: 'squawk',
+              hint: `it could not be started (${error.message.split('\n')[0]}); reinstall @squawk-cli/linux-x64 or set lint.squawk to false`,
+            }),
+          );
         return;
       }
       resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr });

@@ -37,10 +37,9 @@ order by 1`,
     const inUsing = unwrappedIn(row.qual, context.policyFunctions);
     const inCheck = unwrappedIn(row.with_check, context.policyFunctions);
     if (inUsing.length === 0 && inCheck.length === 0) return [];
-    const parts = [
-      inUsing.length > 0 ? `USING calls ${inUsing.join(', ')} per row` : null,
-      inCheck.length > 0 ? `WITH CHECK calls ${inCheck.join(', ')} per row` : null,
-    ].filter((part): part is string => part !== null);
+    const parts = [inUsing.length > 0 ? `USING calls ${inUsing.join(', ')} per row` : null, inCheck.length > 0 ? `WITH CHECK calls ${inCheck.join(', ')} per row` : null].filter(
+      (part): part is string => part !== null,
+    );
     const names = [...new Set([...inUsing, ...inCheck])];
     return [
       {

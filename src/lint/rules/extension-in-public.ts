@@ -8,7 +8,7 @@ export const extensionInPublic: SchemaLint = {
   categories: ['security'],
   description: 'An extension whose objects live in an exposed schema (public).',
   rationale:
-    'Its functions, types and tables then show up in the API next to the product\'s own objects, are callable by API roles, and shadow or collide with project names. Supabase keeps them in `extensions`.',
+    "Its functions, types and tables then show up in the API next to the product's own objects, are callable by API roles, and shadow or collide with project names. Supabase keeps them in `extensions`.",
   remediation: '`alter extension pg_trgm set schema extensions;` (or `create extension ... with schema extensions` in a new project).',
   scope: 'Installed extensions (pg_extension) whose schema is exposed.',
   source: 'catalog',

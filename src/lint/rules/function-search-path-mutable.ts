@@ -8,9 +8,9 @@ export const functionSearchPathMutable: SchemaLint = {
   categories: ['security'],
   description: 'A SECURITY INVOKER function or procedure (SQL or PL/pgSQL) with no `search_path` in its settings.',
   rationale:
-    'Its meaning depends on whoever calls it: a trigger function or a policy helper that resolves `users` or `now()` through the caller\'s search_path can be redirected to another object. Pinning it makes every call mean the same thing.',
+    "Its meaning depends on whoever calls it: a trigger function or a policy helper that resolves `users` or `now()` through the caller's search_path can be redirected to another object. Pinning it makes every call mean the same thing.",
   remediation: "`alter function public.f() set search_path = '';` and schema-qualify the names in its body (or `set search_path = pg_catalog`).",
-  scope: 'Functions and procedures in every project schema, except C/internal ones and those belonging to extensions; SECURITY DEFINER ones are security_definer_search_path\'s.',
+  scope: "Functions and procedures in every project schema, except C/internal ones and those belonging to extensions; SECURITY DEFINER ones are security_definer_search_path's.",
   source: 'catalog',
   query: `
 select format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) as object,

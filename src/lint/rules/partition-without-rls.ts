@@ -6,10 +6,9 @@ export const partitionWithoutRls: SchemaLint = {
   title: 'Partition open to direct queries',
   level: 'error',
   categories: ['security'],
-  description:
-    'A partition (relispartition) whose row-level security is not enabled, or not forced, or on which anon or authenticated hold a privilege.',
+  description: 'A partition (relispartition) whose row-level security is not enabled, or not forced, or on which anon or authenticated hold a privilege.',
   rationale:
-    'A partition is a table of its own. Queried directly (`select * from public.events_p202501`), Postgres applies the partition\'s own RLS and grants, not the parent\'s: a partition with grants and RLS off is a side door around every policy on the parent. Partitions created later by a function or by default privileges are the usual culprits.',
+    "A partition is a table of its own. Queried directly (`select * from public.events_p202501`), Postgres applies the partition's own RLS and grants, not the parent's: a partition with grants and RLS off is a side door around every policy on the parent. Partitions created later by a function or by default privileges are the usual culprits.",
   remediation:
     '`alter table public.events_p202501 enable row level security; alter table public.events_p202501 force row level security; revoke all on public.events_p202501 from anon, authenticated;` — and make the function that creates partitions do the same.',
   scope: 'Every partition (tables and sub-partitioned tables) in every project schema.',

@@ -7,8 +7,7 @@ export const rlsDisabledInPublic: SchemaLint = {
   level: 'error',
   categories: ['security'],
   description: 'A table in an exposed schema (public) on which anon or authenticated hold a privilege, with row-level security disabled.',
-  rationale:
-    'Without RLS a grant is the whole story: anyone holding the anon key can read or change every row the grant allows, through the API, with no per-user filter.',
+  rationale: 'Without RLS a grant is the whole story: anyone holding the anon key can read or change every row the grant allows, through the API, with no per-user filter.',
   remediation:
     'Enable and force RLS, then write the policies in policies/: `alter table public.t enable row level security; alter table public.t force row level security;` — or revoke the grants if the API must not reach it: `revoke all on public.t from anon, authenticated;`.',
   scope: 'Ordinary and partitioned tables (not partitions: see partition_without_rls) in the exposed schemas, where an API role holds a table or column privilege and USAGE on the schema.',

@@ -8,9 +8,9 @@ export const rlsDisabled: SchemaLint = {
   categories: ['security'],
   description:
     'A table in a project schema with row-level security disabled that rls_disabled_in_public does not already report (a table in a non-exposed schema such as private, or an exposed table no API role can reach today).',
-  rationale:
-    'The rule for this schema is that every table has RLS enabled and forced. A table without RLS is one careless grant (or one default privilege) away from being readable by every caller.',
-  remediation: '`alter table internal.t enable row level security; alter table internal.t force row level security;` and add the policies it needs in policies/ (none means deny-all for roles without BYPASSRLS).',
+  rationale: 'The rule for this schema is that every table has RLS enabled and forced. A table without RLS is one careless grant (or one default privilege) away from being readable by every caller.',
+  remediation:
+    '`alter table internal.t enable row level security; alter table internal.t force row level security;` and add the policies it needs in policies/ (none means deny-all for roles without BYPASSRLS).',
   scope: 'Ordinary and partitioned tables (not partitions) in every project schema.',
   source: 'catalog',
   query: `

@@ -6,7 +6,7 @@ export const securityDefinerExecutableByPublic: SchemaLint = {
   title: 'SECURITY DEFINER function executable by PUBLIC',
   level: 'warn',
   categories: ['security'],
-  description: 'A SECURITY DEFINER function or procedure that PUBLIC may execute — which is Postgres\'s default unless revoked.',
+  description: "A SECURITY DEFINER function or procedure that PUBLIC may execute — which is Postgres's default unless revoked.",
   rationale:
     "A SECURITY DEFINER function acts with its owner's rights. Left executable by PUBLIC (the default for every new function), anon can call it, usually through the API's /rpc endpoint. Grant EXECUTE to the roles that need it and nobody else.",
   remediation: '`revoke execute on function public.f(uuid) from public; grant execute on function public.f(uuid) to authenticated;`',

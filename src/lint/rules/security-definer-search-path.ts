@@ -6,12 +6,10 @@ export const securityDefinerSearchPath: SchemaLint = {
   title: 'SECURITY DEFINER function without a safe search_path',
   level: 'error',
   categories: ['security'],
-  description:
-    'A SECURITY DEFINER function with no `search_path` in its settings (proconfig), or whose fixed search_path lists a schema in which an API role may create objects.',
+  description: 'A SECURITY DEFINER function with no `search_path` in its settings (proconfig), or whose fixed search_path lists a schema in which an API role may create objects.',
   rationale:
     "A SECURITY DEFINER function runs with its owner's rights but resolves unqualified names through the caller's search_path. A caller who can put a function or table earlier on that path (or in a schema it lists that they can write to) runs their own code as the owner.",
-  remediation:
-    "Pin it and qualify names: `alter function public.f(uuid) set search_path = '';` (or `= pg_catalog, pg_temp`), and write every table and function schema-qualified in the body.",
+  remediation: "Pin it and qualify names: `alter function public.f(uuid) set search_path = '';` (or `= pg_catalog, pg_temp`), and write every table and function schema-qualified in the body.",
   scope: 'Functions and procedures in every project schema (not those belonging to extensions).',
   source: 'catalog',
   query: `

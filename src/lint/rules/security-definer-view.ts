@@ -9,7 +9,7 @@ export const securityDefinerView: SchemaLint = {
   description: 'A view that anon or authenticated can read (SELECT privilege and USAGE on its schema) without `security_invoker = true` in its options.',
   rationale:
     "A plain view reads its tables with the view owner's privileges, and RLS on those tables is evaluated as the owner — usually a role that bypasses it. Every caller then sees every row: the classic RLS side door.",
-  remediation: '`alter view public.v set (security_invoker = true);` (Postgres 15+), or revoke the API roles\' access: `revoke all on public.v from anon, authenticated;`.',
+  remediation: "`alter view public.v set (security_invoker = true);` (Postgres 15+), or revoke the API roles' access: `revoke all on public.v from anon, authenticated;`.",
   scope: 'Views in every project schema.',
   source: 'catalog',
   query: `

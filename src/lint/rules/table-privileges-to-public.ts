@@ -7,8 +7,7 @@ export const tablePrivilegesToPublic: SchemaLint = {
   level: 'error',
   categories: ['security'],
   description: 'A table, view, materialized view, foreign table or sequence on which the pseudo-role PUBLIC holds a privilege.',
-  rationale:
-    'PUBLIC means every role, present and future — anon included. The schema rule is explicit grants per role, nothing inherited from PUBLIC or from default privileges.',
+  rationale: 'PUBLIC means every role, present and future — anon included. The schema rule is explicit grants per role, nothing inherited from PUBLIC or from default privileges.',
   remediation: '`revoke all on public.t from public;` then grant what each role needs explicitly in policies/.',
   scope: 'Relations (tables, partitions, views, materialized views, foreign tables, sequences) in every project schema.',
   source: 'catalog',

@@ -10,7 +10,7 @@ export const tableWithoutPrimaryKey: SchemaLint = {
   rationale:
     'Without a key, rows cannot be addressed one at a time (API updates and deletes, logical replication of UPDATE/DELETE, dedup after a retried insert). The schema rule is a uuid primary key with a default on every table.',
   remediation: '`alter table public.t add column id uuid not null default gen_random_uuid(); alter table public.t add primary key (id);`',
-  scope: 'Ordinary and partitioned tables (not partitions, which inherit the parent\'s key) in every project schema.',
+  scope: "Ordinary and partitioned tables (not partitions, which inherit the parent's key) in every project schema.",
   source: 'catalog',
   query: `
 select format('%I.%I', n.nspname, c.relname) as object,

@@ -9,8 +9,9 @@ export const timestampWithoutTimeZone: SchemaLint = {
   description: 'A table column whose type is `timestamp`, an array of it, or a domain over it.',
   rationale:
     'A `timestamp` stores wall-clock digits with no zone: the same instant written from two sessions with different TimeZone settings stores two values, and comparisons across zones silently go wrong. `timestamptz` stores the instant.',
-  remediation: '`alter table public.t alter column happened_at type timestamptz using happened_at at time zone \'UTC\';` (a table rewrite: plan it for a live table).',
-  scope: 'Columns of ordinary, partitioned and foreign tables in every project schema (the rule is "never timestamp", not only in exposed schemas); partitions are skipped (they repeat the parent\'s columns).',
+  remediation: "`alter table public.t alter column happened_at type timestamptz using happened_at at time zone 'UTC';` (a table rewrite: plan it for a live table).",
+  scope:
+    'Columns of ordinary, partitioned and foreign tables in every project schema (the rule is "never timestamp", not only in exposed schemas); partitions are skipped (they repeat the parent\'s columns).',
   source: 'catalog',
   query: `
 select format('%I.%I.%I', n.nspname, c.relname, a.attname) as object,

@@ -10,7 +10,7 @@ export const unindexedForeignKeys: SchemaLint = {
   rationale:
     'Every DELETE or key UPDATE on the referenced table looks up referencing rows; without an index that is a sequential scan per row, under a lock. Joins and the RLS predicates that filter on the same column (owner_id = auth.uid()) need the index too.',
   remediation: '`create index t_owner_id_idx on public.t (owner_id);` (on a large live table, build it with `create index concurrently` outside the migration transaction first).',
-  scope: 'Foreign keys declared on ordinary and partitioned tables in every project schema (the per-partition clones of a partitioned table\'s key are skipped: the parent\'s index covers them).',
+  scope: "Foreign keys declared on ordinary and partitioned tables in every project schema (the per-partition clones of a partitioned table's key are skipped: the parent's index covers them).",
   source: 'catalog',
   query: `
 select format('%I.%I.%I', n.nspname, c.relname, con.conname) as object,

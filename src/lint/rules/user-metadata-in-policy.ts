@@ -6,12 +6,10 @@ export const userMetadataInPolicy: SchemaLint = {
   title: 'Policy trusts user_metadata',
   level: 'error',
   categories: ['security'],
-  description:
-    'A policy whose USING or WITH CHECK expression mentions user_metadata (or auth.users.raw_user_meta_data), directly or through a function the policy calls.',
+  description: 'A policy whose USING or WITH CHECK expression mentions user_metadata (or auth.users.raw_user_meta_data), directly or through a function the policy calls.',
   rationale:
     'Users can write their own user_metadata (supabase.auth.updateUser({ data })). A policy that grants anything on it — "role": "admin" — lets any user promote themselves. Only app_metadata, set by the server, may carry authorisation.',
-  remediation:
-    "Read app_metadata instead: `(select auth.jwt() -> 'app_metadata' ->> 'role') = 'admin'`, ideally inside one helper function that every policy calls.",
+  remediation: "Read app_metadata instead: `(select auth.jwt() -> 'app_metadata' ->> 'role') = 'admin'`, ideally inside one helper function that every policy calls.",
   scope: 'Policies on tables in every project schema, and the functions they call directly (recorded in pg_depend).',
   source: 'catalog',
   query: `

@@ -101,7 +101,9 @@ export interface BuildContext {
   readonly hintValues?: ReadonlyMap<string, readonly string[]>;
 }
 
-export function newContext(base: Omit<BuildContext, 'created' | 'taken' | 'probeUse' | 'existing' | 'hintValues'> & { readonly existing?: readonly PlannedRow[]; readonly hintValues?: ReadonlyMap<string, readonly string[]> }): BuildContext {
+export function newContext(
+  base: Omit<BuildContext, 'created' | 'taken' | 'probeUse' | 'existing' | 'hintValues'> & { readonly existing?: readonly PlannedRow[]; readonly hintValues?: ReadonlyMap<string, readonly string[]> },
+): BuildContext {
   const context: BuildContext = { ...base, existing: [...(base.existing ?? [])], created: [], taken: new Map(), probeUse: new Map() };
   if (context.mode === 'world') for (const row of context.existing) takeUnique(context, row);
   return context;
@@ -326,7 +328,13 @@ export function insertSql(row: PlannedRow, options: InsertOptions = {}): SQLQuer
   const overriding = row.recipe.overriding && row.recipe.slots.size > 0 ? sql` overriding system value` : sql``;
   const conflict = options.skipConflicts ? conflictClause(row) : sql``;
   if (columns.length === 0) return sql`insert into ${relation} default values${conflict}`;
-  return sql`insert into ${relation} (${sql.join(columns.map((column) => sql.ident(column)), ', ')})${overriding} values (${sql.join(columns.map((column) => valueSql(row.values[column]!)), ', ')})${conflict}`;
+  return sql`insert into ${relation} (${sql.join(
+    columns.map((column) => sql.ident(column)),
+    ', ',
+  )})${overriding} values (${sql.join(
+    columns.map((column) => valueSql(row.values[column]!)),
+    ', ',
+  )})${conflict}`;
 }
 
 /**
@@ -342,7 +350,13 @@ function conflictClause(row: PlannedRow): SQLQuery {
   // Nothing but the key to write: assign the key to itself, so the statement still returns the row.
   const written = Object.keys(row.values).filter((column) => !primaryKey.includes(column));
   const updatable = written.length > 0 ? written : [primaryKey[0]!];
-  return sql` on conflict (${sql.join(primaryKey.map((column) => sql.ident(column)), ', ')}) do update set ${sql.join(updatable.map((column) => sql`${sql.ident(column)} = excluded.${sql.ident(column)}`), ', ')}`;
+  return sql` on conflict (${sql.join(
+    primaryKey.map((column) => sql.ident(column)),
+    ', ',
+  )}) do update set ${sql.join(
+    updatable.map((column) => sql`${sql.ident(column)} = excluded.${sql.ident(column)}`),
+    ', ',
+  )}`;
 }
 
 /**
@@ -361,7 +375,10 @@ export function mayCollide(recipe: TableRecipe): boolean {
 }
 
 export function setSql(values: Readonly<Record<string, SqlValue>>): SQLQuery {
-  return sql.join(Object.entries(values).map(([column, value]) => sql`${sql.ident(column)} = ${valueSql(value)}`), ', ');
+  return sql.join(
+    Object.entries(values).map(([column, value]) => sql`${sql.ident(column)} = ${valueSql(value)}`),
+    ', ',
+  );
 }
 
 /** The key of a planned row as the truth query prints it (see keyExpression). */
@@ -379,7 +396,10 @@ export function keyText(texts: readonly string[]): string {
 /** SQL text of a relation's key over alias `alias` (one column: its text; several: a JSON array of texts). */
 export function keyExpression(alias: string, columns: readonly string[]): SQLQuery {
   if (columns.length === 1) return sql`${sql.ident(alias, columns[0]!)}::text`;
-  return sql`jsonb_build_array(${sql.join(columns.map((column) => sql`${sql.ident(alias, column)}::text`), ', ')})::text`;
+  return sql`jsonb_build_array(${sql.join(
+    columns.map((column) => sql`${sql.ident(alias, column)}::text`),
+    ', ',
+  )})::text`;
 }
 
 /** `col = 'value' [and ...]` selecting the row with this key (values coerce to the columns' types). */

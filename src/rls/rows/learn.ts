@@ -125,7 +125,14 @@ export async function learnRows(db: ConnectionPool, spec: AccessSpec, options: L
   const usersTable = usersRows.length > 0 ? usersCandidate : null;
   const usersColumns = new Set(usersRows[0]?.columns ?? []);
   const roles = [...new Set(spec.actors.map((actor) => actor.role))];
-  const models = await db.tx((tx) => readTableClosure(tx, specTables.map(([name, relation]) => qualifiedOf(relation, name)), roles, usersTable ? [usersTable] : []));
+  const models = await db.tx((tx) =>
+    readTableClosure(
+      tx,
+      specTables.map(([name, relation]) => qualifiedOf(relation, name)),
+      roles,
+      usersTable ? [usersTable] : [],
+    ),
+  );
   await installAccept(db);
   const pools = new Pools();
   const specByQualified = new Map(specTables.map(([name, relation]) => [qualifiedOf(relation, name), { name, relation }]));
@@ -189,7 +196,8 @@ export async function learnRows(db: ConnectionPool, spec: AccessSpec, options: L
     const candidateStates = stateColumnModel
       ? stateHint && 'values' in stateHint
         ? stateHint.values.map(String)
-        : (stateColumnModel.type.labels ?? stateColumnModel.type.base?.labels ?? [
+        : (stateColumnModel.type.labels ??
+          stateColumnModel.type.base?.labels ?? [
             ...(relation?.stateMachine ? [relation.stateMachine.initial, ...relation.stateMachine.terminal, ...Object.keys(relation.stateMachine.transitions)] : []),
           ])
       : [];
@@ -253,12 +261,14 @@ export async function learnRows(db: ConnectionPool, spec: AccessSpec, options: L
         pools.defineCounterSlot(model.qualified, column, start);
       } else {
         const arbitrary = columnArbitrary(columnModel, model, draft.spec?.hints.columns[column], nowMs);
-        const ok = arbitrary !== null && pools.definePoolSlot(model.qualified, column, accepted[column] ?? [], {
-          table: model.qualified,
-          column,
-          check: checks[column] ?? 'true',
-          candidates: () => sampleCandidates(arbitrary, 200, Math.floor(random() * 2 ** 31)),
-        });
+        const ok =
+          arbitrary !== null &&
+          pools.definePoolSlot(model.qualified, column, accepted[column] ?? [], {
+            table: model.qualified,
+            column,
+            check: checks[column] ?? 'true',
+            candidates: () => sampleCandidates(arbitrary, 200, Math.floor(random() * 2 ** 31)),
+          });
         if (!ok) {
           draft.slots.delete(column);
           draft.notes.push(`could not draw enough distinct values for ${column}; rows may collide on it (a hint can give a pattern)`);
@@ -307,7 +317,13 @@ export function peopleInsert(usersTable: string, columns: ReadonlySet<string>, p
   if (columns.has('raw_user_meta_data')) values.push(['raw_user_meta_data', JSON.stringify(person.userMetadata)]);
   if (columns.has('aud')) values.push(['aud', 'authenticated']);
   if (columns.has('role')) values.push(['role', 'authenticated']);
-  return sql`insert into ${sql.ident(schema, name)} (${sql.join(values.map(([column]) => sql.ident(column)), ', ')}) values (${sql.join(values.map(([, value]) => sql`${value}`), ', ')})`;
+  return sql`insert into ${sql.ident(schema, name)} (${sql.join(
+    values.map(([column]) => sql.ident(column)),
+    ', ',
+  )}) values (${sql.join(
+    values.map(([, value]) => sql`${value}`),
+    ', ',
+  )})`;
 }
 
 class TableLearner {
@@ -340,14 +356,7 @@ class TableLearner {
   /** Columns a body may set: not keys, owner, state, foreign keys, generated or identity-always columns. */
   private fillable(column: ColumnModel): boolean {
     const draft = this.draft;
-    return (
-      !column.generated &&
-      column.identity !== 'a' &&
-      !draft.slots.has(column.name) &&
-      column.name !== draft.ownerColumn &&
-      column.name !== draft.stateColumn &&
-      !this.fkColumns.has(column.name)
-    );
+    return !column.generated && column.identity !== 'a' && !draft.slots.has(column.name) && column.name !== draft.ownerColumn && column.name !== draft.stateColumn && !this.fkColumns.has(column.name);
   }
 
   private poolValue(column: string): SqlValue | undefined {
@@ -453,7 +462,14 @@ class TableLearner {
     return row ? { row, parents: context.created } : null;
   }
 
-  private async insertTrial(recipe: TableRecipe, owner: string | null, state: string | null, body: Body, pick: number, partitionValue?: string): Promise<{ row: PlannedRow | null; error: DbError | null }> {
+  private async insertTrial(
+    recipe: TableRecipe,
+    owner: string | null,
+    state: string | null,
+    body: Body,
+    pick: number,
+    partitionValue?: string,
+  ): Promise<{ row: PlannedRow | null; error: DbError | null }> {
     const planned = this.plan(recipe, owner, state, body, pick, partitionValue);
     if (!planned) return { row: null, error: { message: `no parent row could be built for ${this.model.qualified}` } };
     // A row a trigger already made (same unique key) is skipped, not refused: its values passed every check all the same.
@@ -569,7 +585,7 @@ class TableLearner {
     for (const ownerKind of ownerKinds) {
       for (const state of states) {
         if (this.attemptsLeft <= 0) break;
-        const owner = ownerKind === 'person' ? this.people[0] ?? randomUUID() : null;
+        const owner = ownerKind === 'person' ? (this.people[0] ?? randomUUID()) : null;
         const found: Body | null = (firstWorking && (await this.search(owner, state, firstWorking, 3))) || (await this.search(owner, state, minimal, 20));
         if (!found) {
           draft.notes.push(`no row with ${ownerKind === 'null' ? 'no owner' : ownerKind === 'person' ? 'an owner' : 'these values'}${state !== null ? ` in state ${state}` : ''}: ${this.lastError}`);
@@ -583,10 +599,11 @@ class TableLearner {
         // Columns a CHECK ties to the partition key stay as they were: rows
         // take their partition key from the partition they are meant for.
         const tiedToPartition = new Set(this.model.checks.filter((check) => draft.partitionColumn !== null && check.columns.includes(draft.partitionColumn)).flatMap((check) => check.columns));
-        for (const column of this.model.columns) if (this.fillable(column) && !(column.name in rich.values) && !tiedToPartition.has(column.name) && this.random() < 0.7) {
-          const value = this.poolValue(column.name);
-          if (value !== undefined) rich.values[column.name] = value;
-        }
+        for (const column of this.model.columns)
+          if (this.fillable(column) && !(column.name in rich.values) && !tiedToPartition.has(column.name) && this.random() < 0.7) {
+            const value = this.poolValue(column.name);
+            if (value !== undefined) rich.values[column.name] = value;
+          }
         const richFound = richer ? await this.search(owner, state, rich, 5) : null;
         if (richFound) bodies.push(richFound);
         this.bodies.set(situationKey(ownerKind, state), bodies);
@@ -682,9 +699,7 @@ class TableLearner {
     if (unreached.length > 0) this.draft.notes.push(`no valid row routes to partition(s) ${unreached.join(', ')}`);
     // The default partition first (rows nobody planned for land there), then the rest newest first.
     const isDefault = (leaf: string): boolean => this.model.leaves.find((candidate) => candidate.name === leaf)?.bound === 'DEFAULT';
-    return [...found]
-      .map(([leaf, value]) => ({ leaf, value }))
-      .sort((a, b) => Number(isDefault(b.leaf)) - Number(isDefault(a.leaf)) || b.value.localeCompare(a.value));
+    return [...found].map(([leaf, value]) => ({ leaf, value })).sort((a, b) => Number(isDefault(b.leaf)) - Number(isDefault(a.leaf)) || b.value.localeCompare(a.value));
   }
 
   private preferredColumns(columns: readonly string[]): string[] {
@@ -722,10 +737,12 @@ class TableLearner {
           // whole UPDATE (42501) while the spec allows it the transition
           // (a trigger that stamps the column is then what the check needs).
           const stateUpdaters = this.column(column)?.updatableBy ?? [];
-          const choices = this.preferredColumns(check.columns.filter((name) => {
-            const model = this.column(name);
-            return model && this.fillable(model) && stateUpdaters.every((role) => model.updatableBy.includes(role));
-          }));
+          const choices = this.preferredColumns(
+            check.columns.filter((name) => {
+              const model = this.column(name);
+              return model && this.fillable(model) && stateUpdaters.every((role) => model.updatableBy.includes(role));
+            }),
+          );
           const name = choices.find((candidate) => !(candidate in extras) || extras[candidate] === null) ?? choices[0];
           if (!name) break;
           const value = extras[name] === undefined || extras[name] === null ? this.poolValue(name) : this.column(name)!.notNull ? this.poolValue(name) : null;
@@ -743,7 +760,9 @@ class TableLearner {
     const inUnique = new Set(this.model.uniques.flat());
     const roles = new Set(this.model.columns.flatMap((column) => column.updatableBy));
     const candidates = this.model.columns
-      .filter((column) => this.fillable(column) && column.name !== this.draft.partitionColumn && !inMultiColumnCheck.has(column.name) && !inUnique.has(column.name) && !this.draft.hintSql.has(column.name))
+      .filter(
+        (column) => this.fillable(column) && column.name !== this.draft.partitionColumn && !inMultiColumnCheck.has(column.name) && !inUnique.has(column.name) && !this.draft.hintSql.has(column.name),
+      )
       .filter((column) => this.pools.acceptedValues(this.model.qualified, column.name).length >= 2)
       .sort((a, b) => {
         const byRoles = b.updatableBy.filter((role) => roles.has(role)).length - a.updatableBy.filter((role) => roles.has(role)).length;

@@ -112,7 +112,19 @@ async function readTypes(db: Queryable, oids: readonly number[]): Promise<Map<nu
     if (cached) return cached;
     const row = rows.get(oid)!;
     const kind: TypeKind =
-      row.typtype === 'e' ? 'enum' : row.typtype === 'd' ? 'domain' : row.category === 'A' && row.element !== 0 ? 'array' : row.typtype === 'c' ? 'composite' : row.typtype === 'r' || row.typtype === 'm' ? 'range' : row.typtype === 'b' ? 'base' : 'other';
+      row.typtype === 'e'
+        ? 'enum'
+        : row.typtype === 'd'
+          ? 'domain'
+          : row.category === 'A' && row.element !== 0
+            ? 'array'
+            : row.typtype === 'c'
+              ? 'composite'
+              : row.typtype === 'r' || row.typtype === 'm'
+                ? 'range'
+                : row.typtype === 'b'
+                  ? 'base'
+                  : 'other';
     const model: TypeModel = {
       oid,
       name: row.name,
@@ -160,10 +172,22 @@ export async function readTableModels(db: Queryable, qualifiedNames: readonly st
       left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum and a.attgenerated = ''
      where a.attrelid = any(${relations.map((relation) => relation.oid)}::oid[]) and a.attnum > 0 and not a.attisdropped
      order by a.attrelid, a.attnum`)) as {
-    rel: number; name: string; attnum: number; type: number; type_name: string; not_null: boolean; default_expression: string | null;
-    identity: '' | 'a' | 'd'; generated: boolean; updatable_by: string[]; generated_from: string[];
+    rel: number;
+    name: string;
+    attnum: number;
+    type: number;
+    type_name: string;
+    not_null: boolean;
+    default_expression: string | null;
+    identity: '' | 'a' | 'd';
+    generated: boolean;
+    updatable_by: string[];
+    generated_from: string[];
   }[];
-  const types = await readTypes(db, columnRows.map((row) => row.type));
+  const types = await readTypes(
+    db,
+    columnRows.map((row) => row.type),
+  );
   const constraintRows = (await db.query(sql`
     select con.conrelid::int as rel, con.conname::text as name, con.contype::text as kind,
            array(select a.attname::text from unnest(con.conkey) with ordinality k(num, ord)
@@ -223,9 +247,7 @@ export async function readTableModels(db: Queryable, qualifiedNames: readonly st
         ...constraints.filter((row) => row.kind === 'p' || row.kind === 'u').map((row) => row.columns),
         ...uniqueIndexRows.filter((row) => row.rel === relation.oid && row.columns.length > 0).map((row) => row.columns),
       ],
-      foreignKeys: constraints
-        .filter((row) => row.kind === 'f')
-        .map((row) => ({ name: row.name, columns: row.columns, parent: row.parent!, parentColumns: row.parent_columns })),
+      foreignKeys: constraints.filter((row) => row.kind === 'f').map((row) => ({ name: row.name, columns: row.columns, parent: row.parent!, parentColumns: row.parent_columns })),
       partitionKey: partitions?.key ?? [],
       leaves: partitions?.leaves ?? [],
     });

@@ -86,15 +86,17 @@ const hex = (bytes: Uint8Array): string => [...bytes].map((byte) => byte.toStrin
 const isoRange = (fromMs: number, toMs: number): fc.Arbitrary<string> =>
   fc.integer({ min: Math.floor(fromMs / 1000), max: Math.floor(toMs / 1000) }).map((seconds) => new Date(seconds * 1000).toISOString());
 
-const ipv4 = fc
-  .tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255), fc.constantFrom(32, 24, 16, 8), fc.boolean())
-  .map(([a, b, c, d, mask, bare]) => {
-    const octets = [a, b, c, d].map((octet, index) => (index * 8 >= mask ? 0 : octet));
-    return bare && mask === 32 ? octets.join('.') : `${octets.join('.')}/${mask}`;
-  });
-const ipv6 = fc
-  .tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 3, maxLength: 3 }), fc.constantFrom(48, 64, 128))
-  .map(([groups, mask]) => `2001:db8:${groups.slice(0, mask === 48 ? 1 : 3).map((group) => group.toString(16)).join(':')}::/${mask}`);
+const ipv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255), fc.constantFrom(32, 24, 16, 8), fc.boolean()).map(([a, b, c, d, mask, bare]) => {
+  const octets = [a, b, c, d].map((octet, index) => (index * 8 >= mask ? 0 : octet));
+  return bare && mask === 32 ? octets.join('.') : `${octets.join('.')}/${mask}`;
+});
+const ipv6 = fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 3, maxLength: 3 }), fc.constantFrom(48, 64, 128)).map(
+  ([groups, mask]) =>
+    `2001:db8:${groups
+      .slice(0, mask === 48 ? 1 : 3)
+      .map((group) => group.toString(16))
+      .join(':')}::/${mask}`,
+);
 
 const jsonScalar = fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: -1000, max: 1000 }), fc.boolean());
 const jsonValue = fc.oneof(

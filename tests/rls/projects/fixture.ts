@@ -29,9 +29,14 @@ export async function fixtureProject(name: string): Promise<FixtureProject> {
     spec: loadAccessSpec(resolve(root, 'tests/access/access-spec.json')),
     template,
     async withChange(purpose, statement) {
-      const changed = await createTemplate(server, purpose, async (db) => {
-        await db.query(sql.__dangerous__rawValue(statement));
-      }, { from: templateHandle(server, template.name) });
+      const changed = await createTemplate(
+        server,
+        purpose,
+        async (db) => {
+          await db.query(sql.__dangerous__rawValue(statement));
+        },
+        { from: templateHandle(server, template.name) },
+      );
       extra.push(changed);
       return changed;
     },

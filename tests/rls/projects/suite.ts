@@ -36,7 +36,9 @@ export function describeFixtureProject(name: string, leakTable: string): void {
     it('catches every generated mutant of its policies (100%), none of them inapplicable', async () => {
       const result = await runMutation({ server: testServer(), template: project.template.name, spec: project.spec, runs: 2, seed: 5 });
       expect(result.baselineFailures).toEqual([]);
-      expect(result.mutants.filter((mutant) => mutant.status !== 'caught' && mutant.status !== 'equivalent').map((mutant) => `${mutant.name}: ${mutant.status} ${mutant.error ?? mutant.applyError ?? ''}`)).toEqual([]);
+      expect(
+        result.mutants.filter((mutant) => mutant.status !== 'caught' && mutant.status !== 'equivalent').map((mutant) => `${mutant.name}: ${mutant.status} ${mutant.error ?? mutant.applyError ?? ''}`),
+      ).toEqual([]);
       expect(result.notApplicable).toBe(0);
       expect(result.total).toBeGreaterThan(15);
       expect(result.score).toBe(1);
