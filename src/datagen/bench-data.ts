@@ -33,7 +33,7 @@ import {
 } from '../postgres/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import { readUserTables } from './catalog.ts';
-import { benchDataCacheDir, cacheKey, discardEntry, engineVersion, ensurePrivateDir, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
+import { benchDataCacheDir, bytesOf, cacheKey, discardEntry, engineVersion, ensurePrivateDir, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
 import { anchorFor, generateData, type GeneratedStep, type RecipeRun } from './generate.ts';
 import { loadRecipe, type Recipe } from './recipe.ts';
 import { scratchSchema } from './compile.ts';
@@ -257,9 +257,9 @@ async function openInPlace(run: Run, note: string | null): Promise<BenchData> {
 }
 
 /** A cluster of its own started from a copy of a stopped data directory holding prepared data. */
-async function startFrom(run: Run, binaries: PgBinaries, dataDir: string, prepared: Prepared): Promise<{ data: BenchData; copyAndStartMs: number }> {
+async function startFrom(run: Run, binaries: PgBinaries, dataDir: string, prepared: Prepared, bytes: number): Promise<{ data: BenchData; copyAndStartMs: number }> {
   const copyStarted = performance.now();
-  const cluster = await startLocalCluster({ binaries, settings: run.options.settings.postgres.settings, dataDirSource: dataDir });
+  const cluster = await startLocalCluster({ binaries, settings: run.options.settings.postgres.settings, dataDirSource: dataDir, expectedBytes: bytes });
   const server = localServer(cluster, binaries);
   const copyAndStartMs = Math.round(performance.now() - copyStarted);
   const db = server.connect(prepared.database);
@@ -313,14 +313,14 @@ async function generateAndStore(
     let started: { data: BenchData; copyAndStartMs: number } | null = null;
     if (entry) {
       try {
-        started = await startFrom(run, binaries, entry.dataDir, prepared);
+        started = await startFrom(run, binaries, entry.dataDir, prepared, entry.manifest.bytes);
       } catch (error) {
         notes.push(`the stored entry did not start (${(error as Error).message.split('\n')[0]}) and was removed`);
         discardEntry(entry.dir);
         entry = null;
       }
     }
-    started ??= await startFrom(run, binaries, join(cluster.dir, 'data'), prepared);
+    started ??= await startFrom(run, binaries, join(cluster.dir, 'data'), prepared, bytesOf(join(cluster.dir, 'data')));
     const durationMs = Math.round(performance.now() - run.started);
     const cached = entry ? `; cached as ${cache.key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, stored in ${(storeMs / 1000).toFixed(1)} s)` : '';
     const evicted = stored.evicted.length > 0 ? `; evicted ${stored.evicted.length} older entr${stored.evicted.length === 1 ? 'y' : 'ies'}` : '';
@@ -368,7 +368,7 @@ export async function openBenchData(options: BenchDataOptions): Promise<BenchDat
     const payload = entry.manifest.payload;
     run.progress(`reusing cached data ${key.slice(0, 12)} (${(entry.manifest.bytes / 1048576).toFixed(0)} MiB, generated ${entry.manifest.createdAt})`);
     try {
-      const { data, copyAndStartMs } = await startFrom(run, binaries, entry.dataDir, payload);
+      const { data, copyAndStartMs } = await startFrom(run, binaries, entry.dataDir, payload, entry.manifest.bytes);
       const durationMs = Math.round(performance.now() - run.started);
       const description = `Reused cached data: ${describe(payload, recipe, settings, run.fecDir)}, generated ${entry.manifest.createdAt} in ${(payload.preparedMs / 1000).toFixed(1)} s; ready in ${(durationMs / 1000).toFixed(1)} s (copy and start ${(copyAndStartMs / 1000).toFixed(1)} s).`;
       return { ...data, summary: { ...data.summary, source: 'cache', description, durationMs, cache: { key, hit: true, dir: entry.dir, note: null, copyAndStartMs, storeMs: null } } };

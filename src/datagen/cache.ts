@@ -171,7 +171,8 @@ function readManifest<T>(dir: string): CacheManifest<T> | null {
   }
 }
 
-function bytesOf(path: string): number {
+/** Bytes of the regular files under `path`. */
+export function bytesOf(path: string): number {
   let total = 0;
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -29,15 +29,17 @@ const minimumShmBytes = 8 * 1024 ** 3;
  * Where run directories go: SCHEMAPROOF_TMPDIR if set; else /dev/shm when it
  * is a writable tmpfs with room (creating a database there costs ~30 ms
  * instead of ~0.5-1 s on this class of disk: every test clones); else the OS
- * temp dir.
+ * temp dir. Room means 8 GiB beyond what the cluster is expected to hold
+ * (`expectedBytes`: a copied data directory): tmpfs is memory, and a 10 GiB
+ * bench data set there next to a test run ran a 23 GiB machine out of it.
  */
-export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env, expectedBytes = 0, shmPath = '/dev/shm'): string {
   if (env.SCHEMAPROOF_TMPDIR) return resolve(env.SCHEMAPROOF_TMPDIR);
   try {
-    const stats = statfsSync('/dev/shm');
-    if (stats.bavail * stats.bsize >= minimumShmBytes) {
-      accessSync('/dev/shm', constants.W_OK);
-      return '/dev/shm';
+    const stats = statfsSync(shmPath);
+    if (stats.bavail * stats.bsize >= minimumShmBytes + expectedBytes) {
+      accessSync(shmPath, constants.W_OK);
+      return shmPath;
     }
   } catch {
     // no usable tmpfs
@@ -68,6 +70,8 @@ export interface LocalClusterOptions {
   readonly settings?: Readonly<Record<string, string>>;
   /** Where run directories live; default: `defaultBaseDir()` (tmpfs when it has room). */
   readonly baseDir?: string;
+  /** Bytes the cluster will hold from the start (a copied data directory): tmpfs only with that much room to spare. */
+  readonly expectedBytes?: number;
   readonly startTimeoutMs?: number;
   /** Environment for the cache location (SCHEMAPROOF_CACHE_DIR, XDG_CACHE_HOME, HOME); default process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -196,7 +200,7 @@ async function prepareRunDir(dir: string, pristine: string, user: OsUser | null,
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-  const baseDir = resolve(options.baseDir ?? defaultBaseDir());
+  const baseDir = resolve(options.baseDir ?? defaultBaseDir(process.env, options.expectedBytes ?? 0));
   checkSocketPath(baseDir);
   if (!existsSync(baseDir)) throw new SchemaproofError({ code: 'directory_missing', path: baseDir, role: 'run (SCHEMAPROOF_TMPDIR)' });
   reapStaleClusters([baseDir, tmpdir()]);

@@ -1,0 +1,35 @@
+/**
+ * Run directories go to tmpfs only when it keeps 8 GiB free beyond what the
+ * cluster will hold from the start (a copied bench data directory): tmpfs
+ * is memory.
+ */
+import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { defaultBaseDir } from '../../src/postgres/index.ts';
+
+const gib = 1024 ** 3;
+
+describe('defaultBaseDir', () => {
+  it('leaves tmpfs for the temp dir when the expected data would not leave 8 GiB free', () => {
+    expect(defaultBaseDir({}, 1024 * 1024 * gib)).toBe(tmpdir());
+    let free = 0;
+    try {
+      const stats = statfsSync('/dev/shm');
+      free = stats.bavail * stats.bsize;
+    } catch {
+      free = 0;
+    }
+    if (free >= 8 * gib + gib) {
+      expect(defaultBaseDir({}, 0)).toBe('/dev/shm');
+      expect(defaultBaseDir({}, free - 8 * gib - gib / 2)).toBe('/dev/shm');
+      expect(defaultBaseDir({}, free - 8 * gib + gib)).toBe(tmpdir());
+    } else {
+      expect(defaultBaseDir({}, 0)).toBe(tmpdir());
+    }
+  });
+
+  it('SCHEMAPROOF_TMPDIR wins whatever the size', () => {
+    expect(defaultBaseDir({ SCHEMAPROOF_TMPDIR: '/somewhere' }, 1024 * gib)).toBe('/somewhere');
+  });
+});
