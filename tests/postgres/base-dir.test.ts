@@ -13,7 +13,7 @@ const gib = 1024 ** 3;
 describe('defaultBaseDir', () => {
   it('leaves tmpfs for the temp dir when the expected data would not leave 8 GiB free', () => {
     expect(defaultBaseDir({}, 1024 * 1024 * gib)).toBe(tmpdir());
-    let free = 0;
+    let free: number;
     try {
       const stats = statfsSync('/dev/shm');
       free = stats.bavail * stats.bsize;
