@@ -39,7 +39,7 @@ import { SchemaproofError } from '../errors/index.ts';
 import type { ConnectionTarget } from '../postgres/index.ts';
 import { copyFrom, pgClient } from './copy.ts';
 import { kindOfFile, loadOrder, type FecFileKind } from './formats.ts';
-import { fileChecksum, parseFecFile, type ParsedFile } from './parse.ts';
+import { copyRows, surveyFecFile, type SurveyedFile } from './parse.ts';
 
 export const fecSource = 'fec_bulk';
 
@@ -525,8 +525,11 @@ export async function loadFec(target: ConnectionTarget, options: FecLoadOptions)
   const startedAt = new Date();
   const directory = resolve(options.directory);
   const found = findFecFiles(directory);
-  const checksums = found.map((file) => ({ kind: file.kind, sha256: fileChecksum(file.path) }));
-  const idempotencyKey = idempotencyKeyFor(checksums);
+  // Files are read as streams, never held whole: a survey here (checksum, line
+  // count), then parsed and checked on their way into COPY inside the
+  // transaction, where a malformed line aborts the load and nothing is kept.
+  const parsed: SurveyedFile[] = found.map((file) => surveyFecFile(file.path, file.kind));
+  const idempotencyKey = idempotencyKeyFor(parsed);
 
   const client = pgClient(target);
   try {
@@ -536,8 +539,6 @@ export async function loadFec(target: ConnectionTarget, options: FecLoadOptions)
   }
   try {
     const previous = await client.query('select id::text as id, status::text as status from public.ingestion_logs where idempotency_key = $1', [idempotencyKey]);
-    // Parse every file before touching the database: a malformed file loads nothing.
-    const parsed: ParsedFile[] = found.map((file) => parseFecFile(file.path, file.kind));
     const inputRows = parsed.reduce((sum, file) => sum + file.rows, 0);
     if (previous.rows.length > 0) {
       const durationMs = Math.round(performance.now() - started);
@@ -562,7 +563,7 @@ export async function loadFec(target: ConnectionTarget, options: FecLoadOptions)
       await client.query('create temp table fec_verdicts (kind text not null, line int not null, reject_kind text not null, reason text not null) on commit drop');
       const kinds = new Set(parsed.map((file) => file.kind));
       for (const kind of loadOrder) await client.query(stagingDdl[kind]);
-      for (const file of parsed) await copyFrom(client, copyText[file.kind], file.chunks);
+      for (const file of parsed) await copyFrom(client, copyText[file.kind], copyRows(file));
       await client.query('create index on stage_itpas2 (file_num, line)');
       for (const kind of loadOrder) await client.query(`analyze stage_${kind}`);
 

@@ -4,7 +4,9 @@
  * the run recorded in the ingestion tables, and a re-run recognised as a replay.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolve } from 'node:path';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { sql } from '@databases/pg';
 import { loadFec, type FecLoadResult } from '../../src/fec/index.ts';
 import { freshDatabase, testServer, type FreshDatabase } from '../helpers/pg.ts';
@@ -103,6 +105,29 @@ describe('loadFec on malformed files', () => {
       const counts = await database.db.query(sql`
         select (select count(*)::int from public.fec_candidates) + (select count(*)::int from public.fec_committees)
              + (select count(*)::int from public.ingestion_logs) as n`);
+      expect(counts[0]?.n).toBe(0);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('a malformed line in the last file copied is input_invalid at its line, not a database refusal, and nothing is stored', async () => {
+    // Files are parsed on their way into COPY: webk20.txt's bad line is met while its COPY runs,
+    // after the other four files are in the staging tables of the same transaction.
+    const dir = mkdtempSync(join(tmpdir(), 'sp-fec-late-'));
+    cpSync(resolve(fixtures, 'basic'), dir, { recursive: true });
+    const lines = readFileSync(join(dir, 'webk20.txt'), 'utf8').split('\n');
+    lines[1] = lines[1]!.split('|').slice(0, 5).join('|');
+    writeFileSync(join(dir, 'webk20.txt'), lines.join('\n'));
+    const database = await freshDatabase({ purpose: 'fec_malformed_late' });
+    try {
+      const failure = await loadFec(testServer().target(database.name), { directory: dir }).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ detail: { code: 'input_invalid', line: 2 } });
+      expect((failure as { detail: { file: string } }).detail.file).toMatch(/webk20\.txt$/);
+      const counts = await database.db.query(sql`
+        select (select count(*)::int from public.fec_candidates) + (select count(*)::int from public.fec_committees)
+             + (select count(*)::int from public.fec_candidate_committees) + (select count(*)::int from public.fec_filings)
+             + (select count(*)::int from public.ingestion_logs) + (select count(*)::int from public.ingestion_cursors) as n`);
       expect(counts[0]?.n).toBe(0);
     } finally {
       await database.drop();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkField, findFecFiles, idempotencyKeyFor, kindOfFile, parseFecFile } from '../../src/fec/index.ts';
+import { checkFecFile, checkField, copyRows, findFecFiles, idempotencyKeyFor, kindOfFile } from '../../src/fec/index.ts';
 
 describe('FEC file formats', () => {
   it('recognises the FEC file names of any cycle', () => {
@@ -29,15 +29,84 @@ describe('FEC file formats', () => {
   it('a line with the wrong column count is input_invalid at that line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
     writeFileSync(join(dir, 'ccl.txt'), 'H0AL01055|2020|2020|C00697789|H|P|1\nH0AL01055|2020|2020|C00697789|H|P\n');
-    expect(() => parseFecFile(join(dir, 'ccl.txt'), 'ccl')).toThrowError(expect.objectContaining({ detail: expect.objectContaining({ code: 'input_invalid', line: 2 }) }));
+    expect(() => checkFecFile(join(dir, 'ccl.txt'), 'ccl')).toThrowError(expect.objectContaining({ detail: expect.objectContaining({ code: 'input_invalid', line: 2 }) }));
   });
 
   it('escapes backslashes and tabs for COPY and keeps empty fields as NULL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
     writeFileSync(join(dir, 'ccl.txt'), 'H0AL01055|2020|2020|C00697789|H\\x|\t|1\n');
-    const parsed = parseFecFile(join(dir, 'ccl.txt'), 'ccl');
-    expect(parsed.rows).toBe(1);
-    expect(Buffer.concat(parsed.chunks).toString()).toBe('1\tH0AL01055\t2020\t2020\tC00697789\tH\\\\x\t\\N\t1\n');
+    const checked = checkFecFile(join(dir, 'ccl.txt'), 'ccl');
+    expect(checked.rows).toBe(1);
+    expect(Buffer.concat([...copyRows(checked)]).toString()).toBe('1\tH0AL01055\t2020\t2020\tC00697789\tH\\\\x\t\\N\t1\n');
+  });
+
+  // A reference the streaming reader must agree with: the whole file decoded at once,
+  // split at LF or CRLF, every field trimmed and escaped for COPY.
+  function reference(bytes: Buffer, encoding: string): string {
+    const lines = new TextDecoder(encoding).decode(bytes).split(/\r?\n/);
+    if (lines[lines.length - 1] === '') lines.pop();
+    const esc = (v: string) => (v === '' ? '\\N' : v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\n/g, '\\n'));
+    return lines
+      .map(
+        (line, i) =>
+          `${i + 1}\t${line
+            .split('|')
+            .map((f) => esc(f.trim()))
+            .join('\t')}\n`,
+      )
+      .join('');
+  }
+
+  it('streams a file of several blocks: lines, CRLF and multi-byte characters cut at block edges, a lone CR kept as data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
+    const lines: string[] = [];
+    // ~3.5 MiB: block edges (every 1 MiB) fall inside lines and inside the 2- and 3-byte characters.
+    for (let i = 0, size = 0; size < 3_600_000; i += 1, size += lines[lines.length - 1]!.length) {
+      const name = i % 11 === 0 ? `a\rb ${i}` : `Zoë Ñúñez €€€ ${i}`;
+      lines.push(`H0AL${String(i).padStart(5, '0')}|2020|2020|C${String(i).padStart(8, '0')}|${name}|P|${i}${i % 3 === 0 ? '\r\n' : '\n'}`);
+    }
+    const bytes = Buffer.from(lines.join(''), 'utf8');
+    // The reader's blocks are 1 MiB: the data must cut a character there, or the test proves nothing about decoding across blocks.
+    const edges = [1, 2, 3].map((k) => k * (1 << 20));
+    expect(edges.some((edge) => ((bytes[edge] ?? 0) & 0xc0) === 0x80)).toBe(true);
+    writeFileSync(join(dir, 'ccl.txt'), bytes);
+    const checked = checkFecFile(join(dir, 'ccl.txt'), 'ccl');
+    expect(checked.encoding).toBe('utf-8');
+    expect(checked.rows).toBe(lines.length);
+    const chunks = [...copyRows(checked)];
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(reference(bytes, 'utf-8'));
+  });
+
+  it('a file that is not UTF-8 past its first block is read as Windows-1252 throughout; no final newline keeps the last line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
+    const head = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `H0AL0${i}|2020|2020|C00697789|H|P|${i}\n`).join(''), 'latin1');
+    const tail = Buffer.from('H0AL01055|2020|2020|C00697789|Caf\xe9|P|9', 'latin1');
+    const bytes = Buffer.concat([head, tail]);
+    expect(bytes.length).toBeGreaterThan(1 << 20);
+    writeFileSync(join(dir, 'ccl.txt'), bytes);
+    const checked = checkFecFile(join(dir, 'ccl.txt'), 'ccl');
+    expect(checked.encoding).toBe('windows-1252');
+    expect(checked.rows).toBe(40_001);
+    const text = Buffer.concat([...copyRows(checked)]).toString('utf8');
+    expect(text).toBe(reference(bytes, 'windows-1252'));
+    expect(text.endsWith('40001\tH0AL01055\t2020\t2020\tC00697789\tCafé\tP\t9\n')).toBe(true);
+  });
+
+  it('a bad line deep in a large file is reported at its line number', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
+    const lines = Array.from({ length: 60_000 }, (_, i) => `H0AL01055|2020|2020|C00697789|H|P|${i}\n`);
+    lines[51_234] = 'H0AL01055|20x0|2020|C00697789|H|P|1\n';
+    writeFileSync(join(dir, 'ccl.txt'), lines.join(''));
+    expect(() => checkFecFile(join(dir, 'ccl.txt'), 'ccl')).toThrowError(expect.objectContaining({ detail: expect.objectContaining({ code: 'input_invalid', line: 51_235 }) }));
+  });
+
+  it('a file that changes between the check and the copy fails the copy', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sp-fec-'));
+    writeFileSync(join(dir, 'ccl.txt'), 'H0AL01055|2020|2020|C00697789|H|P|1\n');
+    const checked = checkFecFile(join(dir, 'ccl.txt'), 'ccl');
+    writeFileSync(join(dir, 'ccl.txt'), 'H0AL01055|2020|2020|C00697789|H|P|2\n');
+    expect(() => [...copyRows(checked)]).toThrowError(expect.objectContaining({ detail: expect.objectContaining({ code: 'input_invalid', detail: expect.stringMatching(/changed/) }) }));
   });
 
   it('the idempotency key depends on content, not order', () => {
