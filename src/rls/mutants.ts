@@ -14,6 +14,7 @@
  * cannot run is an error, never a catch.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Queryable, type SQLQuery } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
@@ -526,7 +527,12 @@ export interface MutationOptions {
   /** Use this catalogue instead of generating one. */
   readonly mutants?: readonly Mutant[];
   readonly onResult?: (result: MutantResult) => void;
-  /** Mutants judged at the same time, each on its own clone (default 2). */
+  /**
+   * Mutants judged at the same time, each on its own clone. Default: one more
+   * than the cores, at most 8. A lane waits on Postgres most of the time; on
+   * 2 cores 2 lanes kept 1.5 cores busy, 3 lanes both (213 mutants: 80.3 s
+   * with 2, 69.5 s with 3, 69.5 s with 4).
+   */
   readonly concurrency?: number;
 }
 
@@ -605,6 +611,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
       for (const pass of passes) {
         const result = await runRls({
           ...common,
+          specChecked: true,
           runs: pass.runs,
           seed: seed + pass.seedShift,
           ...(pass.focus ? { focus: pass.focus } : {}),
@@ -641,7 +648,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   // Mutants are independent (each gets its own clone; every random choice
   // comes from the seed, not from the order), so a few run at once. Results
   // keep the catalogue's order.
-  const results = await mapConcurrently(selected, options.concurrency ?? 2, async (mutant) => {
+  const results = await mapConcurrently(selected, options.concurrency ?? Math.min(8, availableParallelism() + 1), async (mutant) => {
     const entry = await judge(mutant);
     options.onResult?.(entry);
     return entry;

@@ -130,6 +130,8 @@ export interface RlsOptions {
   readonly rowModel?: RowModel;
   /** Fail coverage when a relation, operation or rule was not exercised (default: when every property runs). */
   readonly checkExercise?: boolean;
+  /** The spec was already checked against this template (the mutation self-test checks it once, in its baseline run). */
+  readonly specChecked?: boolean;
   /**
    * Judge only these relations (spec names): worlds still hold every
    * relation (parents, memberships), but cases, audit checks and leak steps
@@ -659,10 +661,11 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const template = templateHandle(options.server, options.template);
   let coverage: CoverageFinding[] = [];
   const shared = options.sharedClone === true;
-  let sharedDb: { clone: OwnedDatabase; db: ConnectionPool } | null = null;
+  // The catalogue is read once per clone: properties add rows, never relations, policies or grants.
+  let sharedDb: { clone: OwnedDatabase; db: ConnectionPool; catalog: Catalog | null } | null = null;
   let model = options.rowModel ?? null;
   let infos: Map<string, RelationInfo> | null = null;
-  let checkedSpec = false;
+  let checkedSpec = options.specChecked === true;
   try {
     for (const name of wanted) {
       const propertyStarted = performance.now();
@@ -686,12 +689,12 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
           await clone.drop();
           throw error;
         }
-        sharedDb = { clone, db };
+        sharedDb = { clone, db, catalog: null };
       }
       const { clone, db } = sharedDb;
       try {
         await ensureSessionFunctions(db);
-        const catalog: Catalog = await readCatalog(db, options.spec.exposedSchemas);
+        const catalog: Catalog = (sharedDb.catalog ??= await readCatalog(db, options.spec.exposedSchemas));
         infos ??= await relationInfos(db, options.spec, model!);
         const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
         const names = Object.keys(options.spec.relations).filter((relationName) => present.has(`${options.spec.relations[relationName]!.schema}.${relationName}`));

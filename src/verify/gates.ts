@@ -340,7 +340,7 @@ export const plansGate: GateRunner = async (context) => {
   };
 };
 
-/** Gates in run order (migrations and restore are handled by the orchestrator). */
+/** The gates the orchestrator runs (migrations and restore are its own; it decides the order and lanes). */
 export const gateRunners: readonly (readonly [GateId, GateRunner])[] = [
   ['pgtap', pgtapGate],
   ['rls', rlsGate],

@@ -18,6 +18,7 @@ const root = resolve(import.meta.dirname, '../..');
 describe('verify on a schema with a broken policy', () => {
   let project: string;
   let result: VerifyResult;
+  const events: string[] = [];
 
   beforeAll(async () => {
     project = mkdtempSync(join(tmpdir(), 'sp-verify-broken-'));
@@ -32,6 +33,7 @@ describe('verify on a schema with a broken policy', () => {
       settings,
       databaseUrl: `postgres://${maintenance.user}@localhost/${maintenance.database}?host=${encodeURIComponent(maintenance.host)}`,
       skip: ['plans', 'mutation', 'restore'],
+      onProgress: (line) => events.push(line),
     });
   }, 300_000);
 
@@ -56,6 +58,16 @@ describe('verify on a schema with a broken policy', () => {
     const markdown = readFileSync(join(project, 'reports/verification.md'), 'utf8');
     expect(markdown).toContain('analytics_events · ');
     expect(markdown).toContain('schemaproof rls --property visibility');
+  });
+
+  it('runs the RLS gates beside the others, and reports the gates in their fixed order whatever order they finished in', () => {
+    const started = (id: string) => events.indexOf(`${id}: running`);
+    const firstVerdict = events.findIndex((line) => /^(pgtap|rls|lint): (pass|fail|error)/.test(line));
+    expect(started('rls')).toBeGreaterThanOrEqual(0);
+    expect(started('pgtap')).toBeGreaterThanOrEqual(0);
+    // Both lanes start before any gate after the migrations ends.
+    expect(Math.max(started('rls'), started('pgtap'))).toBeLessThan(firstVerdict);
+    expect(result.report.gates.map((gate) => gate.id)).toEqual(['migrations', 'pgtap', 'rls', 'mutation', 'plans', 'lint', 'restore']);
   });
 
   it('the lint gate sees the same mistake as a second permissive policy', () => {
