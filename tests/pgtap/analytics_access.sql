@@ -3,7 +3,7 @@
 -- user_metadata claims admin, and service_role.
 begin;
 set search_path = public, extensions;
-select plan(62);
+select plan(64);
 
 -- World (as the owner) ---------------------------------------------------------
 insert into auth.users (id, email) values
@@ -114,7 +114,15 @@ insert into analytics_events (event_type, event_data, occurred_at) values
   ('probe', '{"probe": "win"}', now() - interval '2 hours'),
   ('probe', '{"probe": "win"}', now() - interval '3 days'),
   ('probe', '{"probe": "win"}', now() - interval '40 days'),
-  ('probe', '{"probe": "win"}', now() - interval '400 days');
+  ('probe', '{"probe": "win"}', now() - interval '400 days'),
+  -- On the edges of the search's windows (1, 16 and 256 hours back): each
+  -- belongs to exactly one window.
+  ('edge', '{"probe": "edge"}', now() - interval '1 hour'),
+  ('edge', '{"probe": "edge"}', now() - interval '1 hour 1 second'),
+  ('edge', '{"probe": "edge"}', now() - interval '16 hours'),
+  ('edge', '{"probe": "edge"}', now() - interval '256 hours'),
+  ('edge', '{"probe": "edge"}', now() - interval '256 hours 1 second'),
+  ('edge', '{"probe": "edge"}', now() - interval '90 days');
 select set_config('test.events', (select count(*)::text from analytics_events), true);
 select set_config('test.sessions', (select count(*)::text from analytics_sessions), true);
 set local role authenticated;
@@ -137,6 +145,12 @@ select throws_ok($$select * from admin_search_analytics_events('[1]')$$, '22023'
 select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', null, null, 3)$$,
   $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' order by occurred_at desc limit 3$$,
   'the search returns the newest matches in order (including one in the future), across windows');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "edge"}', null, null, 100)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "edge"}' order by occurred_at desc$$,
+  'rows on the windows'' edges are found once each, newest first');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "edge"}', null, null, 4)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "edge"}' order by occurred_at desc limit 4$$,
+  'a limit reached inside the walk stops at the newest rows');
 select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "win"}', null, null, 5)$$,
   $$select occurred_at from analytics_events where event_data @> '{"probe": "win"}' order by occurred_at desc$$,
   'a limit above the recent matches widens to every partition (400 days back)');

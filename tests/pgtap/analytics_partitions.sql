@@ -42,7 +42,7 @@ select table_privs_are('public', 'analytics_events_p203102', r, '{}'::text[], 'a
   from unnest(array['anon', 'authenticated', 'service_role', 'public']) r;
 select is(
   (select count(*)::integer from pg_index where indrelid = 'public.analytics_events_p203102'::regclass),
-  5, 'a new partition carries the primary key and the four partitioned indexes');
+  6, 'a new partition carries the primary key and the five partitioned indexes');
 select has_trigger('public', 'analytics_events_p203102', 'analytics_events_set_updated_at', 'a new partition carries the updated_at trigger');
 select isnt(obj_description('public.analytics_events_p203102'::regclass, 'pg_class'), null, 'a new partition is commented');
 select is(

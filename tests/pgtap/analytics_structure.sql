@@ -2,7 +2,7 @@
 -- policies and grants of the analytics area (sql/00003, policies/analytics.sql).
 begin;
 set search_path = public, extensions;
-select plan(296);
+select plan(299);
 
 -- ---------------------------------------------------------------------------
 -- Types
@@ -195,6 +195,12 @@ select has_index('public', t, i, cols::name[], t || ' has index ' || i)
     ('analytics_user_engagement', 'analytics_user_engagement_engagement_date_engagement_score_idx', array['engagement_date', 'engagement_score'])
   ) v(t, i, cols);
 select index_is_type('public', 'analytics_events', 'analytics_events_event_data_idx', 'gin', 'event_data index is GIN');
+select has_index('public', 'analytics_events', 'analytics_events_occurred_at_brin_idx', array['occurred_at'], 'analytics_events has a BRIN index on occurred_at (query 4''s time windows)');
+select index_is_type('public', 'analytics_events', 'analytics_events_occurred_at_brin_idx', 'brin', 'the occurred_at index for the search windows is BRIN');
+select ok(
+  (select p.proconfig @> array['plan_cache_mode=force_generic_plan', 'search_path=""']
+     from pg_proc p where p.oid = 'public.admin_search_analytics_events(jsonb, timestamptz, timestamptz, integer)'::regprocedure),
+  'the admin search plans each step once per session (run-time partition pruning on its bounds) and has an empty search_path');
 select is(
   (select opc.opcname::text from pg_index x
      join pg_class ic on ic.oid = x.indexrelid
