@@ -33,7 +33,7 @@ import {
 } from '../postgres/index.ts';
 import type { Workspace } from '../workspace/index.ts';
 import { readUserTables } from './catalog.ts';
-import { benchDataCacheDir, bytesOf, cacheKey, discardEntry, engineVersion, ensurePrivateDir, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
+import { benchDataCacheDir, bytesOf, cacheKey, discardEntry, engineVersion, ensurePrivateDir, expectedBytesFor, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
 import { anchorFor, generateData, type GeneratedStep, type RecipeRun } from './generate.ts';
 import { loadRecipe, type Recipe } from './recipe.ts';
 import { scratchSchema } from './compile.ts';
@@ -290,7 +290,8 @@ async function generateAndStore(
 ): Promise<BenchData> {
   const { settings } = run.options;
   run.progress(`no cached data for ${cache.key.slice(0, 12)}: preparing it on a separate cluster`);
-  const cluster = await startLocalCluster({ binaries, settings: settings.postgres.settings });
+  // Sized like the last data of this scale, so a large generation does not land on a tmpfs without room for it.
+  const cluster = await startLocalCluster({ binaries, settings: settings.postgres.settings, expectedBytes: expectedBytesFor(cache.dir, run.options.scale) });
   const preparing = localServer(cluster, binaries);
   try {
     const database = await createDatabase(preparing, 'bench');

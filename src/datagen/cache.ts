@@ -187,6 +187,26 @@ export function bytesOf(path: string): number {
 
 export type Lookup<T> = { readonly kind: 'hit'; readonly entry: CacheEntry<T> } | { readonly kind: 'miss' } | { readonly kind: 'untrusted'; readonly problem: string };
 
+/**
+ * What data of `scale` is likely to take: the largest cached entry of that
+ * scale, whatever its key (the inputs changed, the volume rarely does); 0 when
+ * there is none. Sizes a generation run's directory (tmpfs only with room).
+ */
+export function expectedBytesFor(cacheDir: string, scale: string): number {
+  let bytes = 0;
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const manifest = readManifest<unknown>(join(cacheDir, name));
+    if (manifest?.inputs.scale === scale) bytes = Math.max(bytes, manifest.bytes);
+  }
+  return bytes;
+}
+
 /** The entry for a key, if present and trustworthy; marks it used (for eviction order). */
 export function lookupEntry<T>(cacheDir: string, key: string): Lookup<T> {
   const dir = join(cacheDir, key);

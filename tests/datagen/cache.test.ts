@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveSettings, type Scale } from '../../src/config/index.ts';
 import { cacheInputs, cacheKey, engineVersion, loadRecipe, privateDirProblem, treeProblem, type CacheInputs } from '../../src/datagen/index.ts';
-import { evict, listEntries, lookupEntry, storeEntry } from '../../src/datagen/cache.ts';
+import { evict, expectedBytesFor, listEntries, lookupEntry, storeEntry } from '../../src/datagen/cache.ts';
 import type { PgBinaries } from '../../src/postgres/index.ts';
 
 const shop = resolve(import.meta.dirname, '../fixtures/projects/shop-bench');
@@ -157,6 +157,26 @@ describe('cache entries', () => {
     const found = lookupEntry<{ database: string }>(cacheDir, 'k1');
     expect(found.kind === 'hit' && found.entry.manifest.payload).toEqual({ database: 'db' });
     expect(lookupEntry(cacheDir, 'k2').kind).toBe('miss');
+  });
+
+  it('a generation run is sized like the largest earlier entry of its scale, whatever its key', async () => {
+    const cacheDir = join(privateTemp('sp-cache-'), 'bench-data');
+    expect(expectedBytesFor(cacheDir, 'large')).toBe(0);
+    await storeEntry({ cacheDir, key: 'medium-1', inputs: { ...inputs, scale: 'medium' }, dataDir: fakeDataDir(), walSegment: '000000010000000000000003', maxBytes: 10 * 1048576, payload: {} });
+    const large = fakeDataDir();
+    writeFileSync(join(large, 'base/1/16384'), Buffer.alloc(200 * 1024), { mode: 0o600 });
+    const stored = await storeEntry({
+      cacheDir,
+      key: 'large-old-key',
+      inputs: { ...inputs, scale: 'large' },
+      dataDir: large,
+      walSegment: '000000010000000000000003',
+      maxBytes: 10 * 1048576,
+      payload: {},
+    });
+    expect(expectedBytesFor(cacheDir, 'large')).toBe(stored.entry?.manifest.bytes);
+    expect(expectedBytesFor(cacheDir, 'medium')).toBe(64 * 1024 + 3 + 16 * 1024);
+    expect(expectedBytesFor(cacheDir, 'small')).toBe(0);
   });
 
   it('keeps nothing larger than the limit', async () => {
