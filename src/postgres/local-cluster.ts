@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SchemaproofError, fromSystemError } from '../errors/index.ts';
 import type { PgBinaries } from './binaries.ts';
@@ -30,14 +30,17 @@ const minimumShmBytes = 8 * 1024 ** 3;
  * is a writable tmpfs with room (creating a database there costs ~30 ms
  * instead of ~0.5-1 s on this class of disk: every test clones); else the OS
  * temp dir. Room means 8 GiB beyond what the cluster is expected to hold
- * (`expectedBytes`: a copied data directory): tmpfs is memory, and a 10 GiB
- * bench data set there next to a test run ran a 23 GiB machine out of it.
+ * (`expectedBytes`: a copied data directory), counted against both the
+ * tmpfs's free space and the memory available (os.freemem: MemAvailable):
+ * tmpfs is memory, and a 10 GiB bench data set there next to a test run ran
+ * a 23 GiB machine out of it.
  */
-export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env, expectedBytes = 0, shmPath = '/dev/shm'): string {
+export function defaultBaseDir(env: NodeJS.ProcessEnv = process.env, expectedBytes = 0, shmPath = '/dev/shm', availableMemory: number = freemem()): string {
   if (env.SCHEMAPROOF_TMPDIR) return resolve(env.SCHEMAPROOF_TMPDIR);
   try {
     const stats = statfsSync(shmPath);
-    if (stats.bavail * stats.bsize >= minimumShmBytes + expectedBytes) {
+    // A tmpfs may be sized beyond the memory there is: room is the lesser of the two.
+    if (Math.min(stats.bavail * stats.bsize, availableMemory) >= minimumShmBytes + expectedBytes) {
       accessSync(shmPath, constants.W_OK);
       return shmPath;
     }

@@ -4,7 +4,7 @@
  * is memory.
  */
 import { statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { freemem, tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { defaultBaseDir } from '../../src/postgres/index.ts';
 
@@ -16,7 +16,7 @@ describe('defaultBaseDir', () => {
     let free: number;
     try {
       const stats = statfsSync('/dev/shm');
-      free = stats.bavail * stats.bsize;
+      free = Math.min(stats.bavail * stats.bsize, freemem());
     } catch {
       free = 0;
     }
@@ -26,6 +26,21 @@ describe('defaultBaseDir', () => {
       expect(defaultBaseDir({}, free - 8 * gib + gib)).toBe(tmpdir());
     } else {
       expect(defaultBaseDir({}, 0)).toBe(tmpdir());
+    }
+  });
+
+  it('counts the memory available, not only the tmpfs size (a tmpfs may be sized beyond the memory)', () => {
+    let tmpfs: number;
+    try {
+      const stats = statfsSync('/dev/shm');
+      tmpfs = stats.bavail * stats.bsize;
+    } catch {
+      tmpfs = 0;
+    }
+    if (tmpfs >= 8 * gib + gib) {
+      expect(defaultBaseDir({}, 0, '/dev/shm', tmpfs)).toBe('/dev/shm');
+      expect(defaultBaseDir({}, 0, '/dev/shm', 8 * gib - 1)).toBe(tmpdir());
+      expect(defaultBaseDir({}, gib, '/dev/shm', 8 * gib + gib / 2)).toBe(tmpdir());
     }
   });
 
