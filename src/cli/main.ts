@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodes, isSchemaproofError, type ExitCode } from '../errors/index.ts';
-import { interruptedBy, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
+import { interruptedBy, isStopSignal, onInterrupt, signalExitStatus } from '../postgres/exit-cleanup.ts';
 import { renderFailure } from './render.ts';
 import { helpPointer } from './flags.ts';
 import { packageVersion } from './version.ts';
@@ -32,7 +32,8 @@ export type CommandAction = (globals: GlobalOptions) => Promise<ExitCode>;
 export function runAction(program: Command, action: CommandAction): () => Promise<void> {
   return async () => {
     const globals = program.opts<GlobalOptions>();
-    const stopListening = onInterrupt((signal) => process.stderr.write(`schemaproof: interrupted by ${signal}; stopping and removing what this run created\n`));
+    const interruptedLine = (signal: string) => `schemaproof: interrupted by ${signal}; stopping and removing what this run created\n`;
+    const stopListening = onInterrupt((signal) => process.stderr.write(interruptedLine(signal)));
     try {
       process.exitCode = await action(globals);
     } catch (error) {
@@ -40,6 +41,13 @@ export function runAction(program: Command, action: CommandAction): () => Promis
       if (signal !== null) {
         // The failure is the interruption's doing (connections closed, processes stopped): not worth a line.
         process.exitCode = signalExitStatus(signal);
+        return;
+      }
+      if (isSchemaproofError(error) && error.detail.code === 'interrupted' && isStopSignal(error.detail.signal)) {
+        // A child (initdb, pg_ctl) died of the signal before this process's own
+        // handler ran: the same interruption, told the same way.
+        process.stderr.write(interruptedLine(error.detail.signal));
+        process.exitCode = signalExitStatus(error.detail.signal);
         return;
       }
       const rendered = renderFailure(error, globals.debug === true);

@@ -82,3 +82,27 @@ describe('error rendering', () => {
     expect(codes).not.toContain(exitCodes.ok);
   });
 });
+
+describe('an interruption seen first through a child', () => {
+  it('a child killed by SIGINT before this process saw the signal is told as the interruption itself: one line, exit 130', async () => {
+    const { Command } = await import('commander');
+    const { runAction } = await import('../../src/cli/main.ts');
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const exitCode = process.exitCode;
+    process.stderr.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      await runAction(new Command('schemaproof'), async () => {
+        throw new SchemaproofError({ code: 'interrupted', signal: 'SIGINT' });
+      })();
+      expect(process.exitCode).toBe(130);
+    } finally {
+      process.stderr.write = write;
+      process.exitCode = exitCode;
+    }
+    expect(written).toEqual(['schemaproof: interrupted by SIGINT; stopping and removing what this run created\n']);
+  });
+});
