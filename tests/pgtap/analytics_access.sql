@@ -3,7 +3,7 @@
 -- user_metadata claims admin, and service_role.
 begin;
 set search_path = public, extensions;
-select plan(64);
+select plan(66);
 
 -- World (as the owner) ---------------------------------------------------------
 insert into auth.users (id, email) values
@@ -115,14 +115,18 @@ insert into analytics_events (event_type, event_data, occurred_at) values
   ('probe', '{"probe": "win"}', now() - interval '3 days'),
   ('probe', '{"probe": "win"}', now() - interval '40 days'),
   ('probe', '{"probe": "win"}', now() - interval '400 days'),
-  -- On the edges of the search's windows (1, 16 and 256 hours back): each
-  -- belongs to exactly one window.
+  -- On the edges of the search's windows for a sparse filter (1, 16 and 256
+  -- hours back): each belongs to exactly one window.
   ('edge', '{"probe": "edge"}', now() - interval '1 hour'),
   ('edge', '{"probe": "edge"}', now() - interval '1 hour 1 second'),
   ('edge', '{"probe": "edge"}', now() - interval '16 hours'),
   ('edge', '{"probe": "edge"}', now() - interval '256 hours'),
   ('edge', '{"probe": "edge"}', now() - interval '256 hours 1 second'),
   ('edge', '{"probe": "edge"}', now() - interval '90 days');
+-- A dense filter: 30 matches an hour over the last ten hours, so the walk
+-- sizes its next windows from the rate it finds.
+insert into analytics_events (event_type, event_data, occurred_at)
+  select 'dense', '{"probe": "dense"}', now() - i * interval '2 minutes' from generate_series(1, 300) i;
 select set_config('test.events', (select count(*)::text from analytics_events), true);
 select set_config('test.sessions', (select count(*)::text from analytics_sessions), true);
 set local role authenticated;
@@ -148,6 +152,12 @@ select results_eq($$select occurred_at from admin_search_analytics_events('{"pro
 select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "edge"}', null, null, 100)$$,
   $$select occurred_at from analytics_events where event_data @> '{"probe": "edge"}' order by occurred_at desc$$,
   'rows on the windows'' edges are found once each, newest first');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "dense"}', null, null, 100)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "dense"}' order by occurred_at desc limit 100$$,
+  'a dense filter: windows sized from the rate found return the newest 100, in order');
+select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "dense"}', null, now() - interval '3 hours', 250)$$,
+  $$select occurred_at from analytics_events where event_data @> '{"probe": "dense"}' and occurred_at < now() - interval '3 hours' order by occurred_at desc limit 250$$,
+  'a dense filter before p_to, more than it holds: every match, in order');
 select results_eq($$select occurred_at from admin_search_analytics_events('{"probe": "edge"}', null, null, 4)$$,
   $$select occurred_at from analytics_events where event_data @> '{"probe": "edge"}' order by occurred_at desc limit 4$$,
   'a limit reached inside the walk stops at the newest rows');
