@@ -115,13 +115,15 @@ insert into analytics_events (event_type, event_data, occurred_at) values
   ('probe', '{"probe": "win"}', now() - interval '3 days'),
   ('probe', '{"probe": "win"}', now() - interval '40 days'),
   ('probe', '{"probe": "win"}', now() - interval '400 days'),
-  -- On the edges of the search's windows for a sparse filter (1, 16 and 256
-  -- hours back): each belongs to exactly one window.
-  ('edge', '{"probe": "edge"}', now() - interval '1 hour'),
-  ('edge', '{"probe": "edge"}', now() - interval '1 hour 1 second'),
-  ('edge', '{"probe": "edge"}', now() - interval '16 hours'),
-  ('edge', '{"probe": "edge"}', now() - interval '256 hours'),
-  ('edge', '{"probe": "edge"}', now() - interval '256 hours 1 second'),
+  -- On the edges of the search's windows for these sparse rows (1, 16, 256
+  -- and 4,096 minutes back): each belongs to exactly one window.
+  ('edge', '{"probe": "edge"}', now() - interval '1 minute'),
+  ('edge', '{"probe": "edge"}', now() - interval '1 minute 1 second'),
+  ('edge', '{"probe": "edge"}', now() - interval '16 minutes'),
+  ('edge', '{"probe": "edge"}', now() - interval '256 minutes'),
+  ('edge', '{"probe": "edge"}', now() - interval '256 minutes 1 second'),
+  ('edge', '{"probe": "edge"}', now() - interval '4096 minutes'),
+  ('edge', '{"probe": "edge"}', now() - interval '4096 minutes 1 second'),
   ('edge', '{"probe": "edge"}', now() - interval '90 days');
 -- A dense filter: 30 matches an hour over the last ten hours, so the walk
 -- sizes its next windows from the rate it finds.
