@@ -17,20 +17,23 @@
 -- holding matches of its window, not of its month. The rows read are about
 -- the answer's, whatever the history or the month's traffic.
 --
--- Measured with `schemaproof bench` (q04: a mid-frequency campaign, 100
--- rows, p_to just after the newest event): medium 1,166 -> 139 buffers
--- (p50/p95 now 1.81/2.93 ms; 00013 measured 4.05/6.41 ms); large 11,991
--- -> 950 buffers (p50/p95 9.57/12.2 ms on an idle machine; 00013 measured
--- 67.5/105 ms at load 12). A first window of one hour read 947 buffers at
--- large: the data's last hour held 28,600 events on 897 pages, 948 of them
--- matches, and a bitmap heap scan reads every page of its window before it
--- sorts. A first window of one minute holds about the answer there, and
--- costs a sparse filter two more steps (a BRIN and a GIN scan each).
--- An earlier version of the walk (windows growing sixteenfold, the same
--- BRIN index), measured filter by filter on the medium data: a frequent
--- campaign 3,690 -> 528 buffers, a rare one (2,346 matches in a year)
--- 880 -> 144, a filter matching nothing 82 -> 90. At small scale (10,000
--- events) the walk reads about 108 buffers against the one statement's 80.
+-- Measured with `schemaproof bench` on an idle machine (q04: a
+-- mid-frequency campaign, 100 rows, p_to just after the newest event),
+-- 00013 -> this: medium 1,166 -> 152 buffers (p50/p95 now 2.21/2.48 ms;
+-- 00013 measured 4.05/6.41 ms); large 11,991 -> 228 buffers (p50/p95 now
+-- 4.87/5.09 ms; 00013 measured 67.5/105 ms at load 12). A first window of
+-- one hour read 947 buffers at large (9.6/12.2 ms): the data's last hour
+-- held 28,600 events on 897 pages, 948 of them matches, and a bitmap heap
+-- scan reads every page of its window before it sorts. A first window of
+-- one minute holds about the answer there, and costs a sparse filter two
+-- more steps (a BRIN and a GIN scan each).
+--
+-- An earlier version of the walk (first window one hour, windows growing
+-- sixteenfold, the same BRIN index), measured filter by filter on the
+-- medium data against 00013: a frequent campaign 3,690 -> 528 buffers, a
+-- rare one (2,346 matches in a year) 880 -> 144, a filter matching nothing
+-- 82 -> 90. At small scale (10,000 events) the walk reads about 108 buffers
+-- against the one statement's 80.
 --
 -- Why BRIN and not a btree: events are written in about time order (the
 -- partition's occurred_at correlation is 1.0 in the generated data; the
