@@ -193,18 +193,12 @@ export type Lookup<T> = { readonly kind: 'hit'; readonly entry: CacheEntry<T> } 
  * there is none. Sizes a generation run's directory (tmpfs only with room).
  */
 export function expectedBytesFor(cacheDir: string, scale: string): number {
-  let bytes = 0;
-  let names: string[];
-  try {
-    names = readdirSync(cacheDir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const manifest = readManifest<unknown>(join(cacheDir, name));
-    if (manifest?.inputs.scale === scale) bytes = Math.max(bytes, manifest.bytes);
-  }
-  return bytes;
+  return Math.max(
+    0,
+    ...listEntries(cacheDir)
+      .filter((entry) => entry.scale === scale)
+      .map((entry) => entry.bytes),
+  );
 }
 
 /** The entry for a key, if present and trustworthy; marks it used (for eviction order). */
@@ -224,14 +218,14 @@ export function lookupEntry<T>(cacheDir: string, key: string): Lookup<T> {
 }
 
 /** Cached entries, most recently used first. */
-export function listEntries(cacheDir: string): { dir: string; bytes: number; usedAt: number }[] {
+export function listEntries(cacheDir: string): { dir: string; bytes: number; usedAt: number; scale: string }[] {
   let names: string[];
   try {
     names = readdirSync(cacheDir);
   } catch {
     return [];
   }
-  const entries: { dir: string; bytes: number; usedAt: number }[] = [];
+  const entries: { dir: string; bytes: number; usedAt: number; scale: string }[] = [];
   for (const name of names) {
     const dir = join(cacheDir, name);
     const manifest = readManifest<unknown>(dir);
@@ -242,7 +236,7 @@ export function listEntries(cacheDir: string): { dir: string; bytes: number; use
     } catch {
       continue;
     }
-    entries.push({ dir, bytes: manifest.bytes, usedAt });
+    entries.push({ dir, bytes: manifest.bytes, usedAt, scale: manifest.inputs.scale });
   }
   return entries.sort((a, b) => b.usedAt - a.usedAt);
 }

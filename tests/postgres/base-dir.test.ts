@@ -10,16 +10,20 @@ import { defaultBaseDir } from '../../src/postgres/index.ts';
 
 const gib = 1024 ** 3;
 
+/** Free bytes on /dev/shm (0 when there is none). */
+function tmpfsFree(): number {
+  try {
+    const stats = statfsSync('/dev/shm');
+    return stats.bavail * stats.bsize;
+  } catch {
+    return 0;
+  }
+}
+
 describe('defaultBaseDir', () => {
   it('leaves tmpfs for the temp dir when the expected data would not leave 8 GiB free', () => {
     expect(defaultBaseDir({}, 1024 * 1024 * gib)).toBe(tmpdir());
-    let free: number;
-    try {
-      const stats = statfsSync('/dev/shm');
-      free = Math.min(stats.bavail * stats.bsize, freemem());
-    } catch {
-      free = 0;
-    }
+    const free = Math.min(tmpfsFree(), freemem());
     if (free >= 8 * gib + gib) {
       expect(defaultBaseDir({}, 0)).toBe('/dev/shm');
       expect(defaultBaseDir({}, free - 8 * gib - gib / 2)).toBe('/dev/shm');
@@ -30,13 +34,7 @@ describe('defaultBaseDir', () => {
   });
 
   it('counts the memory available, not only the tmpfs size (a tmpfs may be sized beyond the memory)', () => {
-    let tmpfs: number;
-    try {
-      const stats = statfsSync('/dev/shm');
-      tmpfs = stats.bavail * stats.bsize;
-    } catch {
-      tmpfs = 0;
-    }
+    const tmpfs = tmpfsFree();
     if (tmpfs >= 8 * gib + gib) {
       expect(defaultBaseDir({}, 0, '/dev/shm', tmpfs)).toBe('/dev/shm');
       expect(defaultBaseDir({}, 0, '/dev/shm', 8 * gib - 1)).toBe(tmpdir());
