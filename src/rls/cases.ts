@@ -243,6 +243,19 @@ interface UpdatePlan {
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** A fresh row-building context for the rows a case probes with (the world's people and rows, the learned recipes). */
+function probeContextFor(context: BuildContext) {
+  return newContext({
+    recipes: context.model.recipes,
+    pools: context.model.pools,
+    usersTable: context.model.usersTable,
+    people: context.world.people.map((person) => person.id),
+    mode: 'probe',
+    existing: context.world.rows,
+    hintValues: context.hintValues,
+  });
+}
+
 function typed(value: string, typeName: string): string {
   return `'${value.replace(/'/g, "''")}'::${typeName}`;
 }
@@ -313,15 +326,7 @@ function updatePlans(context: BuildContext, relation: RelationInfo, recipe: Tabl
       // Rows tied to a parent of the same owner: move the parent reference too, so the policy (not the key) is what refuses.
       const tied = recipe.model.foreignKeys.filter((fk) => recipe.sameOwner.has(fk.name));
       if (tied.length > 0) {
-        const probeContext = newContext({
-          recipes: context.model.recipes,
-          pools: context.model.pools,
-          usersTable: context.model.usersTable,
-          people: context.world.people.map((person) => person.id),
-          mode: 'probe',
-          existing: context.world.rows,
-          hintValues: context.hintValues,
-        });
+        const probeContext = probeContextFor(context);
         const set: Record<string, SqlValue> = { [ownerColumn]: { literal: stranger.id } };
         const generated = new Set(recipe.model.columns.filter((column) => column.generated).map((column) => column.name));
         let complete = true;
@@ -426,15 +431,7 @@ function freshParentPlans(context: BuildContext, reparent: NonNullable<ReturnTyp
   }
   const plans: UpdatePlan[] = [];
   for (const kind of kinds) {
-    const probeContext = newContext({
-      recipes: context.model.recipes,
-      pools: context.model.pools,
-      usersTable: context.model.usersTable,
-      people: context.world.people.map((person) => person.id),
-      mode: 'probe',
-      existing: context.world.rows,
-      hintValues: context.hintValues,
-    });
+    const probeContext = probeContextFor(context);
     const parent = buildRowRetrying(probeContext, parentRecipe, { owner: null, state: parentRecipe.initialStates[0] ?? parentRecipe.states[0] ?? null, pick: 0, userRef: kind.creator });
     if (!parent) continue;
     const rows: PlannedRow[] = [...probeContext.created, parent];
@@ -506,7 +503,6 @@ function writeCases(
       isView,
     };
   };
-  const people = context.world.people.map((person) => person.id);
   if (operations.includes('insert')) {
     const common = base('insert');
     const rule = common.rule;
@@ -528,15 +524,7 @@ function writeCases(
         const owner = ownerForClass(rowClass, actor, context.world);
         if (rowClass === 'other' && owner === null && hasOwner) continue;
         for (const variant of insertVariants(recipe, owner, actor, context)) {
-          const probeContext = newContext({
-            recipes: context.model.recipes,
-            pools: context.model.pools,
-            usersTable: context.model.usersTable,
-            people,
-            mode: 'probe',
-            existing: context.world.rows,
-            hintValues: context.hintValues,
-          });
+          const probeContext = probeContextFor(context);
           const row = buildRowRetrying(probeContext, recipe, {
             owner,
             state: variant.state,
@@ -641,15 +629,7 @@ function writeCases(
     // The world gave this actor no row here: one is made for the probe (as
     // the superuser, rolled back with it), so the rule's allowing side of
     // UPDATE and DELETE is tried for every actor in every world.
-    const probeContext = newContext({
-      recipes: context.model.recipes,
-      pools: context.model.pools,
-      usersTable: context.model.usersTable,
-      people,
-      mode: 'probe',
-      existing: context.world.rows,
-      hintValues: context.hintValues,
-    });
+    const probeContext = probeContextFor(context);
     const state = recipe.initialStates[0] ?? recipe.states[0] ?? null;
     const made = buildRowRetrying(probeContext, recipe, { owner: actor.id, state, pick: 0, fillOptional: true, userRef: actor.id });
     const key = made ? keyTextOf(made) : null;
