@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SchemaproofError } from '../errors/index.ts';
-import { checkField, fecFormats, type FecFileKind } from './formats.ts';
+import { checkField, fecFileKinds, fecFormats, type FecFileKind, type FieldCheck } from './formats.ts';
 
 type Encoding = 'utf-8' | 'windows-1252';
 
@@ -109,23 +109,17 @@ function fieldsOf(path: string, kind: FecFileKind, lineNo: number, line: string)
     });
   }
   const trimmed = fields.map((field) => field.trim());
-  for (const { index, column, check } of checksOf(kind)) {
+  for (const { index, column, check } of checksByKind[kind]) {
     const problem = checkField(check, trimmed[index] ?? '');
     if (problem) throw new SchemaproofError({ code: 'input_invalid', file: path, line: lineNo, detail: `${column}: ${problem}` });
   }
   return trimmed;
 }
 
-const checkCache = new Map<FecFileKind, { index: number; column: string; check: Parameters<typeof checkField>[0] }[]>();
-function checksOf(kind: FecFileKind) {
-  let checks = checkCache.get(kind);
-  if (!checks) {
-    const format = fecFormats[kind];
-    checks = Object.entries(format.checks).map(([column, check]) => ({ index: format.columns.indexOf(column), column, check }));
-    checkCache.set(kind, checks);
-  }
-  return checks;
-}
+/** Each format's checked columns with their positions, worked out once. */
+const checksByKind = Object.fromEntries(
+  fecFileKinds.map((kind) => [kind, Object.entries(fecFormats[kind].checks).map(([column, check]) => ({ index: fecFormats[kind].columns.indexOf(column), column, check }))]),
+) as Record<FecFileKind, { index: number; column: string; check: FieldCheck }[]>;
 
 /** First pass: checksum, line count and encoding, in one read with no parsing. */
 export function surveyFecFile(path: string, kind: FecFileKind): SurveyedFile {
