@@ -159,42 +159,11 @@ export const rawConfigSchema = z
             message: "timingsGate: true needs timingsGateReason (wall times depend on the machine's load; the report prints why they gate)",
             path: ['timingsGateReason'],
           })
-          .default({
-            seqScanRowLimit: 10_000,
-            rlsRatio: 1.2,
-            rlsFloorWork: 100,
-            workFactor: 2,
-            workFloor: 16,
-            timingsGate: false,
-            timingsGateReason: null,
-            p95Ms: 10,
-            aggregateP95Ms: 100,
-            rlsFloorMs: 0.5,
-            slowdownFactor: 2,
-          }),
+          // Zod 4: a prefault is parsed, so each field's own default fills it in (no second copy of the values).
+          .prefault({}),
       })
       .strict()
-      .default({
-        enabled: true,
-        scale: 'medium',
-        seed: 42,
-        runs: 20,
-        warmup: 3,
-        dataCache: { enabled: true, maxMiB: 16_384 },
-        gates: {
-          seqScanRowLimit: 10_000,
-          rlsRatio: 1.2,
-          rlsFloorWork: 100,
-          workFactor: 2,
-          workFloor: 16,
-          timingsGate: false,
-          timingsGateReason: null,
-          p95Ms: 10,
-          aggregateP95Ms: 100,
-          rlsFloorMs: 0.5,
-          slowdownFactor: 2,
-        },
-      }),
+      .prefault({}),
     lint: z
       .object({
         severities: z.record(z.string(), z.enum(severities)).default({}),
