@@ -1,6 +1,8 @@
 /**
  * The mutation self-test: deliberately broken variants of the project's own
- * policies, each applied to its own fresh clone, then the properties run. A
+ * policies, each applied inside a transaction on a long-lived clone (rolled
+ * back afterwards; see scratch.ts) or, where a transaction would change
+ * the verdict, to its own fresh clone, then the properties run. A
  * mutant no property catches SURVIVES and fails the command. Mutants are
  * data (name, description, SQL), generated from the spec and the template's
  * catalog — every policy (dropped, USING (true), WITH CHECK dropped, roles
@@ -21,7 +23,8 @@ import { SchemaproofError } from '../errors/index.ts';
 import { templateHandle, withClone, type PostgresServer } from '../postgres/index.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
 import { renderSql } from './literal.ts';
-import { defaultRlsSeed, learnRowModel, runRls, type Counterexample } from './properties.ts';
+import { defaultRlsSeed, learnRowModel, runRls, type Counterexample, type PropertyResult, type RlsOptions } from './properties.ts';
+import { openScratchClone, type ScratchClone } from './scratch.ts';
 import { propertyNames, type PropertyName } from './cases.ts';
 import type { AccessSpec } from './spec.ts';
 
@@ -528,7 +531,7 @@ export interface MutationOptions {
   readonly mutants?: readonly Mutant[];
   readonly onResult?: (result: MutantResult) => void;
   /**
-   * Mutants judged at the same time, each on its own clone. Default: one more
+   * Mutants judged at the same time, each on its own scratch clone. Default: one more
    * than the cores, at most 8. A lane waits on Postgres most of the time; on
    * 2 cores 2 lanes kept 1.5 cores busy, 3 lanes both (213 mutants: 80.3 s
    * with 2, 69.5 s with 3, 69.5 s with 4).
@@ -541,7 +544,7 @@ export async function mutantCatalogue(options: Pick<MutationOptions, 'server' | 
   return [...generated, ...(options.mutantsDir ? loadMutantFiles(options.mutantsDir) : [])];
 }
 
-/** Apply each mutant to its own fresh clone and run the properties until one fails. */
+/** Apply each mutant (inside a rolled-back transaction on a scratch clone, or on its own fresh clone) and run the properties until one fails. */
 export async function runMutation(options: MutationOptions): Promise<MutationResult> {
   const started = performance.now();
   const catalogue = options.mutants ?? (await mutantCatalogue(options));
@@ -563,35 +566,76 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     rowModel,
     checkExercise: false,
   } as const;
-  // A property that fails without any mutant proves nothing about mutants.
-  // A few worlds suffice here: this run looks for what the mutation setup
-  // itself breaks (one shared clone, small worlds); `schemaproof rls` and the
-  // rls gate test the unmutated schema in depth.
-  const baseline = await runRls({ ...common, runs: Math.min(common.runs, 5) });
-  const baselineFailures = baseline.properties.filter((property) => !property.passed).map((property) => property.name);
-  // Cheaper judges first (a mutant is usually caught by the first property
-  // that looks at what it broke); the leak property last, because it commits
-  // its worlds to the clone the others share.
-  const order: readonly PropertyName[] = ['coverage', 'visibility', 'side_doors', 'audit_trail', 'write_isolation', 'no_transaction_leak'];
-  const judges = order.filter((name) => propertyNames.includes(name) && !baselineFailures.includes(name));
-  // Properties that look at nothing a focused pass judges are left out of it.
-  const judgesFor = (focus: readonly string[] | undefined, prefer: PropertyName | undefined): PropertyName[] => {
-    const focused = focus ? focus.map((name) => options.spec.relations[name]).filter((relation) => relation !== undefined) : null;
-    const useful = judges.filter((name) => {
-      if (!focused) return true;
-      if (name === 'audit_trail') return focused.some((relation) => relation.immutable || relation.audit !== undefined);
-      if (name === 'no_transaction_leak') return focused.some((relation) => relation.ownerColumn !== null);
-      return true;
-    });
-    return prefer && useful.includes(prefer) ? [prefer, ...useful.filter((name) => name !== prefer)] : useful;
-  };
-  const judge = async (mutant: Mutant): Promise<MutantResult> => {
-    const mutantStarted = performance.now();
-    const base = { name: mutant.name, description: mutant.description, source: mutant.source, ...(mutant.focus ? { focus: mutant.focus } : {}) };
-    const equivalent = options.spec.equivalentMutants[mutant.name];
-    if (equivalent !== undefined) return { ...base, status: 'equivalent', caughtBy: null, equivalent, durationMs: 0 };
-    let applyError: string | undefined;
+  // Judgements run on scratch clones (one per mutant judged at a time): each
+  // pass applies the mutant inside a transaction on a long-lived clone and
+  // rolls it back. The leak property commits, so it alone gets a fresh clone
+  // per pass, as does a mutant that cannot be applied inside a transaction or
+  // whose judgement ends in an error there (it is judged again, all on fresh
+  // clones, and that verdict is the one reported).
+  const idle: ScratchClone[] = [];
+  const opened: ScratchClone[] = [];
+  const withScratch = async <T>(fn: (scratch: ScratchClone) => Promise<T>): Promise<T> => {
+    let scratch = idle.pop();
+    if (!scratch) {
+      scratch = await openScratchClone(options.server, options.template);
+      opened.push(scratch);
+    }
     try {
+      return await fn(scratch);
+    } finally {
+      if (scratch.tainted) {
+        // A mutant that ended its transaction changed this clone for good: it is dropped, never reused.
+        opened.splice(opened.indexOf(scratch), 1);
+        await scratch.close();
+      } else idle.push(scratch);
+    }
+  };
+  /** One pass: the properties in order until one fails; on a scratch clone (the leak property on a clone) unless `onClones`. */
+  const runPass = async (properties: readonly PropertyName[], pass: Omit<RlsOptions, 'server' | 'template' | 'spec'>, onClones: boolean): Promise<PropertyResult | undefined> => {
+    const options_ = { ...common, ...pass };
+    if (onClones || properties.length === 0) {
+      return (await runRls({ ...options_, properties })).properties.find((property) => !property.passed);
+    }
+    const inTransaction = properties.filter((name) => name !== 'no_transaction_leak');
+    if (inTransaction.length > 0) {
+      const failed = (await withScratch((scratch) => runRls({ ...options_, properties: inTransaction, scratch }))).properties.find((property) => !property.passed);
+      if (failed) return failed;
+    }
+    if (!properties.includes('no_transaction_leak')) return undefined;
+    return (await runRls({ ...options_, properties: ['no_transaction_leak'] })).properties.find((property) => !property.passed);
+  };
+  try {
+    // A property that fails without any mutant proves nothing about mutants.
+    // A few worlds suffice here: this run looks for what the mutation setup
+    // itself breaks (scratch clones, small worlds); `schemaproof rls` and the
+    // rls gate test the unmutated schema in depth. Judged as mutants are.
+    const baselineRuns = Math.min(common.runs, 5);
+    const baselineFailures: PropertyName[] = [];
+    for (const [index, name] of propertyNames.entries()) {
+      const failed = await runPass([name], { runs: baselineRuns, specChecked: index > 0 }, false);
+      if (failed) baselineFailures.push(name);
+    }
+    // Cheaper judges first (a mutant is usually caught by the first property
+    // that looks at what it broke); the leak property last, because it commits
+    // its worlds.
+    const order: readonly PropertyName[] = ['coverage', 'visibility', 'side_doors', 'audit_trail', 'write_isolation', 'no_transaction_leak'];
+    const judges = order.filter((name) => propertyNames.includes(name) && !baselineFailures.includes(name));
+    // Properties that look at nothing a focused pass judges are left out of it.
+    const judgesFor = (focus: readonly string[] | undefined, prefer: PropertyName | undefined): PropertyName[] => {
+      const focused = focus ? focus.map((name) => options.spec.relations[name]).filter((relation) => relation !== undefined) : null;
+      const useful = judges.filter((name) => {
+        if (!focused) return true;
+        if (name === 'audit_trail') return focused.some((relation) => relation.immutable || relation.audit !== undefined);
+        if (name === 'no_transaction_leak') return focused.some((relation) => relation.ownerColumn !== null);
+        return true;
+      });
+      return prefer && useful.includes(prefer) ? [prefer, ...useful.filter((name) => name !== prefer)] : useful;
+    };
+    const judge = async (mutant: Mutant): Promise<MutantResult> => {
+      const mutantStarted = performance.now();
+      const base = { name: mutant.name, description: mutant.description, source: mutant.source, ...(mutant.focus ? { focus: mutant.focus } : {}) };
+      const equivalent = options.spec.equivalentMutants[mutant.name];
+      if (equivalent !== undefined) return { ...base, status: 'equivalent', caughtBy: null, equivalent, durationMs: 0 };
       // Quick pass first (one world per property: most mutants fall to the
       // first world of the right property), then the full number of runs;
       // both judge only the relations the mutant touched and their readers.
@@ -608,63 +652,84 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
             { runs: 1, seedShift: 1 },
             { runs: common.runs, seedShift: 0 },
           ];
-      for (const pass of passes) {
-        const result = await runRls({
-          ...common,
-          specChecked: true,
-          runs: pass.runs,
-          seed: seed + pass.seedShift,
-          ...(pass.focus ? { focus: pass.focus } : {}),
-          properties: judgesFor(pass.focus, mutant.prefer),
-          stopAtFirstFailure: true,
-          prepare: async (db) => {
-            try {
-              await db.query(raw(mutant.sql));
-            } catch (error) {
-              applyError = `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`.trim();
-              throw error;
-            }
-          },
-        });
-        const failed = result.properties.find((property) => !property.passed);
-        if (failed?.error !== undefined)
-          return {
-            ...base,
-            status: 'error',
-            caughtBy: null,
-            error: `${failed.name}: ${failed.error}`,
-            ...(failed.counterexample ? { counterexample: failed.counterexample } : {}),
-            durationMs: performance.now() - mutantStarted,
-          };
-        if (failed)
-          return { ...base, status: 'caught', caughtBy: failed.name, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
+      const attempt = async (onClones: boolean): Promise<MutantResult> => {
+        let applyError: string | undefined;
+        try {
+          for (const pass of passes) {
+            const failed = await runPass(
+              judgesFor(pass.focus, mutant.prefer),
+              {
+                specChecked: true,
+                runs: pass.runs,
+                seed: seed + pass.seedShift,
+                ...(pass.focus ? { focus: pass.focus } : {}),
+                stopAtFirstFailure: true,
+                prepare: async (db) => {
+                  try {
+                    await db.query(raw(mutant.sql));
+                  } catch (error) {
+                    applyError = `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`.trim();
+                    throw error;
+                  }
+                },
+              },
+              onClones,
+            );
+            if (failed?.error !== undefined)
+              return {
+                ...base,
+                status: 'error',
+                caughtBy: null,
+                error: `${failed.name}: ${failed.error}`,
+                ...(failed.counterexample ? { counterexample: failed.counterexample } : {}),
+                durationMs: performance.now() - mutantStarted,
+              };
+            if (failed)
+              return { ...base, status: 'caught', caughtBy: failed.name, ...(failed.counterexample ? { counterexample: failed.counterexample } : {}), durationMs: performance.now() - mutantStarted };
+          }
+        } catch (error) {
+          if (applyError === undefined) return { ...base, status: 'error', caughtBy: null, error: (error as Error).message, durationMs: performance.now() - mutantStarted };
+          return { ...base, status: 'not_applicable', caughtBy: null, applyError, durationMs: performance.now() - mutantStarted };
+        }
+        return { ...base, status: 'survived', caughtBy: null, durationMs: performance.now() - mutantStarted };
+      };
+      const first = await attempt(false);
+      // Not applicable or an error inside a transaction may be the transaction's doing (a statement that
+      // cannot run in one, an aborted transaction): the verdict is taken on fresh clones instead.
+      return first.status === 'error' || first.status === 'not_applicable' ? attempt(true) : first;
+    };
+    // Mutants are independent (each judged on a rolled-back transaction or
+    // its own clone; every random choice comes from the seed, not from the
+    // order), so a few run at once. Results keep the catalogue's order.
+    const results = await mapConcurrently(selected, options.concurrency ?? Math.min(8, availableParallelism() + 1), async (mutant) => {
+      const entry = await judge(mutant);
+      options.onResult?.(entry);
+      return entry;
+    });
+    // Verdicts reached on a scratch clone count only if every rollback left it as it was opened.
+    for (const scratch of opened) {
+      const drift = await scratch.drift();
+      if (drift.length > 0) {
+        throw new Error(
+          `a mutation scratch clone was changed by what should have been rolled back (${drift.length} difference(s)), so its verdicts cannot be trusted: ${drift.slice(0, 3).join('; ')}`,
+        );
       }
-    } catch (error) {
-      if (applyError === undefined) return { ...base, status: 'error', caughtBy: null, error: (error as Error).message, durationMs: performance.now() - mutantStarted };
-      return { ...base, status: 'not_applicable', caughtBy: null, applyError, durationMs: performance.now() - mutantStarted };
     }
-    return { ...base, status: 'survived', caughtBy: null, durationMs: performance.now() - mutantStarted };
-  };
-  // Mutants are independent (each gets its own clone; every random choice
-  // comes from the seed, not from the order), so a few run at once. Results
-  // keep the catalogue's order.
-  const results = await mapConcurrently(selected, options.concurrency ?? Math.min(8, availableParallelism() + 1), async (mutant) => {
-    const entry = await judge(mutant);
-    options.onResult?.(entry);
-    return entry;
-  });
-  const counted = results.filter((result) => result.status !== 'equivalent' && result.status !== 'not_applicable');
-  const caught = counted.filter((result) => result.status === 'caught').length;
-  return {
-    seed,
-    runs: common.runs,
-    baselineFailures,
-    mutants: results,
-    caught,
-    total: counted.length,
-    notApplicable: results.filter((result) => result.status === 'not_applicable').length,
-    errors: results.filter((result) => result.status === 'error').length,
-    score: counted.length === 0 ? 1 : caught / counted.length,
-    durationMs: performance.now() - started,
-  };
+    const counted = results.filter((result) => result.status !== 'equivalent' && result.status !== 'not_applicable');
+    const caught = counted.filter((result) => result.status === 'caught').length;
+    return {
+      seed,
+      runs: common.runs,
+      baselineFailures,
+      mutants: results,
+      caught,
+      total: counted.length,
+      notApplicable: results.filter((result) => result.status === 'not_applicable').length,
+      errors: results.filter((result) => result.status === 'error').length,
+      score: counted.length === 0 ? 1 : caught / counted.length,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    for (const scratch of opened) await scratch.close();
+  }
 }

@@ -3,14 +3,16 @@
  * template and one connection; fast-check generates worlds, each world is
  * loaded and checked inside one transaction that is rolled back (the leak
  * property commits its worlds, because it is about what survives a
- * transaction). Failures come back shrunk, with seed, path and a replay
- * command; every judged case feeds the observed access matrix, and the run
- * as a whole must have exercised every relation, operation and rule
- * (coverage), or it has not earned its verdict.
+ * transaction; the mutation self-test judges the other properties inside
+ * one rolled-back transaction on a scratch clone instead). Failures come
+ * back shrunk, with seed, path and a replay command; every judged case
+ * feeds the observed access matrix, and the run as a whole must have
+ * exercised every relation, operation and rule (coverage), or it has not
+ * earned its verdict.
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { sql, type ConnectionPool, type Queryable, type SQLQuery } from '@databases/pg';
+import { sql, type ConnectionPool, type Queryable, type SQLQuery, type Transaction } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
 import { asActor, templateHandle, type OwnedDatabase, type PostgresServer } from '../postgres/index.ts';
 import { isSpecActor, worldActors, type WorldActor } from './actors.ts';
@@ -25,6 +27,7 @@ import { installAccept } from './rows/pools.ts';
 import { keyCondition, keyExpression, learnRows, type RowModel } from './rows/index.ts';
 import { describeRule, isWhereRule, unreviewedRelations, type AccessSpec, type Operation } from './spec.ts';
 import { planWorld, worldArbitrary, type LoadedWorld, type WorldShape } from './world.ts';
+import type { ScratchClone } from './scratch.ts';
 
 export interface WorldRowSummary {
   readonly id: string;
@@ -118,11 +121,17 @@ export interface RlsOptions {
   readonly keepTally?: boolean;
   /** Stop at the first failure without shrinking (mutation testing). */
   readonly endOnFailure?: boolean;
-  /** SQL applied to each clone before the properties run (a mutant). */
-  readonly prepare?: (db: ConnectionPool) => Promise<void>;
+  /** SQL applied to each clone (or inside the scratch clone's transaction) before the properties run (a mutant). */
+  readonly prepare?: (db: Queryable) => Promise<void>;
   readonly maxRowsPerTable?: number;
   /** One clone for all properties instead of one per property (the mutation self-test). */
   readonly sharedClone?: boolean;
+  /**
+   * Judge on this long-lived clone instead, inside one transaction that is
+   * rolled back at the end (with `prepare` applied inside it): no clone is
+   * created. Not for no_transaction_leak, which commits.
+   */
+  readonly scratch?: ScratchClone;
   /** Skip the remaining properties after the first failure. */
   readonly stopAtFirstFailure?: boolean;
   readonly replayCommand?: (property: PropertyName, seed: number, path: string) => string;
@@ -249,7 +258,7 @@ async function readTruth(db: Queryable, context: PropertyContext): Promise<Truth
   return parseTruth(raw, relations);
 }
 
-async function checkWorld(db: ConnectionPool, property: PropertyName, context: PropertyContext, shape: WorldShape): Promise<void> {
+async function checkWorld(db: Queryable, property: PropertyName, context: PropertyContext, shape: WorldShape): Promise<void> {
   const world = await loadWorld(db, context, shape);
   const probeRole = property === 'side_doors' ? `schemaproof_owner_probe_${randomBytes(4).toString('hex')}` : undefined;
   let failure: PropertyViolation | HarnessFailure | null = null;
@@ -438,7 +447,7 @@ function leakActors(spec: AccessSpec, world: LoadedWorld): WorldActor[] {
   return actors;
 }
 
-async function expectedVisible(db: ConnectionPool, context: PropertyContext, name: string, actor: WorldActor, truth: Truth): Promise<string[]> {
+async function expectedVisible(db: Queryable, context: PropertyContext, name: string, actor: WorldActor, truth: Truth): Promise<string[]> {
   const relation = context.relations.get(name)!;
   const rule = isSpecActor(actor) ? relation.spec.rules[actor.actor]!.select : 'none';
   if (!isWhereRule(rule)) {
@@ -453,7 +462,7 @@ async function expectedVisible(db: ConnectionPool, context: PropertyContext, nam
   });
 }
 
-async function checkLeak(db: ConnectionPool, context: PropertyContext, shape: WorldShape, steps: readonly LeakStep[]): Promise<void> {
+async function checkLeak(db: Queryable, context: PropertyContext, shape: WorldShape, steps: readonly LeakStep[]): Promise<void> {
   const world = await loadWorld(db, context, shape);
   try {
     await db.tx((tx) => tx.query(sql.__dangerous__rawValue(world.sql)));
@@ -562,7 +571,7 @@ function defaultReplay(property: PropertyName, seed: number, path: string): stri
 }
 
 /** Spec relations the database lacks, and where rules that are not valid SQL: input errors (exit 6), not findings. */
-async function checkSpecAgainstDatabase(db: ConnectionPool, spec: AccessSpec, catalog: Catalog, file: string): Promise<void> {
+async function checkSpecAgainstDatabase(db: Queryable, spec: AccessSpec, catalog: Catalog, file: string): Promise<void> {
   const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
   const problems: string[] = [];
   for (const [name, relation] of Object.entries(spec.relations)) {
@@ -648,7 +657,7 @@ export function learnRowModel(server: PostgresServer, template: string, spec: Ac
   });
 }
 
-/** Run the properties against fresh clones of `template`. */
+/** Run the properties against fresh clones of `template`, or inside one rolled-back transaction on `scratch`. */
 export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const started = performance.now();
   const runs = options.runs ?? 100;
@@ -661,109 +670,146 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   const template = templateHandle(options.server, options.template);
   let coverage: CoverageFinding[] = [];
   const shared = options.sharedClone === true;
-  // The catalogue is read once per clone: properties add rows, never relations, policies or grants.
   let sharedDb: { clone: OwnedDatabase; db: ConnectionPool; catalog: Catalog | null } | null = null;
   let model = options.rowModel ?? null;
   let infos: Map<string, RelationInfo> | null = null;
   let checkedSpec = options.specChecked === true;
-  try {
-    for (const name of wanted) {
-      const propertyStarted = performance.now();
-      const casesBefore = tally.cases;
-      if (options.stopAtFirstFailure && results.some((result) => !result.passed)) break;
-      if (!shared || !sharedDb) {
-        const clone = await template.clone(`rls_${name}`);
-        // One session for the whole property: the probe lives in its temporary schema, so the pool must never swap it.
-        const db = options.server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
-        try {
-          if (!checkedSpec) {
-            await checkSpecAgainstDatabase(db, options.spec, await readCatalog(db, options.spec.exposedSchemas), options.specFile ?? '(access spec)');
-            checkedSpec = true;
-          }
-          if (!model) model = await learnOnce(options.server, options.template, options.spec, seed, () => learnRows(db, options.spec, { seed }));
-          if (options.prepare) await options.prepare(db);
-          await installProbe(db);
-          await installAccept(db);
-        } catch (error) {
-          await db.dispose();
-          await clone.drop();
-          throw error;
-        }
-        sharedDb = { clone, db, catalog: null };
-      }
-      const { clone, db } = sharedDb;
-      try {
-        await ensureSessionFunctions(db);
-        const catalog: Catalog = (sharedDb.catalog ??= await readCatalog(db, options.spec.exposedSchemas));
-        infos ??= await relationInfos(db, options.spec, model!);
-        const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
-        const names = Object.keys(options.spec.relations).filter((relationName) => present.has(`${options.spec.relations[relationName]!.schema}.${relationName}`));
-        if (name === 'coverage') {
-          coverage = checkCoverage(options.spec, catalog);
-          tally.cases += 1;
-          const counterexample = coverage.length > 0 ? { violation: null, alsoFailing: [], people: [], world: {}, coverage, rendered: '' } : undefined;
-          results.push({
-            name,
-            runs: 1,
-            cases: 1,
-            passed: coverage.length === 0,
-            durationMs: performance.now() - propertyStarted,
-            seed,
-            ...(counterexample ? { counterexample: { ...counterexample, rendered: renderCounterexample(counterexample) } } : {}),
-          });
-          continue;
-        }
-        const bypassRoles = new Set(((await db.query(sql`select rolname::text as name from pg_catalog.pg_roles where rolbypassrls or rolsuper`)) as { name: string }[]).map((row) => row.name));
-        const judged = options.focus ? names.filter((relationName) => options.focus!.includes(relationName)) : names;
-        const context: PropertyContext = { spec: options.spec, model: model!, relations: infos, names, judged, owners: await tableOwners(db, options.spec), bypassRoles, tally };
-        const arbitrary = worldArbitrary(options.spec, model!, options.maxRowsPerTable ? { maxRowsPerTable: options.maxRowsPerTable } : {});
-        const steps =
-          name === 'no_transaction_leak'
-            ? fc.array(fc.record({ actor: fc.nat({ max: 20 }), relation: fc.nat({ max: 20 }), rollback: fc.boolean() }), { minLength: 2, maxLength: 6 })
-            : fc.constant<LeakStep[]>([]);
-        const property = fc.asyncProperty(arbitrary, steps, (shape, leakSteps) => (name === 'no_transaction_leak' ? checkLeak(db, context, shape, leakSteps) : checkWorld(db, name, context, shape)));
-        const details = await fc.check(property, {
-          // Leak worlds are cheap (a few statements each): at least three, so a quick run still commits and switches actors.
-          numRuns: name === 'no_transaction_leak' ? Math.max(3, Math.ceil(runs / 2)) : runs,
-          seed,
-          ...(options.path ? { path: options.path } : {}),
-          ...(options.endOnFailure ? { endOnFailure: true } : {}),
-        });
-        const error = details.errorInstance;
-        const counterexample = error instanceof PropertyViolation || error instanceof HarnessFailure ? error.counterexample : undefined;
-        const harnessError =
-          error instanceof HarnessFailure
-            ? `the harness could not judge this world: ${error.message}`
-            : details.failed && !counterexample
-              ? error instanceof Error
-                ? error.message
-                : String(error)
-              : undefined;
-        const replay = details.failed && details.counterexamplePath ? (options.replayCommand ?? defaultReplay)(name, details.seed, details.counterexamplePath) : undefined;
-        results.push({
-          name,
-          runs: details.numRuns,
-          cases: tally.cases - casesBefore,
-          passed: !details.failed,
-          durationMs: performance.now() - propertyStarted,
-          seed: details.seed,
-          ...(details.counterexamplePath ? { path: details.counterexamplePath } : {}),
-          ...(replay ? { replay } : {}),
-          ...(counterexample ? { counterexample } : {}),
-          ...(harnessError ? { error: harnessError } : {}),
-        });
-      } finally {
-        if (!shared) {
-          await db.dispose();
-          await clone.drop();
-          sharedDb = null;
-        }
-      }
+  /**
+   * Check the spec and learn the rows once, then apply `prepare` (the
+   * mutant): on a fresh clone's session (`pool`, where rows are learned
+   * too), or inside the scratch clone's transaction (rows learned on a clone of
+   * their own: learning commits).
+   */
+  const prepareSession = async (db: Queryable, pool: ConnectionPool | null): Promise<void> => {
+    if (!checkedSpec) {
+      await checkSpecAgainstDatabase(db, options.spec, await readCatalog(db, options.spec.exposedSchemas), options.specFile ?? '(access spec)');
+      checkedSpec = true;
     }
-  } finally {
-    if (sharedDb) {
-      await sharedDb.db.dispose();
-      await sharedDb.clone.drop();
+    model ??= await (pool
+      ? learnOnce(options.server, options.template, options.spec, seed, () => learnRows(pool, options.spec, { seed }))
+      : learnRowModel(options.server, options.template, options.spec, seed));
+    if (options.prepare) await options.prepare(db);
+  };
+  /** One property on `db` (a clone's session, or the scratch clone's open transaction), its result appended to `results`. */
+  const judgeProperty = async (db: Queryable, name: PropertyName, catalogOf: () => Promise<Catalog>): Promise<void> => {
+    const propertyStarted = performance.now();
+    const casesBefore = tally.cases;
+    await ensureSessionFunctions(db);
+    const catalog = await catalogOf();
+    infos ??= await relationInfos(db, options.spec, model!);
+    const present = new Set(catalog.relations.map((relation) => `${relation.schema}.${relation.name}`));
+    const names = Object.keys(options.spec.relations).filter((relationName) => present.has(`${options.spec.relations[relationName]!.schema}.${relationName}`));
+    if (name === 'coverage') {
+      coverage = checkCoverage(options.spec, catalog);
+      tally.cases += 1;
+      const counterexample = coverage.length > 0 ? { violation: null, alsoFailing: [], people: [], world: {}, coverage, rendered: '' } : undefined;
+      results.push({
+        name,
+        runs: 1,
+        cases: 1,
+        passed: coverage.length === 0,
+        durationMs: performance.now() - propertyStarted,
+        seed,
+        ...(counterexample ? { counterexample: { ...counterexample, rendered: renderCounterexample(counterexample) } } : {}),
+      });
+      return;
+    }
+    const bypassRoles = new Set(((await db.query(sql`select rolname::text as name from pg_catalog.pg_roles where rolbypassrls or rolsuper`)) as { name: string }[]).map((row) => row.name));
+    const judged = options.focus ? names.filter((relationName) => options.focus!.includes(relationName)) : names;
+    const context: PropertyContext = { spec: options.spec, model: model!, relations: infos, names, judged, owners: await tableOwners(db, options.spec), bypassRoles, tally };
+    const arbitrary = worldArbitrary(options.spec, model!, options.maxRowsPerTable ? { maxRowsPerTable: options.maxRowsPerTable } : {});
+    const steps =
+      name === 'no_transaction_leak'
+        ? fc.array(fc.record({ actor: fc.nat({ max: 20 }), relation: fc.nat({ max: 20 }), rollback: fc.boolean() }), { minLength: 2, maxLength: 6 })
+        : fc.constant<LeakStep[]>([]);
+    const property = fc.asyncProperty(arbitrary, steps, (shape, leakSteps) => (name === 'no_transaction_leak' ? checkLeak(db, context, shape, leakSteps) : checkWorld(db, name, context, shape)));
+    const details = await fc.check(property, {
+      // Leak worlds are cheap (a few statements each): at least three, so a quick run still commits and switches actors.
+      numRuns: name === 'no_transaction_leak' ? Math.max(3, Math.ceil(runs / 2)) : runs,
+      seed,
+      ...(options.path ? { path: options.path } : {}),
+      ...(options.endOnFailure ? { endOnFailure: true } : {}),
+    });
+    const error = details.errorInstance;
+    const counterexample = error instanceof PropertyViolation || error instanceof HarnessFailure ? error.counterexample : undefined;
+    const harnessError =
+      error instanceof HarnessFailure
+        ? `the harness could not judge this world: ${error.message}`
+        : details.failed && !counterexample
+          ? error instanceof Error
+            ? error.message
+            : String(error)
+          : undefined;
+    const replay = details.failed && details.counterexamplePath ? (options.replayCommand ?? defaultReplay)(name, details.seed, details.counterexamplePath) : undefined;
+    results.push({
+      name,
+      runs: details.numRuns,
+      cases: tally.cases - casesBefore,
+      passed: !details.failed,
+      durationMs: performance.now() - propertyStarted,
+      seed: details.seed,
+      ...(details.counterexamplePath ? { path: details.counterexamplePath } : {}),
+      ...(replay ? { replay } : {}),
+      ...(counterexample ? { counterexample } : {}),
+      ...(harnessError ? { error: harnessError } : {}),
+    });
+  };
+  const stopped = (): boolean => options.stopAtFirstFailure === true && results.some((result) => !result.passed);
+  if (options.scratch) {
+    const scratch = options.scratch;
+    if (wanted.includes('no_transaction_leak')) throw new Error('no_transaction_leak commits its worlds: it cannot be judged inside the transaction of a scratch clone');
+    try {
+      await scratch.db.tx(async (tx: Transaction) => {
+        await scratch.restart(tx);
+        await prepareSession(tx, null);
+        await scratch.confirm(tx);
+        // Read after the mutant: its policies and grants are what coverage judges.
+        let catalog: Catalog | null = null;
+        for (const name of wanted) {
+          if (stopped()) break;
+          await judgeProperty(tx, name, async () => (catalog ??= await readCatalog(tx, options.spec.exposedSchemas)));
+        }
+        throw new Rollback();
+      });
+    } catch (error) {
+      if (!(error instanceof Rollback)) throw error;
+    }
+  } else {
+    try {
+      for (const name of wanted) {
+        if (stopped()) break;
+        if (!shared || !sharedDb) {
+          const clone = await template.clone(`rls_${name}`);
+          // One session for the whole property: the probe lives in its temporary schema, so the pool must never swap it.
+          const db = options.server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
+          try {
+            await prepareSession(db, db);
+            await installProbe(db);
+            await installAccept(db);
+          } catch (error) {
+            await db.dispose();
+            await clone.drop();
+            throw error;
+          }
+          sharedDb = { clone, db, catalog: null };
+        }
+        const current = sharedDb;
+        try {
+          // The catalogue is read once per clone: properties add rows, never relations, policies or grants.
+          await judgeProperty(current.db, name, async () => (current.catalog ??= await readCatalog(current.db, options.spec.exposedSchemas)));
+        } finally {
+          if (!shared) {
+            await current.db.dispose();
+            await current.clone.drop();
+            sharedDb = null;
+          }
+        }
+      }
+    } finally {
+      if (sharedDb) {
+        await sharedDb.db.dispose();
+        await sharedDb.clone.drop();
+      }
     }
   }
   const rowNotes: Record<string, string[]> = {};

@@ -55,7 +55,7 @@ describe('mutation self-test', () => {
     for (const mutant of restating) expect(mutant.sql).toMatch(/^alter policy /);
   });
 
-  it('catches one mutant of every kind (100%); a harmless change SURVIVES, one that cannot apply is not applicable, one that breaks the schema is an error', async () => {
+  it('catches one mutant of every kind (100%); a harmless change SURVIVES, one that cannot apply is not applicable, one that breaks the schema is an error, one that commits is judged on clones', async () => {
     const server = testServer();
     const template = inject('pg').template;
     const catalogue = await mutantCatalogue({ server, template, spec, mutantsDir: resolve(import.meta.dirname, '../access/mutants') });
@@ -73,6 +73,13 @@ describe('mutation self-test', () => {
         sql: "create function public.sp_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$; create trigger sp_refuse before insert on public.fec_filings for each row execute function public.sp_refuse()",
         source: 'test',
       },
+      {
+        // Written as a migration is: inside a workspace its COMMIT would make the change outlive the rollback.
+        name: 'own_transaction_disables_rls',
+        description: 'BEGIN; RLS disabled on ingestion_logs; COMMIT',
+        sql: 'begin; alter table public.ingestion_logs disable row level security; commit;',
+        source: 'test',
+      },
     ];
     const mutants = [...catalogue.filter((mutant) => representative.includes(mutant.name)), ...extra];
     const result = await runMutation({ server, template, spec, runs: 2, seed: 99, mutants });
@@ -85,8 +92,10 @@ describe('mutation self-test', () => {
     // Not applicable: listed, not counted. Error: counted, never a catch.
     expect(result.notApplicable).toBe(1);
     expect(result.errors).toBe(1);
-    expect(result.total).toBe(representative.length + 2);
-    expect(result.caught).toBe(representative.length);
+    expect(result.total).toBe(representative.length + 3);
+    expect(result.caught).toBe(representative.length + 1);
+    // Judged again on fresh clones; the workspace it changed is dropped, so no later verdict rests on it.
+    expect(byName.get('own_transaction_disables_rls')).toMatchObject({ status: 'caught', caughtBy: 'visibility' });
     expect(byName.get('rls_not_forced_privacy_consent_records')?.caughtBy).toBe('side_doors');
     expect(byName.get('session_claims_cache')?.caughtBy).toBe('no_transaction_leak');
     expect(byName.get('trigger_disabled_privacy_audit_logs_block_update')?.caughtBy).toBe('audit_trail');
