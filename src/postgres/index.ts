@@ -25,4 +25,5 @@ export {
   type RoleSpec,
 } from './shim.ts';
 export { platformExtensions, extensionHint } from './platform-extensions.ts';
+export { runScript } from './script.ts';
 export { asActor, becomeActor, actorSession, describeActor, type Actor, type ActorSession, type JwtClaims, type AsActorOptions } from './actor.ts';

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { sql, type ConnectionPool, type Queryable, type SQLQuery, type Transaction } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
-import { asActor, templateHandle, type OwnedDatabase, type PostgresServer } from '../postgres/index.ts';
+import { asActor, runScript, templateHandle, type OwnedDatabase, type PostgresServer } from '../postgres/index.ts';
 import { isSpecActor, worldActors, type WorldActor } from './actors.ts';
 import { readCatalog, checkCoverage, type Catalog, type CoverageFinding } from './catalog.ts';
 import { buildCases, judge, short, parseTruth, propertyNames, truthQuery, type BuildContext, type PropertyName, type RelationInfo, type Truth, type Violation } from './cases.ts';
@@ -266,7 +266,7 @@ async function checkWorld(db: Queryable, property: PropertyName, context: Proper
     await db.tx(async (tx) => {
       if (probeRole) await tx.query(sql`create role ${sql.ident(probeRole)} nologin nobypassrls`);
       try {
-        await tx.query(sql.__dangerous__rawValue(world.sql));
+        await runScript(tx, world.sql);
       } catch (error) {
         failure = new HarnessFailure(
           makeCounterexample(world, {}, [
@@ -465,7 +465,7 @@ async function expectedVisible(db: Queryable, context: PropertyContext, name: st
 async function checkLeak(db: Queryable, context: PropertyContext, shape: WorldShape, steps: readonly LeakStep[]): Promise<void> {
   const world = await loadWorld(db, context, shape);
   try {
-    await db.tx((tx) => tx.query(sql.__dangerous__rawValue(world.sql)));
+    await db.tx((tx) => runScript(tx, world.sql));
   } catch (error) {
     throw new HarnessFailure(makeCounterexample(world, {}, [harnessViolation('no_transaction_leak', `the world could not be loaded as the superuser: ${(error as Error).message}`, world.sql)]));
   }
@@ -556,13 +556,14 @@ async function checkLeak(db: Queryable, context: PropertyContext, shape: WorldSh
 }
 
 async function tableOwners(db: Queryable, spec: AccessSpec): Promise<Record<string, string>> {
+  const byQualified = new Map(Object.entries(spec.relations).map(([name, relation]) => [`${relation.schema}.${name}`, name]));
+  const rows = (await db.query(
+    sql`select n.nspname || '.' || c.relname as qualified, pg_catalog.pg_get_userbyid(c.relowner) as owner
+          from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+         where n.nspname || '.' || c.relname = any(${[...byQualified.keys()]}::text[])`,
+  )) as { qualified: string; owner: string }[];
   const owners: Record<string, string> = {};
-  for (const [name, relation] of Object.entries(spec.relations)) {
-    const rows = await db.query(
-      sql`select pg_catalog.pg_get_userbyid(c.relowner) as owner from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = ${relation.schema} and c.relname = ${name}`,
-    );
-    if (rows[0]) owners[name] = rows[0].owner as string;
-  }
+  for (const row of rows) owners[byQualified.get(row.qualified)!] = row.owner;
   return owners;
 }
 
