@@ -35,6 +35,34 @@ export function newTally(): Tally {
   return { cases: 0, cells: new Map(), rows: new Map(), exercise: new Map() };
 }
 
+/**
+ * Add `source` to `target` (properties judged side by side keep a tally
+ * each; added in property order, the result is the tally one after the
+ * other would have built, down to the order of cells and outcomes).
+ */
+export function addTally(target: Tally, source: Tally): void {
+  target.cases += source.cases;
+  for (const [key, cell] of source.cells) {
+    const existing = target.cells.get(key);
+    if (!existing) {
+      target.cells.set(key, { ...cell, observed: new Map([...cell.observed].map(([rowClass, outcomes]) => [rowClass, new Set(outcomes)])) });
+      continue;
+    }
+    existing.cases += cell.cases;
+    existing.violations += cell.violations;
+    for (const [rowClass, outcomes] of cell.observed) {
+      const set = existing.observed.get(rowClass) ?? new Set<string>();
+      for (const outcome of outcomes) set.add(outcome);
+      existing.observed.set(rowClass, set);
+    }
+  }
+  for (const [relation, rows] of source.rows) target.rows.set(relation, (target.rows.get(relation) ?? 0) + rows);
+  for (const [key, entry] of source.exercise) {
+    const existing = target.exercise.get(key) ?? { cases: 0, allowed: 0, refused: 0 };
+    target.exercise.set(key, { cases: existing.cases + entry.cases, allowed: existing.allowed + entry.allowed, refused: existing.refused + entry.refused });
+  }
+}
+
 const plainVariants = new Set(['by_id', 'row', 'all_rows', 'touch']);
 
 export function record(tally: Tally, testCase: Case, judgement: Judgement, failed: boolean): void {

@@ -572,6 +572,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   // per pass, as does a mutant that cannot be applied inside a transaction or
   // whose judgement ends in an error there (it is judged again, all on fresh
   // clones, and that verdict is the one reported).
+  const concurrency = options.concurrency ?? Math.min(8, availableParallelism() + 1);
   const idle: ScratchClone[] = [];
   const opened: ScratchClone[] = [];
   const withScratch = async <T>(fn: (scratch: ScratchClone) => Promise<T>): Promise<T> => {
@@ -609,12 +610,14 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     // A few worlds suffice here: this run looks for what the mutation setup
     // itself breaks (scratch clones, small worlds); `schemaproof rls` and the
     // rls gate test the unmutated schema in depth. Judged as mutants are.
+    // The properties side by side (the spec is checked on the first, before the others start).
     const baselineRuns = Math.min(common.runs, 5);
-    const baselineFailures: PropertyName[] = [];
-    for (const [index, name] of propertyNames.entries()) {
-      const failed = await runPass([name], { runs: baselineRuns, specChecked: index > 0 }, false);
-      if (failed) baselineFailures.push(name);
-    }
+    const [first, ...others] = propertyNames;
+    const baselineFailed = [
+      (await runPass([first], { runs: baselineRuns, specChecked: false }, false)) !== undefined,
+      ...(await mapConcurrently(others, concurrency, async (name) => (await runPass([name], { runs: baselineRuns, specChecked: true }, false)) !== undefined)),
+    ];
+    const baselineFailures = propertyNames.filter((_, index) => baselineFailed[index]);
     // Cheaper judges first (a mutant is usually caught by the first property
     // that looks at what it broke); the leak property last, because it commits
     // its worlds.
@@ -701,7 +704,7 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
     // Mutants are independent (each judged on a rolled-back transaction or
     // its own clone; every random choice comes from the seed, not from the
     // order), so a few run at once. Results keep the catalogue's order.
-    const results = await mapConcurrently(selected, options.concurrency ?? Math.min(8, availableParallelism() + 1), async (mutant) => {
+    const results = await mapConcurrently(selected, concurrency, async (mutant) => {
       const entry = await judge(mutant);
       options.onResult?.(entry);
       return entry;

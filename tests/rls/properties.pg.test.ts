@@ -35,6 +35,17 @@ describe('RLS properties on the real policies', () => {
     expect(result.unreviewed).toEqual([]);
   });
 
+  it('judged side by side, the properties give what one after the other gives: the same cases, verdicts and observed matrix', async () => {
+    const common = { server: testServer(), template: inject('pg').template, spec, runs: 2, seed: 314, keepTally: true } as const;
+    const [sequential, sideBySide] = [await runRls({ ...common, concurrency: 1 }), await runRls({ ...common, concurrency: 3 })];
+    const summary = (result: typeof sequential) => result.properties.map((property) => [property.name, property.passed, property.cases, property.runs]);
+    expect(summary(sideBySide)).toEqual(summary(sequential));
+    expect(sideBySide.cases).toBe(sequential.cases);
+    expect(sideBySide.observedMatrix).toEqual(sequential.observedMatrix);
+    expect(sideBySide.tally!.snapshot.exercise).toEqual(sequential.tally!.snapshot.exercise);
+    expect(sideBySide.tally!.snapshot.rows).toEqual(sequential.tally!.snapshot.rows);
+  }, 300_000);
+
   it('a version 1 spec keeps its meaning: the same schema passes with the named predicates', async () => {
     const v1 = loadAccessSpec(resolve(import.meta.dirname, 'fixtures/access-spec-v1.json'));
     const result = await runRls({ server: testServer(), template: inject('pg').template, spec: v1, runs: 2, seed: 17, properties: ['write_isolation'] });

@@ -92,6 +92,8 @@ export class Pools {
   private readonly counters = new Map<string, { next: number; readonly probeBase: number }>();
   private readonly refills = new Map<string, Refill>();
   private readonly kinds = new Map<string, SlotKind>();
+  /** Refills run one at a time: two at once could both accept the same value before either records it. */
+  private refilling: Promise<void> = Promise.resolve();
 
   private static key(table: string, column: string): string {
     return `${table}.${column}`;
@@ -174,7 +176,13 @@ export class Pools {
   }
 
   /** Top up every pool slot that has fewer than `atLeast` fresh values left. */
-  async refill(db: Queryable, atLeast = 64): Promise<void> {
+  refill(db: Queryable, atLeast = 64): Promise<void> {
+    const run = this.refilling.then(() => this.refillNow(db, atLeast));
+    this.refilling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async refillNow(db: Queryable, atLeast: number): Promise<void> {
     let installed = false;
     for (const [key, pool] of this.unique) {
       if (pool.values.length - pool.next >= atLeast) continue;
