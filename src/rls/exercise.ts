@@ -154,46 +154,21 @@ export function snapshotTally(tally: Tally): TallySnapshot {
   };
 }
 
-/** The union of several runs' tallies (the shards of one run): counts add up, observed outcomes are united. */
-export function mergeTallies(snapshots: readonly TallySnapshot[]): TallySnapshot {
-  const cells = new Map<string, { key: string; relation: string; actor: string; operation: Operation; expected: string; observed: Map<string, Set<string>>; cases: number; violations: number }>();
-  const rows: Record<string, number> = {};
-  const exercise: Record<string, { cases: number; allowed: number; refused: number }> = {};
-  let cases = 0;
-  for (const snapshot of snapshots) {
-    cases += snapshot.cases;
-    for (const cell of snapshot.cells) {
-      const merged = cells.get(cell.key) ?? {
-        key: cell.key,
-        relation: cell.relation,
-        actor: cell.actor,
-        operation: cell.operation,
-        expected: cell.expected,
-        observed: new Map(),
-        cases: 0,
-        violations: 0,
-      };
-      merged.cases += cell.cases;
-      merged.violations += cell.violations;
-      for (const [rowClass, outcomes] of Object.entries(cell.observed)) {
-        const set = merged.observed.get(rowClass) ?? new Set<string>();
-        for (const outcome of outcomes) set.add(outcome);
-        merged.observed.set(rowClass, set);
-      }
-      cells.set(cell.key, merged);
-    }
-    for (const [name, count] of Object.entries(snapshot.rows)) rows[name] = (rows[name] ?? 0) + count;
-    for (const [key, entry] of Object.entries(snapshot.exercise)) {
-      const sum = exercise[key] ?? { cases: 0, allowed: 0, refused: 0 };
-      exercise[key] = { cases: sum.cases + entry.cases, allowed: sum.allowed + entry.allowed, refused: sum.refused + entry.refused };
-    }
-  }
+/** A snapshot back as a live tally (to add it to another). */
+function tallyOf(snapshot: TallySnapshot): Tally {
   return {
-    cases,
-    cells: [...cells.values()].map((cell) => ({ ...cell, observed: Object.fromEntries([...cell.observed].map(([rowClass, set]) => [rowClass, [...set].sort()])) })),
-    rows,
-    exercise,
+    cases: snapshot.cases,
+    cells: new Map(snapshot.cells.map(({ key, observed, ...cell }) => [key, { ...cell, observed: new Map(Object.entries(observed).map(([rowClass, outcomes]) => [rowClass, new Set(outcomes)])) }])),
+    rows: new Map(Object.entries(snapshot.rows)),
+    exercise: new Map(Object.entries(snapshot.exercise).map(([key, entry]) => [key, { ...entry }])),
   };
+}
+
+/** The union of several runs' tallies (the shards of one run): counts add up, observed outcomes are united (addTally). */
+export function mergeTallies(snapshots: readonly TallySnapshot[]): TallySnapshot {
+  const merged = newTally();
+  for (const snapshot of snapshots) addTally(merged, tallyOf(snapshot));
+  return snapshotTally(merged);
 }
 
 /** The observed access matrix of a tally: one cell per relation, actor and operation, in `actorOrder`. */
