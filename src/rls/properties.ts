@@ -683,7 +683,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
   let coverage: CoverageFinding[] = [];
   const shared = options.sharedClone === true;
   const concurrency = options.concurrency ?? Math.min(2, availableParallelism());
-  let sharedDb: { clone: OwnedDatabase; db: ConnectionPool; catalog: Catalog | null } | null = null;
+  let sharedDb: { clone: OwnedDatabase; db: ConnectionPool; catalog: () => Promise<Catalog> } | null = null;
   let model = options.rowModel ?? null;
   let infos: Map<string, RelationInfo> | null = null;
   let checkedSpec = options.specChecked === true;
@@ -703,7 +703,16 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       : learnRowModel(options.server, options.template, options.spec, seed));
     if (options.prepare) await options.prepare(db);
   };
-  /** One property on `db` (a clone's session, or the scratch clone's open transaction), its result appended to `results`. */
+  /**
+   * The catalogue of `db`, read on first use and then kept: properties add
+   * rows, never relations, policies or grants (a mutant's changes are made
+   * before the first read).
+   */
+  const catalogReader = (db: Queryable): (() => Promise<Catalog>) => {
+    let read: Promise<Catalog> | null = null;
+    return () => (read ??= readCatalog(db, options.spec.exposedSchemas));
+  };
+  /** One property on `db` (a clone's session, or the scratch clone's open transaction). */
   const judgeProperty = async (db: Queryable, name: PropertyName, catalogOf: () => Promise<Catalog>, into: Tally): Promise<PropertyResult> => {
     const propertyStarted = performance.now();
     const casesBefore = into.cases;
@@ -767,7 +776,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
     };
   };
   /** A fresh clone with one session (the probe lives in its temporary schema, so the pool must never swap it), prepared. */
-  const openClone = async (name: PropertyName): Promise<{ clone: OwnedDatabase; db: ConnectionPool; catalog: Catalog | null }> => {
+  const openClone = async (name: PropertyName): Promise<{ clone: OwnedDatabase; db: ConnectionPool; catalog: () => Promise<Catalog> }> => {
     const clone = await template.clone(`rls_${name}`);
     const db = options.server.connect(clone.name, { poolSize: 1, idleTimeoutMilliseconds: 0 });
     try {
@@ -779,12 +788,12 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
       await clone.drop();
       throw error;
     }
-    return { clone, db, catalog: null };
+    return { clone, db, catalog: catalogReader(db) };
   };
   const onFreshClone = async <T>(name: PropertyName, fn: (db: ConnectionPool, catalogOf: () => Promise<Catalog>) => Promise<T>): Promise<T> => {
     const opened = await openClone(name);
     try {
-      return await fn(opened.db, async () => (opened.catalog ??= await readCatalog(opened.db, options.spec.exposedSchemas)));
+      return await fn(opened.db, opened.catalog);
     } finally {
       await opened.db.dispose();
       await opened.clone.drop();
@@ -800,10 +809,10 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
         await prepareSession(tx, null);
         await scratch.confirm(tx);
         // Read after the mutant: its policies and grants are what coverage judges.
-        let catalog: Catalog | null = null;
+        const catalog = catalogReader(tx);
         for (const name of wanted) {
           if (stopped()) break;
-          results.push(await judgeProperty(tx, name, async () => (catalog ??= await readCatalog(tx, options.spec.exposedSchemas)), tally));
+          results.push(await judgeProperty(tx, name, catalog, tally));
         }
         throw new Rollback();
       });
@@ -832,9 +841,7 @@ export async function runRls(options: RlsOptions): Promise<RlsResult> {
           continue;
         }
         sharedDb ??= await openClone(name);
-        const current = sharedDb;
-        // The catalogue is read once per clone: properties add rows, never relations, policies or grants.
-        results.push(await judgeProperty(current.db, name, async () => (current.catalog ??= await readCatalog(current.db, options.spec.exposedSchemas)), tally));
+        results.push(await judgeProperty(sharedDb.db, name, sharedDb.catalog, tally));
       }
     } finally {
       if (sharedDb) {
