@@ -593,28 +593,24 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
   };
   /** One pass: the properties in order until one fails; on a scratch clone (the leak property on a clone) unless `onClones`. */
   const runPass = async (properties: readonly PropertyName[], pass: Omit<RlsOptions, 'server' | 'template' | 'spec'>, onClones: boolean): Promise<PropertyResult | undefined> => {
-    const options_ = { ...common, ...pass };
-    if (onClones || properties.length === 0) {
-      return (await runRls({ ...options_, properties })).properties.find((property) => !property.passed);
-    }
+    const firstFailure = async (run: Pick<RlsOptions, 'properties' | 'scratch'>): Promise<PropertyResult | undefined> =>
+      (await runRls({ ...common, ...pass, ...run })).properties.find((property) => !property.passed);
+    if (onClones || properties.length === 0) return firstFailure({ properties });
     const inTransaction = properties.filter((name) => name !== 'no_transaction_leak');
-    if (inTransaction.length > 0) {
-      const failed = (await withScratch((scratch) => runRls({ ...options_, properties: inTransaction, scratch }))).properties.find((property) => !property.passed);
-      if (failed) return failed;
-    }
-    if (!properties.includes('no_transaction_leak')) return undefined;
-    return (await runRls({ ...options_, properties: ['no_transaction_leak'] })).properties.find((property) => !property.passed);
+    const failed = inTransaction.length > 0 ? await withScratch((scratch) => firstFailure({ properties: inTransaction, scratch })) : undefined;
+    if (failed || !properties.includes('no_transaction_leak')) return failed;
+    return firstFailure({ properties: ['no_transaction_leak'] });
   };
   try {
     // A property that fails without any mutant proves nothing about mutants.
     // A few worlds suffice here: this run looks for what the mutation setup
     // itself breaks (scratch clones, small worlds); `schemaproof rls` and the
-    // rls gate test the unmutated schema in depth. Judged as mutants are.
-    // The properties side by side (the spec is checked on the first, before the others start).
+    // rls gate test the unmutated schema in depth. Each property is judged
+    // as mutants are, side by side, after the first has checked the spec.
     const baselineRuns = Math.min(common.runs, 5);
-    const [first, ...others] = propertyNames;
+    const [checksSpec, ...others] = propertyNames;
     const baselineFailed = [
-      (await runPass([first], { runs: baselineRuns, specChecked: false }, false)) !== undefined,
+      (await runPass([checksSpec], { runs: baselineRuns, specChecked: false }, false)) !== undefined,
       ...(await mapConcurrently(others, concurrency, async (name) => (await runPass([name], { runs: baselineRuns, specChecked: true }, false)) !== undefined)),
     ];
     const baselineFailures = propertyNames.filter((_, index) => baselineFailed[index]);
@@ -696,10 +692,10 @@ export async function runMutation(options: MutationOptions): Promise<MutationRes
         }
         return { ...base, status: 'survived', caughtBy: null, durationMs: performance.now() - mutantStarted };
       };
-      const first = await attempt(false);
+      const inTransaction = await attempt(false);
       // Not applicable or an error inside a transaction may be the transaction's doing (a statement that
       // cannot run in one, an aborted transaction): the verdict is taken on fresh clones instead.
-      return first.status === 'error' || first.status === 'not_applicable' ? attempt(true) : first;
+      return inTransaction.status === 'error' || inTransaction.status === 'not_applicable' ? attempt(true) : inTransaction;
     };
     // Mutants are independent (each judged on a rolled-back transaction or
     // its own clone; every random choice comes from the seed, not from the
