@@ -539,6 +539,29 @@ export interface MutationOptions {
   readonly concurrency?: number;
 }
 
+/**
+ * The mutants `only` names (all when it is absent). A name the catalogue
+ * lacks is a usage error: selecting nothing would judge nothing and pass.
+ */
+export function selectMutants(catalogue: readonly Mutant[], only: readonly string[] | undefined | null): Mutant[] {
+  if (!only) return [...catalogue];
+  const unknown = only.filter((name) => !catalogue.some((mutant) => mutant.name === name));
+  if (unknown.length > 0) {
+    throw new SchemaproofError({
+      code: 'flag_invalid',
+      flag: '--only',
+      value: unknown.join(','),
+      detail: `no mutant of that name among the ${catalogue.length} of this project (the JSON result of \`rls mutate\` lists them)`,
+    });
+  }
+  return catalogue.filter((mutant) => only.includes(mutant.name));
+}
+
+/** A mutation run passed: at least one mutant was judged, every judged one was caught, and no property failed without a mutant. */
+export function mutationPassed(result: Pick<MutationResult, 'caught' | 'total' | 'baselineFailures'>): boolean {
+  return result.total > 0 && result.caught === result.total && result.baselineFailures.length === 0;
+}
+
 export async function mutantCatalogue(options: Pick<MutationOptions, 'server' | 'template' | 'spec' | 'mutantsDir'>): Promise<Mutant[]> {
   const generated = await withClone(templateHandle(options.server, options.template), 'rls_catalogue', (db) => generateMutants(db, options.spec), { poolSize: 1 });
   return [...generated, ...(options.mutantsDir ? loadMutantFiles(options.mutantsDir) : [])];
@@ -548,7 +571,7 @@ export async function mutantCatalogue(options: Pick<MutationOptions, 'server' | 
 export async function runMutation(options: MutationOptions): Promise<MutationResult> {
   const started = performance.now();
   const catalogue = options.mutants ?? (await mutantCatalogue(options));
-  const selected = options.only ? catalogue.filter((mutant) => options.only!.includes(mutant.name)) : catalogue;
+  const selected = selectMutants(catalogue, options.only);
   const seed = options.seed ?? defaultRlsSeed;
   // Rows are learned once, on the unmutated schema: what a valid row is does not depend on the policies.
   const rowModel = await learnRowModel(options.server, options.template, options.spec, seed);

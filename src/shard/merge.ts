@@ -15,7 +15,7 @@ import type { PgtapFileResult, PgtapRunResult } from '../pgtap/types.ts';
 import { exerciseFindingsOf, mergeTallies, observedMatrixOf } from '../rls/exercise.ts';
 import { propertyNames, type PropertyName } from '../rls/cases.ts';
 import { renderCounterexample, type PropertyResult, type RlsResult } from '../rls/properties.ts';
-import type { MutantResult, MutationResult } from '../rls/mutants.ts';
+import { mutationPassed, type MutantResult, type MutationResult } from '../rls/mutants.ts';
 import { shardInfoVersion, shardKinds, type ShardInfo, type ShardKind } from './envelope.ts';
 
 export interface ShardReportFile {
@@ -244,7 +244,7 @@ export function mergedPassed(merged: MergedReport): boolean {
     case 'rls':
       return merged.result.passed;
     case 'mutation':
-      return merged.result.caught === merged.result.total && merged.result.baselineFailures.length === 0;
+      return mutationPassed(merged.result);
   }
 }
 

@@ -10,7 +10,7 @@ import type { Template } from '../postgres/index.ts';
 import { addPgtap, type Workspace } from '../workspace/index.ts';
 import { detailLines, discoverPgtapFiles, headline, location, noFilesMessage, replayCommand, runPgtap, type PgtapRunResult } from '../pgtap/index.ts';
 import { lintTemplate } from '../lint/index.ts';
-import { loadAccessSpec, runMutation, runRls, type RlsResult } from '../rls/index.ts';
+import { loadAccessSpec, mutationPassed, runMutation, runRls, type RlsResult } from '../rls/index.ts';
 import { describeDeterministicGates, describeTimingGates, runBench, type BenchGates } from '../plans/index.ts';
 import type { BenchData } from '../datagen/index.ts';
 
@@ -242,6 +242,17 @@ export const mutationGate: GateRunner = async (context) => {
   };
   const failing = result.mutants.filter((mutant) => mutant.status === 'survived' || mutant.status === 'error');
   const failures: Failure[] = [
+    // Nothing judged proves nothing: every mutant declared equivalent, not applicable, or none generated.
+    ...(result.total === 0
+      ? [
+          {
+            gate: 'mutation' as const,
+            what: `no mutant was judged (${result.mutants.length} in the catalogue: ${result.mutants.length - result.notApplicable} declared equivalent, ${result.notApplicable} not applicable), so the properties were not shown to catch anything`,
+            where: settings.accessSpec,
+            replay: 'schemaproof rls mutate',
+          },
+        ]
+      : []),
     ...result.baselineFailures.map((property) => ({
       gate: 'mutation' as const,
       what: `property ${property} already fails on the unmutated schema, so it cannot judge mutants`,
@@ -256,7 +267,8 @@ export const mutationGate: GateRunner = async (context) => {
     })),
   ];
   return {
-    status: statusOf(failures.length === 0),
+    // The verdict `rls mutate` and a merge of shards give; the failures above say why it fails.
+    status: statusOf(mutationPassed(result)),
     summary: `${result.caught}/${result.total} mutants caught (score ${(result.score * 100).toFixed(0)}%, seed ${result.seed})${result.mutants.some((mutant) => mutant.equivalent) ? `, ${result.mutants.filter((mutant) => mutant.equivalent).length} declared equivalent` : ''}${result.notApplicable > 0 ? `, ${result.notApplicable} not applicable` : ''}`,
     failures,
   };

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { sql } from '@databases/pg';
-import { focusReaders, loadAccessSpec, mutantCatalogue, runMutation } from '../../src/rls/index.ts';
+import { focusReaders, loadAccessSpec, mutantCatalogue, mutationPassed, runMutation, selectMutants } from '../../src/rls/index.ts';
 import { templateHandle, withClone } from '../../src/postgres/index.ts';
 import { testServer } from '../helpers/pg.ts';
 
@@ -104,6 +104,20 @@ describe('mutation self-test', () => {
     expect(byName.get('admin_from_user_metadata')?.counterexample?.rendered).toContain('user_metadata');
     expect(result.seed).toBe(99);
   }, 900_000);
+
+  it('refuses --only names the catalogue lacks, and a run that judged no mutant does not pass', async () => {
+    const server = testServer();
+    const template = inject('pg').template;
+    const catalogue = await mutantCatalogue({ server, template, spec });
+    expect(() => selectMutants(catalogue, ['policy_dropped_fec_candidates_select_anon', 'no_such_mutant'])).toThrow(
+      expect.objectContaining({ detail: expect.objectContaining({ code: 'flag_invalid', flag: '--only', value: 'no_such_mutant' }) }),
+    );
+    expect(selectMutants(catalogue, ['policy_dropped_fec_candidates_select_anon']).map((mutant) => mutant.name)).toEqual(['policy_dropped_fec_candidates_select_anon']);
+    await expect(runMutation({ server, template, spec, runs: 1, mutants: catalogue, only: ['no_such_mutant'] })).rejects.toMatchObject({ detail: { code: 'flag_invalid' } });
+    const nothing = await runMutation({ server, template, spec, runs: 1, mutants: [] });
+    expect([nothing.total, nothing.baselineFailures]).toEqual([0, []]);
+    expect(mutationPassed(nothing)).toBe(false);
+  }, 300_000);
 
   it('focuses each mutant on what it changed and what reads it, but a focused pass never clears a mutant', async () => {
     const server = testServer();

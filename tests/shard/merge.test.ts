@@ -86,6 +86,15 @@ describe('merging mutation shards', () => {
     expect(mergedPassed(merged)).toBe(false);
     expect(codeOf(() => mergeShardReports([empty]))).toBe('shard_missing');
   });
+
+  it('a merge in which no mutant was judged fails (every one equivalent or not applicable): nothing was shown to be caught', () => {
+    const uncounted = ['m5', 'm7'];
+    const merged = mergeShardReports([mutationShard(uncounted, 1, 2), mutationShard(uncounted, 2, 2)]);
+    expect(merged.kind === 'mutation' && [merged.result.total, merged.result.caught]).toEqual([0, 0]);
+    expect(mergedPassed(merged)).toBe(false);
+    // One caught mutant is enough to have shown something.
+    expect(mergedPassed(mergeShardReports([mutationShard(['m1', 'm7'], 1, 1)]))).toBe(true);
+  });
 });
 
 describe('merging RLS shards', () => {

@@ -100,11 +100,6 @@ export function printMutationSummary(out: NodeJS.WritableStream, result: Mutatio
   );
 }
 
-/** The exit code of a mutation run: every counted mutant caught, and no property failing without a mutant. */
-export function mutationPassed(result: MutationResult): boolean {
-  return result.caught === result.total && result.baselineFailures.length === 0;
-}
-
 export function registerRls(program: Command): void {
   const command = program
     .command('rls')
@@ -214,7 +209,7 @@ export function registerRls(program: Command): void {
       // `rls` declares --runs and --seed too, and commander gives an option to
       // the parent when both declare it: read them merged.
       const options = mutate.optsWithGlobals<{ runs?: number; seed?: number; only?: string; shard?: string } & ReportFlags>();
-      const { loadAccessSpec, mutantCatalogue, runMutation } = await import('../../rls/index.ts');
+      const { loadAccessSpec, mutantCatalogue, mutationPassed, runMutation, selectMutants } = await import('../../rls/index.ts');
       const shard = shardFlag(options.shard);
       const { out, finish } = reportStreams(options);
       const { settings, workspace } = await workspaceFor(globals);
@@ -230,28 +225,31 @@ export function registerRls(program: Command): void {
         if (shard) {
           const { mutationShardInputs, planShard } = await import('../../shard/index.ts');
           const catalogue = await mutantCatalogue({ server: workspace.server, template: workspace.template.name, spec, mutantsDir: settings.mutantsDir });
-          plan = planShard('mutation', shard, only ? catalogue.filter((mutant) => only.includes(mutant.name)) : catalogue, (mutant) => mutant.name, mutationShardInputs(settings, { seed, runs }));
+          plan = planShard('mutation', shard, selectMutants(catalogue, only), (mutant) => mutant.name, mutationShardInputs(settings, { seed, runs }));
           mutants = plan.selected;
           out.write(`shard ${plan.info.index}/${plan.info.total}: ${plan.selected.length} of ${plan.info.items.length} mutant(s)\n`);
         }
-        let result: MutationResult;
         if (plan && plan.selected.length === 0) {
+          // Nothing fell to this shard: it passes, and the merge judges the whole run (which fails if no shard judged a mutant).
           const { emptyMutationResult, emptyShardMessage } = await import('../../shard/index.ts');
           out.write(`${emptyShardMessage(plan.info, 'mutant(s)')}\n`);
-          result = emptyMutationResult(seed, runs);
-        } else {
-          result = await runMutation({
-            server: workspace.server,
-            template: workspace.template.name,
-            spec,
-            specFile: settings.accessSpec,
-            runs,
-            seed,
-            mutantsDir: settings.mutantsDir,
-            ...(mutants ? { mutants } : only ? { only } : {}),
-            onResult: (entry) => out.write(`${mutantLine(entry)}\n`),
-          });
+          const empty = emptyMutationResult(seed, runs);
+          stopHeartbeat();
+          printMutationSummary(out, empty);
+          finish({ ...empty, shard: plan.info });
+          return exitCodes.ok;
         }
+        const result = await runMutation({
+          server: workspace.server,
+          template: workspace.template.name,
+          spec,
+          specFile: settings.accessSpec,
+          runs,
+          seed,
+          mutantsDir: settings.mutantsDir,
+          ...(mutants ? { mutants } : only ? { only } : {}),
+          onResult: (entry) => out.write(`${mutantLine(entry)}\n`),
+        });
         stopHeartbeat();
         printMutationSummary(out, result);
         finish(plan ? { ...result, shard: plan.info } : result);
