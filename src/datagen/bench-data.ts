@@ -35,6 +35,7 @@ import type { Workspace } from '../workspace/index.ts';
 import { readUserTables } from './catalog.ts';
 import { benchDataCacheDir, bytesOf, cacheKey, discardEntry, engineVersion, ensurePrivateDir, expectedBytesFor, lookupEntry, storeEntry, type CacheInputs } from './cache.ts';
 import { anchorFor, generateData, type GeneratedStep, type RecipeRun } from './generate.ts';
+import { settleData } from './settle.ts';
 import { loadRecipe, type Recipe } from './recipe.ts';
 import { scratchSchema } from './compile.ts';
 
@@ -153,6 +154,9 @@ async function prepare(
         onProgress: (event) => progress(`  ${event.step}: ${event.rows} rows in ${event.ms} ms`),
       });
       progress(`generated in ${generation.durationMs} ms`);
+    } else {
+      // Seed, fixtures or FEC files only: settled as a recipe's data is.
+      await settleData(db, { excludeSchemas: [bookkeepingSchema] });
     }
     const counts = generation ? generation.counts : await tableCounts(db);
     return { database: database.name, generation, fecLoad, counts, preparedMs: Math.round(performance.now() - started) };

@@ -16,9 +16,10 @@
  *     (and comment) once the table is loaded;
  *   - independent steps run at the same time on separate connections, the
  *     longest chain first; index builds start as soon as their table is
- *     loaded; every table is VACUUMed and ANALYZEd at the end (VACUUM sets
- *     the visibility map now, so no autovacuum changes index-only-scan
- *     costs during a benchmark).
+ *     loaded; every table is VACUUMed and ANALYZEd once all of it is done,
+ *     and then every page must be all-visible (settle.ts), so the map an
+ *     index-only scan reads is the same on every generation and no
+ *     autovacuum changes it during a benchmark.
  * Without superuser (or with `triggers: 'on'`) every trigger fires as in
  * production and steps with triggers never overlap.
  *
@@ -34,6 +35,7 @@ import { helperFunctions, scratchSchema } from './compile.ts';
 import { planRecipe } from './plan.ts';
 import { parentStep, sameTable, type Recipe, type TableStep } from './recipe.ts';
 import { runTasks, type Task } from './schedule.ts';
+import { settleData } from './settle.ts';
 import { createStepRunner } from './steps.ts';
 
 export interface GenerateOptions {
@@ -179,22 +181,6 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
     if (extra.length > 0) tasks[position] = { ...task, dependsOn: [...task.dependsOn, ...extra] };
   }
   tasks.push({ id: 'checks', dependsOn: loadIds, weight: 1, exclusive: true, run: (connection) => runner.checks(connection) });
-  // VACUUM (ANALYZE) every table once everything that may write it is done.
-  for (const table of await readUserTables(db, excluded)) {
-    const key = `${table.schema}.${table.table}`;
-    const rebuild = rebuildIds.get(key);
-    tasks.push({
-      id: `vacuum:${key}`,
-      dependsOn: ['checks', ...(rebuild ? [rebuild] : [])],
-      weight: table.bytes / 100 + rowsOn(key),
-      exclusive: false,
-      run: async (connection) => {
-        const since = performance.now();
-        await connection.query(sql`vacuum (analyze) ${sql.ident(table.schema, table.table)}`);
-        record(`vacuum analyze ${key}`, 1, since);
-      },
-    });
-  }
 
   // ---- Run -------------------------------------------------------------------
   await db.query(sql`drop schema if exists ${sql.ident(scratchSchema)} cascade`);
@@ -210,6 +196,12 @@ export async function generateData(db: ConnectionPool, options: GenerateOptions)
   } finally {
     await db.query(sql`drop schema if exists ${sql.ident(scratchSchema)} cascade`).catch(() => undefined);
   }
+  // VACUUM (ANALYZE) every table once every write is done (settle.ts says why not sooner).
+  await settleData(db, {
+    excludeSchemas: excluded,
+    connections: options.connections ?? 2,
+    onVacuumed: (table, ms) => record(`vacuum analyze ${table}`, 1, performance.now() - ms),
+  });
 
   const counts: Record<string, number> = {};
   const named = new Set(tableSteps.flatMap((step) => (step.table ? [tableKey(step.table)] : [])));

@@ -6,6 +6,7 @@
  */
 export { loadRecipe, parseRecipe, keyPath, durationSeconds, type Recipe, type Step, type TableStep, type SqlStep, type ValueSpec, type ParentSpec } from './recipe.ts';
 export { generateData, anchorFor, type GenerateOptions, type GeneratedStep, type RecipeRun } from './generate.ts';
+export { settleData, readUnsettled, type Settled, type UnsettledRelation } from './settle.ts';
 export { checkForeignKeys, type ForeignKeyOrphans } from './catalog.ts';
 export { scratchSchema } from './compile.ts';
 export { benchDataCacheDir, cacheKey, engineVersion, treeProblem, privateDirProblem, type CacheInputs } from './cache.ts';

@@ -150,6 +150,12 @@ describe('bench data elsewhere', () => {
       expect(data.summary.source).toBe('none');
       expect(data.summary.description).toMatch(/^No data recipe \(.*no-such-recipe\.json does not exist\)/);
       expect(data.summary.counts).toEqual({});
+      // Settled as generated data is: every table outside the bookkeeping schema vacuumed and analyzed.
+      const tables = await data.db.query(
+        sql`select schemaname || '.' || relname as name, last_vacuum is not null and last_analyze is not null as settled from pg_catalog.pg_stat_user_tables where schemaname <> 'schemaproof' order by 1`,
+      );
+      expect(tables.map((table) => table.name)).toContain('shop.orders');
+      expect(tables.filter((table) => table.settled !== true)).toEqual([]);
     } finally {
       await data.close();
     }
