@@ -10,7 +10,7 @@ import { isAbsolute, relative } from 'node:path';
 import { sql, type ConnectionPool } from '@databases/pg';
 import { SchemaproofError } from '../errors/index.ts';
 import { diskFullCause } from '../postgres/disk-full.ts';
-import type { CloneStrategy, PostgresServer, Template } from '../postgres/index.ts';
+import { dropEndingSessions, type CloneStrategy, type PostgresServer, type Template } from '../postgres/index.ts';
 import { scanSql, type SqlSource } from './sql-source.ts';
 import { mapConcurrently } from '../util/concurrency.ts';
 import { classifyRun } from './tap.ts';
@@ -228,7 +228,7 @@ export async function runPgtap(options: RunPgtapOptions): Promise<PgtapRunResult
     return { name, cloneMs: performance.now() - cloneStarted };
   };
   const dropClone = async (name: string): Promise<void> => {
-    await admin.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+    await dropEndingSessions(admin, name);
   };
   const terminate = async (name: string): Promise<void> => {
     await admin.query(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`);

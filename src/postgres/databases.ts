@@ -3,7 +3,8 @@
  * Tests never share state: migrate once into a template, then clone it per
  * test file (`CREATE DATABASE ... TEMPLATE ... STRATEGY file_copy`).
  */
-import { sql, type ConnectionPool, type ConnectionPoolConfig } from '@databases/pg';
+import { sql, type ConnectionPool, type ConnectionPoolConfig, type Queryable } from '@databases/pg';
+import { postgresErrorFields } from '../errors/index.ts';
 import type { PostgresServer } from './server.ts';
 
 export type CloneStrategy = 'file_copy' | 'wal_log';
@@ -29,7 +30,35 @@ export async function createDatabase(server: PostgresServer, purpose: string): P
 }
 
 export async function dropDatabase(server: PostgresServer, name: string): Promise<void> {
-  await server.admin().query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+  await dropEndingSessions(server.admin(), name);
+}
+
+/**
+ * DROP DATABASE ... WITH (FORCE): the sessions still in it (ours, left by a
+ * timeout or a signal) are ended first. FORCE refuses a role that is not a
+ * superuser when an autovacuum worker happens to be in the database (the
+ * worker advertises no role, so the check reads "must be a member of the role
+ * whose process is being terminated", 42501; seen in CI as a flaky `test`
+ * run on a server the harness did not start), while a plain DROP DATABASE
+ * cancels autovacuum workers itself. So a refused FORCE is followed by the
+ * plain form, and, while a session is still in the database (55006), by
+ * FORCE again; the third refusal is thrown.
+ */
+export async function dropEndingSessions(admin: Queryable, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+      return;
+    } catch (error) {
+      if (postgresErrorFields(error).sqlstate !== '42501' || attempt >= 3) throw error;
+    }
+    try {
+      await admin.query(sql`drop database if exists ${sql.ident(name)}`);
+      return;
+    } catch (error) {
+      if (postgresErrorFields(error).sqlstate !== '55006') throw error;
+    }
+  }
 }
 
 export interface Template {
@@ -74,7 +103,7 @@ export function templateHandle(server: PostgresServer, name: string, defaultStra
     async drop() {
       const admin = server.admin();
       await admin.query(sql`alter database ${sql.ident(name)} with is_template false`);
-      await admin.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+      await dropEndingSessions(admin, name);
     },
   };
 }

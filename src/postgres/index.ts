@@ -9,7 +9,7 @@ export { checkServerPrivileges, missingPrivileges, supabaseActorRoles, type Serv
 export { currentRunTag, parseRunDatabaseName, isDeadRunDatabase, dropDeadRunDatabases } from './run-databases.ts';
 export { provisionPostgres, urlServer, attachServer, dockerServer, dockerAvailable, localServer, type ProvisionOptions } from './provision.ts';
 export { connectTarget, clientEnvFor, serverVersion, type PostgresServer, type ConnectionTarget } from './server.ts';
-export { createDatabase, dropDatabase, createTemplate, templateHandle, withClone, type OwnedDatabase, type Template, type CloneStrategy } from './databases.ts';
+export { createDatabase, dropDatabase, dropEndingSessions, createTemplate, templateHandle, withClone, type OwnedDatabase, type Template, type CloneStrategy } from './databases.ts';
 export {
   installSupabaseShim,
   shimFile,

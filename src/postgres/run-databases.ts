@@ -9,6 +9,7 @@
  */
 import { sql, type Queryable } from '@databases/pg';
 import { hostname } from 'node:os';
+import { dropEndingSessions } from './databases.ts';
 import { bootId, currentProcess, isDeadProcess, shortHash } from './processes.ts';
 
 const hostHashLength = 6;
@@ -53,7 +54,7 @@ export function isDeadRunDatabase(name: string): boolean {
 export async function dropDatabases(admin: Queryable, names: readonly string[]): Promise<void> {
   for (const name of names) {
     await admin.query(sql`alter database ${sql.ident(name)} with is_template false`);
-    await admin.query(sql`drop database if exists ${sql.ident(name)} with (force)`);
+    await dropEndingSessions(admin, name);
   }
 }
 

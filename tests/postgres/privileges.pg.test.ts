@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { sql, type ConnectionPool } from '@databases/pg';
-import { connectTarget, createDatabase, provisionPostgres, shimOwnerRoles, supabaseActorRoles, type PostgresServer } from '../../src/postgres/index.ts';
+import { connectTarget, createDatabase, dropEndingSessions, provisionPostgres, shimOwnerRoles, supabaseActorRoles, type PostgresServer } from '../../src/postgres/index.ts';
 import { SchemaproofError } from '../../src/errors/index.ts';
 import { runCli, stderrLines } from '../helpers/cli.ts';
 import { pgtapFile, tinyProject, type TinyProject } from '../helpers/project.ts';
@@ -115,4 +115,54 @@ describe('privilege preflight on a server we did not start', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
+});
+
+describe('dropping a database as a role that is not a superuser', () => {
+  // An autovacuum worker in the database makes DROP DATABASE ... WITH (FORCE)
+  // refuse such a role with the check another role's session meets; a
+  // session of another role stands in for it here.
+  const as = (role: string, database: string) => connectTarget({ ...inject('pg').maintenance, user: role, database }, { poolSize: 1 });
+  const exists = async (name: string) => (await admin.query(sql`select count(*)::int as n from pg_database where datname = ${name}`))[0]?.n === 1;
+
+  async function withForeignSession(name: string): Promise<{ creator: ConnectionPool; foreign: ConnectionPool }> {
+    const creator = as(roles.createdb, inject('pg').maintenance.database);
+    await creator.query(sql`create database ${sql.ident(name)}`);
+    const foreign = as(roles.plain, name);
+    await foreign.query(sql`select 1`);
+    return { creator, foreign };
+  }
+
+  it('FORCE is refused (42501) and the plain DROP waits for the session (55006): the codes dropEndingSessions retries on; once the session leaves, it drops', async () => {
+    const name = `sp_probe_drop_${suffix}_a`;
+    const { creator, foreign } = await withForeignSession(name);
+    try {
+      const codeOf = (error: unknown) => (error as { code?: string }).code;
+      expect(await creator.query(sql`drop database ${sql.ident(name)} with (force)`).then(() => 'dropped', codeOf)).toBe('42501');
+      expect(await creator.query(sql`drop database ${sql.ident(name)}`).then(() => 'dropped', codeOf)).toBe('55006');
+      // The session leaves while the plain DROP waits for it (up to 5 s).
+      const leaving = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => foreign.dispose());
+      await dropEndingSessions(creator, name);
+      await leaving;
+      expect(await exists(name)).toBe(false);
+    } finally {
+      await creator.dispose();
+    }
+  });
+
+  it('a session that stays: the refusal is thrown after three tries, the database left as it was', async () => {
+    const name = `sp_probe_drop_${suffix}_b`;
+    const { creator, foreign } = await withForeignSession(name);
+    try {
+      const failure = await dropEndingSessions(creator, name).then(
+        () => null,
+        (error: unknown) => error as { code?: string; message?: string },
+      );
+      expect(failure?.code).toBe('42501');
+      expect(failure?.message).toMatch(/must be a member of the role whose process is being terminated/);
+      expect(await exists(name)).toBe(true);
+    } finally {
+      await foreign.dispose();
+      await creator.dispose();
+    }
+  }, 60_000);
 });
