@@ -52,10 +52,26 @@ interface SequenceState {
  * definition: policies, row security and grants of relations, functions
  * (body, security, settings, grants), triggers and rules, schemas' grants,
  * roles' attributes and memberships, and the row count of every table
- * outside the system schemas.
+ * outside the system schemas. Roles are shared by every database of the
+ * cluster, and other work on it (another run, a test creating roles) may
+ * change them at any time: only the roles this database names count (owners,
+ * grantees, policy roles, roles with settings here), each with the roles it
+ * is a member of. Another database's roles changing is not drift: two
+ * mutation runs failed that way while a test on the same cluster created
+ * and granted roles.
  */
 const fingerprintQuery = sql`
-  with objects(key, definition) as (
+  with relevant(oid) as (
+    select c.relowner from pg_catalog.pg_class c
+    union select p.proowner from pg_catalog.pg_proc p
+    union select n.nspowner from pg_catalog.pg_namespace n
+    union select a.grantee from pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+    union select a.grantee from pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+    union select a.grantee from pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+    union select r from pg_catalog.pg_policy pol, unnest(pol.polroles) r
+    union select s.setrole from pg_catalog.pg_db_role_setting s where s.setdatabase = (select oid from pg_catalog.pg_database where datname = current_database())
+  ),
+  objects(key, definition) as (
     select 'policy ' || pol.polrelid::regclass::text || ' ' || pol.polname,
            concat_ws(' | ', pol.polcmd, pol.polpermissive, pol.polroles::text, pg_catalog.pg_get_expr(pol.polqual, pol.polrelid), pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid))
       from pg_catalog.pg_policy pol
@@ -80,10 +96,11 @@ const fingerprintQuery = sql`
     union all
     select 'role ' || r.rolname, concat_ws(' | ', r.rolsuper, r.rolbypassrls, r.rolinherit, r.rolcanlogin, r.rolconfig::text,
            (select string_agg(m.roleid::regrole::text, ',' order by m.roleid::regrole::text) from pg_catalog.pg_auth_members m where m.member = r.oid))
-      from pg_catalog.pg_roles r
+      from pg_catalog.pg_roles r where r.oid in (select oid from relevant)
     union all
     select 'database setting ' || coalesce(s.setrole::regrole::text, '*'), s.setconfig::text
       from pg_catalog.pg_db_role_setting s where s.setdatabase in (0, (select oid from pg_catalog.pg_database where datname = current_database()))
+       and (s.setrole = 0 or s.setrole in (select oid from relevant))
     union all
     select 'rows of ' || c.oid::regclass::text,
            (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from only %s', c.oid::regclass), false, true, '')))[1]::text

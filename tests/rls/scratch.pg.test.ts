@@ -118,4 +118,36 @@ describe('scratch clone (mutants judged inside rolled-back transactions)', () =>
       await template.drop();
     }
   });
+
+  it('counts the roles this database names as drift, not roles changed elsewhere on the cluster', async () => {
+    const server = testServer();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const named = `sp_scratch_named_${suffix}`;
+    const elsewhere = `sp_scratch_elsewhere_${suffix}`;
+    const admin = server.admin();
+    await admin.query(sql`create role ${sql.ident(named)} nologin`);
+    const template = await createTemplate(
+      server,
+      'scratch_roles',
+      async (db) => {
+        await db.query(sql`grant select on public.ingestion_logs to ${sql.ident(named)}`);
+      },
+      { from: templateHandle(server, inject('pg').template) },
+    );
+    const scratch = await openScratchClone(server, template.name);
+    try {
+      // Another run (or test) creating a role and granting it an API role: shared by the cluster, not this database's.
+      await admin.query(sql`create role ${sql.ident(elsewhere)} nologin`);
+      await admin.query(sql`grant anon to ${sql.ident(elsewhere)}`);
+      expect(await scratch.drift()).toEqual([]);
+      // A role this database grants to, changed: drift.
+      await admin.query(sql`alter role ${sql.ident(named)} bypassrls`);
+      expect(await scratch.drift()).toEqual([expect.stringMatching(new RegExp(`^role ${named}: f \\| f \\| `))]);
+    } finally {
+      await scratch.close();
+      await template.drop();
+      await admin.query(sql`drop role if exists ${sql.ident(elsewhere)}`);
+      await admin.query(sql`drop role if exists ${sql.ident(named)}`);
+    }
+  });
 });
