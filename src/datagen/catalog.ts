@@ -4,7 +4,7 @@
  * naming its key), enum labels, primary keys of parent tables, the secondary
  * indexes a bulk step may defer, and every table to vacuum at the end.
  */
-import { sql, type Queryable } from '@databases/pg';
+import { sql, type Queryable, type SQLQuery } from '@databases/pg';
 import { qualifiedTable } from './recipe.ts';
 
 export interface ColumnFacts {
@@ -95,6 +95,11 @@ export async function readDeferrableIndexes(db: Queryable, name: string): Promis
   }));
 }
 
+/** `n` (pg_namespace) is a user schema: not a system schema, not one of `excludeSchemas`. */
+export function isUserSchema(excludeSchemas: readonly string[]): SQLQuery {
+  return sql`n.nspname <> 'information_schema' and left(n.nspname, 3) <> 'pg_' and not (n.nspname = any (${excludeSchemas as string[]}))`;
+}
+
 /** Top-level tables (partitioned ones as one) outside the system schemas and the given harness schemas. */
 export async function readUserTables(db: Queryable, excludeSchemas: readonly string[]): Promise<{ schema: string; table: string; bytes: number }[]> {
   const rows = await db.query(sql`
@@ -102,9 +107,7 @@ export async function readUserTables(db: Queryable, excludeSchemas: readonly str
            (select coalesce(sum(pg_catalog.pg_relation_size(p.relid)), 0) from pg_catalog.pg_partition_tree(c.oid) p)::float8 as bytes
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where c.relkind in ('r', 'p', 'm') and not c.relispartition
-       and n.nspname <> 'information_schema' and left(n.nspname, 3) <> 'pg_'
-       and not (n.nspname = any (${excludeSchemas as string[]}))
+     where c.relkind in ('r', 'p', 'm') and not c.relispartition and ${isUserSchema(excludeSchemas)}
      order by 1, 2`);
   return rows.map((row) => ({ schema: String(row.schema_name), table: String(row.table_name), bytes: Number(row.bytes) }));
 }

@@ -26,7 +26,7 @@
  * gone, and a table that still has such pages fails the run, naming it.
  */
 import { sql, type ConnectionPool, type Queryable, type SQLQuery } from '@databases/pg';
-import { readUserTables } from './catalog.ts';
+import { isUserSchema, readUserTables } from './catalog.ts';
 import { runTasks, type Task } from './schedule.ts';
 
 export interface SettleOptions {
@@ -126,9 +126,7 @@ export async function readUnsettled(db: Queryable, excludeSchemas: readonly stri
     select pg_catalog.format('%I.%I', n.nspname, c.relname) as relation, c.relpages, c.relallvisible
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where c.relkind in ('r', 'm') and c.relpages > c.relallvisible
-       and n.nspname <> 'information_schema' and left(n.nspname, 3) <> 'pg_'
-       and not (n.nspname = any (${excludeSchemas as string[]}))
+     where c.relkind in ('r', 'm') and c.relpages > c.relallvisible and ${isUserSchema(excludeSchemas)}
      order by 1`);
   return rows.map((row) => ({ relation: String(row.relation), pages: Number(row.relpages), allVisible: Number(row.relallvisible) }));
 }
