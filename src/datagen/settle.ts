@@ -78,7 +78,8 @@ export async function settleData(db: ConnectionPool, options: SettleOptions): Pr
   for (let pass = 1; ; pass++) {
     const unsettled = await readUnsettled(db, options.excludeSchemas);
     if (unsettled.length === 0) return { revacuumed: [...revacuumed] };
-    const holders = await waitForOlderSessions(db, options.waitMs ?? 30_000);
+    // Waited for before a retry; after the last one only read, to name them.
+    const holders = await waitForOlderSessions(db, pass > retries ? 0 : (options.waitMs ?? 30_000));
     if (pass > retries) {
       const pages = unsettled.map((entry) => `${entry.relation} (${entry.pages - entry.allVisible} of ${entry.pages} pages)`).join(', ');
       const why = holders.length > 0 ? `sessions of this database hold an old snapshot: ${holders.join('; ')}` : 'no other session of this database was running';
